@@ -1,0 +1,54 @@
+#include "cli/app.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "entroscope_version.h"
+#include "kernels/threads.h"
+
+namespace entroscope::cli {
+
+void apply_thread_count(int threads) { kernels::set_thread_count(threads); }
+
+int run_main(int argc, char** argv) {
+  CLI::App app{
+      "entroscope: next-token entropy of GPT-2 and GPT-NeoX/Pythia models on CPU, exact fp32 with\n"
+      "checked numerics. Run `entroscope COMMAND --help` for the options of a command."};
+  app.set_version_flag("--version", fmt::format("entroscope {} ({})", ENTROSCOPE_VERSION, ENTROSCOPE_GIT_HASH));
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  add_forward_command(app);
+  add_info_command(app);
+  add_tokenize_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  } catch (const Error& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "entroscope: error: {}\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "entroscope: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "entroscope: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace entroscope::cli

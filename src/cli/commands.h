@@ -1,0 +1,15 @@
+#pragma once
+// Each subcommand lives in its own cmd_*.cpp and registers itself on the root app here.
+// A command's callback throws entroscope::Error on failure; app.cpp turns that into exit code 1.
+#include <CLI/CLI.hpp>
+
+namespace entroscope::cli {
+
+void add_forward_command(CLI::App& app);   // cmd_forward.cpp
+void add_info_command(CLI::App& app);      // cmd_info.cpp
+void add_tokenize_command(CLI::App& app);  // cmd_tokenize.cpp
+
+// Shared option: --threads N (0 = all cores). Applies to OpenMP and the BLAS.
+void apply_thread_count(int threads);
+
+}  // namespace entroscope::cli

@@ -1,0 +1,33 @@
+#include "cli/model_arg.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "entroscope_version.h"
+#include "kernels/threads.h"
+
+namespace entroscope::cli {
+
+model::Model load_model_arg(const std::string& spec) {
+  std::filesystem::path dir(spec);
+  if (!std::filesystem::is_directory(dir)) fail("--model {}: not a model directory", spec);
+  return model::load_model(dir, spec);
+}
+
+std::map<std::string, std::string> model_metadata(const model::Model& m) {
+  return {
+      {"entroscope_version", ENTROSCOPE_VERSION},
+      {"entroscope_git", ENTROSCOPE_GIT_HASH},
+      {"model", m.name},
+      {"model_path", std::filesystem::absolute(m.dir).string()},
+      {"model_type", std::string(model::architecture_name(m.config.arch))},
+      {"storage_dtype", m.config.torch_dtype},
+      {"compute_dtype", "float32"},
+      {"threads", fmt::format("{}", kernels::thread_count())},
+      {"blas", kernels::blas_name()},
+  };
+}
+
+}  // namespace entroscope::cli

@@ -1,0 +1,52 @@
+#include "common/json_file.h"
+
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <unistd.h>
+
+#include "common/error.h"
+
+namespace entroscope {
+
+std::string read_text_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open file", path.string());
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) fail("{}: read error", path.string());
+  return buffer.str();
+}
+
+nlohmann::json read_json_file(const std::filesystem::path& path) {
+  std::string text = read_text_file(path);
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    fail("{}: invalid JSON at byte {}: {}", path.string(), e.byte, e.what());
+  }
+}
+
+void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
+  std::filesystem::path tmp = path;
+  tmp += fmt::format(".tmp.{}", ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) fail("{}: cannot create file", tmp.string());
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      fail("{}: write failed", tmp.string());
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    fail("{}: cannot rename temporary file into place: {}", path.string(), ec.message());
+  }
+}
+
+}  // namespace entroscope

@@ -1,0 +1,20 @@
+#pragma once
+// Reading JSON files with errors that name the file.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace entroscope {
+
+// Parses a whole JSON file; throws Error("<path>: invalid JSON: ...") or ("<path>: cannot read").
+nlohmann::json read_json_file(const std::filesystem::path& path);
+
+// Reads a whole file into a string; throws Error naming the path.
+std::string read_text_file(const std::filesystem::path& path);
+
+// Writes `content` to `path` atomically (temp file in the same folder, then rename), so a reader
+// never sees a partial file.
+void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace entroscope

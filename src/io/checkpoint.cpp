@@ -1,0 +1,114 @@
+#include "io/checkpoint.h"
+
+#include <cstring>
+
+#include "common/error.h"
+#include "common/json_file.h"
+
+namespace entroscope::io {
+
+namespace fs = std::filesystem;
+
+std::string_view residence_name(Residence r) {
+  switch (r) {
+    case Residence::kMapped: return "mapped";
+    case Residence::kCopiedMisaligned: return "copied (misaligned)";
+    case Residence::kConverted: return "converted to F32";
+  }
+  return "?";
+}
+
+std::uint64_t Fp32Tensor::num_elements() const {
+  std::uint64_t n = 1;
+  for (auto d : shape) n *= static_cast<std::uint64_t>(d);
+  return n;
+}
+
+Checkpoint::Checkpoint(const fs::path& dir) : dir_(dir) {
+  fs::path single = dir / "model.safetensors";
+  fs::path index = dir / "model.safetensors.index.json";
+  auto add_file = [&](const fs::path& path) {
+    files_.push_back(std::make_unique<SafetensorsFile>(path));
+    std::size_t idx = files_.size() - 1;
+    for (const auto& t : files_.back()->header().tensors) {
+      auto [it, inserted] = file_index_.emplace(t.name, idx);
+      if (!inserted)
+        fail("{}: tensor '{}' is also in {}", path.string(), t.name, files_[it->second]->path().filename().string());
+    }
+  };
+  if (fs::exists(single)) {
+    add_file(single);
+  } else if (fs::exists(index)) {
+    sharded_ = true;
+    auto doc = read_json_file(index);
+    auto map_it = doc.find("weight_map");
+    if (map_it == doc.end() || !map_it->is_object()) fail("{}: missing 'weight_map' object", index.string());
+    std::map<std::string, std::vector<std::string>> by_shard;
+    for (auto it = map_it->begin(); it != map_it->end(); ++it) {
+      if (!it->is_string()) fail("{}: weight_map['{}'] is not a file name", index.string(), it.key());
+      by_shard[it->get<std::string>()].push_back(it.key());
+    }
+    for (const auto& [shard, names] : by_shard) {
+      fs::path shard_path = dir / shard;
+      if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
+        fail("{}: shard name '{}' is not a plain file name", index.string(), shard);
+      if (!fs::exists(shard_path))
+        fail("{}: shard '{}' is listed in the index ({} tensors) but the file is missing", index.string(), shard,
+             names.size());
+      add_file(shard_path);
+      for (const auto& name : names) {
+        if (!files_.back()->find(name))
+          fail("{}: index says '{}' is in {}, but that file has no such tensor", index.string(), name, shard);
+      }
+    }
+  } else {
+    std::string hint;
+    if (fs::exists(dir / "pytorch_model.bin"))
+      hint = " (only pytorch_model.bin is present: entroscope reads safetensors only; convert the checkpoint)";
+    if (!fs::is_directory(dir)) fail("{}: not a directory", dir.string());
+    fail("{}: no model.safetensors or model.safetensors.index.json{}", dir.string(), hint);
+  }
+}
+
+std::vector<std::string> Checkpoint::tensor_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, idx] : file_index_) names.push_back(name);
+  return names;
+}
+
+const TensorInfo* Checkpoint::find(const std::string& name) const {
+  auto it = file_index_.find(name);
+  return it == file_index_.end() ? nullptr : files_[it->second]->find(name);
+}
+
+const SafetensorsFile& Checkpoint::file_of(const std::string& name) const {
+  auto it = file_index_.find(name);
+  if (it == file_index_.end()) fail("{}: no tensor named '{}'", dir_.string(), name);
+  return *files_[it->second];
+}
+
+Fp32Tensor Checkpoint::load_f32(const std::string& name) {
+  const SafetensorsFile& file = file_of(name);
+  const TensorInfo& info = file.at(name);
+  if (!is_float_dtype(info.dtype))
+    fail("{}: tensor '{}' has dtype {}, expected F32/F16/BF16", file.path().string(), name, dtype_name(info.dtype));
+  Fp32Tensor out;
+  out.shape = info.shape;
+  Residence residence;
+  auto raw = file.raw(info);
+  bool aligned = reinterpret_cast<std::uintptr_t>(raw.data()) % kFloatAlignment == 0;
+  if (info.dtype == DType::F32 && aligned) {
+    out.data = reinterpret_cast<const float*>(raw.data());
+    residence = Residence::kMapped;
+  } else {
+    std::vector<float> decoded = read_as_f32(file, info);
+    owned_.emplace_back(decoded.size());
+    if (!decoded.empty()) std::memcpy(owned_.back().data(), decoded.data(), decoded.size() * sizeof(float));
+    out.data = owned_.back().data();
+    residence = info.dtype == DType::F32 ? Residence::kCopiedMisaligned : Residence::kConverted;
+  }
+  records_.push_back({name, file.path().filename().string(), info.dtype, info.file_offset, residence});
+  return out;
+}
+
+}  // namespace entroscope::io

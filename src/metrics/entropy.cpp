@@ -1,0 +1,41 @@
+#include "metrics/entropy.h"
+
+#include <cmath>
+
+namespace entroscope::metrics {
+
+TokenScore score_distribution(const float* logits, int V) {
+  // H = log Z - sum_i p_i x_i with Z = sum exp(x_i - m): computed as
+  // log S - (sum e_i (x_i - m)) / S where e_i = exp(x_i - m), S = sum e_i (all in double).
+  float m = logits[0];
+  for (int i = 1; i < V; ++i) m = logits[i] > m ? logits[i] : m;
+  double s = 0.0, weighted = 0.0;
+  for (int i = 0; i < V; ++i) {
+    double d = static_cast<double>(logits[i]) - m;
+    double e = std::exp(d);
+    s += e;
+    if (e > 0.0) weighted += e * d;  // a -inf logit contributes 0, not 0 x inf
+  }
+  double log_s = std::log(s);
+  constexpr double kLog2e = 1.4426950408889634;
+  double entropy_nats = log_s - weighted / s;
+  if (entropy_nats < 0.0) entropy_nats = 0.0;  // rounding near a one-hot distribution
+  return {entropy_nats * kLog2e, m + log_s};
+}
+
+void score_rows(const float* logits, const std::int32_t* ids, int B, int T, int V, double* entropy_bits,
+                double* surprisal_bits) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < B; ++b) {
+    for (int t = 0; t < T; ++t) {
+      std::size_t row = static_cast<std::size_t>(b) * T + t;
+      const float* x = logits + row * V;
+      TokenScore s = score_distribution(x, V);
+      entropy_bits[row] = s.entropy_bits;
+      if (surprisal_bits && t + 1 < T)
+        surprisal_bits[static_cast<std::size_t>(b) * (T - 1) + t] = metrics::surprisal_bits(x, s, ids[row + 1]);
+    }
+  }
+}
+
+}  // namespace entroscope::metrics

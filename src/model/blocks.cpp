@@ -1,0 +1,97 @@
+#include "model/blocks.h"
+
+#include <cstring>
+
+#include "kernels/kernels.h"
+
+namespace entroscope::model {
+
+using kernels::QkvLayout;
+
+void BlockContext::step(int layer, const char* name, const float* buf, int width) const {
+  bool check = true;
+  if (observer) check = observer->on_step(StepView{layer, name, buf, B, T, width});
+  if (!check) return;
+  std::size_t n = static_cast<std::size_t>(rows()) * width;
+  std::size_t bad = kernels::find_non_finite(buf, n);
+  if (bad == n) return;
+  NonFiniteLocation where;
+  where.model = model.name;
+  where.layer = layer;
+  where.step = name;
+  std::size_t row = bad / width;
+  where.batch_row = static_cast<int>(row / T);
+  where.position = static_cast<int>(row % T);
+  where.channel = static_cast<int>(bad % width);
+  where.value = buf[bad];
+  throw NonFiniteError(where);
+}
+
+void attention_block(const BlockContext& ctx, int layer, const float* x, QkvLayout qkv_layout, float score_scale,
+                     bool rotary) {
+  const ModelConfig& c = ctx.model.config;
+  const LayerWeights& w = ctx.model.weights.layers[layer];
+  const auto layout = ctx.model.weights.layout;
+  const int M = ctx.rows(), D = c.d_model;
+  Activations& a = ctx.act;
+
+  kernels::layer_norm(a.normed.data(), x, w.ln1_weight, w.ln1_bias, M, D, c.layer_norm_eps);  // [M, D]
+  ctx.step(layer, "attn.norm", a.normed.data(), D);
+  kernels::linear(a.qkv.data(), a.normed.data(), w.qkv_weight, w.qkv_bias, M, D, 3 * D, layout);  // [M, 3D]
+  ctx.step(layer, "attn.qkv", a.qkv.data(), 3 * D);
+  if (rotary && c.rotary_ndims > 0) {
+    kernels::apply_rotary(a.qkv.data(), a.rotary_cos.data(), a.rotary_sin.data(), ctx.B, ctx.T, c.n_head, c.head_dim,
+                          c.rotary_ndims, qkv_layout);
+    ctx.step(layer, "attn.rotary", a.qkv.data(), 3 * D);
+  }
+  kernels::causal_attention(a.context.data(), a.qkv.data(), ctx.B, ctx.T, c.n_head, c.head_dim, score_scale,
+                            qkv_layout);  // [M, D]
+  ctx.step(layer, "attn.context", a.context.data(), D);
+  kernels::linear(a.attn_out.data(), a.context.data(), w.attn_out_weight, w.attn_out_bias, M, D, D, layout);
+  ctx.step(layer, "attn.out", a.attn_out.data(), D);
+}
+
+void mlp_block(const BlockContext& ctx, int layer, const float* x, float* normed) {
+  const ModelConfig& c = ctx.model.config;
+  const LayerWeights& w = ctx.model.weights.layers[layer];
+  const auto layout = ctx.model.weights.layout;
+  const int M = ctx.rows(), D = c.d_model, F = c.d_ff;
+  Activations& a = ctx.act;
+
+  kernels::layer_norm(normed, x, w.ln2_weight, w.ln2_bias, M, D, c.layer_norm_eps);  // [M, D]
+  ctx.step(layer, "mlp.norm", normed, D);
+  kernels::linear(a.mlp_hidden.data(), normed, w.mlp_up_weight, w.mlp_up_bias, M, D, F, layout);  // [M, F]
+  ctx.step(layer, "mlp.up", a.mlp_hidden.data(), F);
+  std::size_t n = static_cast<std::size_t>(M) * F;
+  if (c.activation == Activation::kGeluErf)
+    kernels::gelu_erf(a.mlp_hidden.data(), n);
+  else
+    kernels::gelu_tanh(a.mlp_hidden.data(), n);
+  ctx.step(layer, "mlp.act", a.mlp_hidden.data(), F);
+  kernels::linear(a.mlp_out.data(), a.mlp_hidden.data(), w.mlp_down_weight, w.mlp_down_bias, M, F, D, layout);
+  ctx.step(layer, "mlp.out", a.mlp_out.data(), D);
+}
+
+void capture_hidden(const BlockContext& ctx, const ForwardOutputs& out, int k, const float* x) {
+  if (!out.hidden) return;
+  std::size_t n = static_cast<std::size_t>(ctx.rows()) * ctx.model.config.d_model;
+  (*out.hidden)[k].assign(x, x + n);
+}
+
+void final_norm_and_head(const BlockContext& ctx, const ForwardOutputs& out) {
+  const ModelConfig& c = ctx.model.config;
+  const ModelWeights& w = ctx.model.weights;
+  const int M = ctx.rows(), D = c.d_model, V = c.vocab_size;
+  Activations& a = ctx.act;
+  kernels::layer_norm(a.normed.data(), a.residual.data(), w.final_norm_weight, w.final_norm_bias, M, D,
+                      c.layer_norm_eps);
+  ctx.step(-1, "final_norm", a.normed.data(), D);
+  capture_hidden(ctx, out, c.n_layer, a.normed.data());
+  if (out.logits) {
+    // The LM head is [V, D] in both architectures (wte / embed_out): logits = x W^T.
+    kernels::linear(out.logits, a.normed.data(), w.lm_head, nullptr, M, D, V, kernels::WeightLayout::kOutIn);
+    ctx.step(-1, "logits", out.logits, V);
+  }
+}
+
+}  // namespace entroscope::model

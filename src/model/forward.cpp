@@ -1,0 +1,58 @@
+#include "model/forward.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "model/blocks.h"
+
+namespace entroscope::model {
+
+namespace {
+std::string describe(const NonFiniteLocation& w) {
+  std::string where = w.layer >= 0 ? fmt::format("layer {}", w.layer) : std::string("outside the blocks");
+  return fmt::format("{}: non-finite value ({}) in {} at step '{}', batch row {}, token position {}, channel {}",
+                     w.model, w.value, where, w.step, w.batch_row, w.position, w.channel);
+}
+}  // namespace
+
+NonFiniteError::NonFiniteError(const NonFiniteLocation& where) : NumericError(describe(where)), where_(where) {}
+
+void Activations::reserve(const ModelConfig& c, int B, int T) {
+  std::size_t rows = static_cast<std::size_t>(B) * T;
+  residual.resize(rows * c.d_model);
+  normed.resize(rows * c.d_model);
+  normed2.resize(rows * c.d_model);
+  qkv.resize(rows * 3 * c.d_model);
+  context.resize(rows * c.d_model);
+  attn_out.resize(rows * c.d_model);
+  mlp_hidden.resize(rows * c.d_ff);
+  mlp_out.resize(rows * c.d_model);
+  std::size_t rot = static_cast<std::size_t>(T) * std::max(1, c.rotary_ndims / 2);
+  rotary_cos.resize(rot);
+  rotary_sin.resize(rot);
+}
+
+void forward(const Model& model, std::span<const std::int32_t> ids, int B, int T, Activations& act,
+             const ForwardOutputs& out, ForwardObserver* observer) {
+  const ModelConfig& c = model.config;
+  if (B <= 0 || T <= 0) fail("{}: empty input (batch {}, length {})", model.name, B, T);
+  if (ids.size() != static_cast<std::size_t>(B) * T)
+    fail("{}: input has {} ids, expected batch {} x length {}", model.name, ids.size(), B, T);
+  if (T > c.max_positions)
+    fail("{}: sequence length {} exceeds the model's context of {} positions", model.name, T, c.max_positions);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= c.vocab_size)
+      fail("{}: token id {} at batch row {}, position {} is outside the vocabulary [0, {})", model.name, ids[i],
+           i / T, i % T, c.vocab_size);
+  }
+  act.reserve(c, B, T);
+  if (out.hidden) out.hidden->assign(c.n_layer + 1, {});
+  BlockContext ctx{model, B, T, act, observer};
+  if (c.arch == Architecture::kGpt2)
+    gpt2_forward(ctx, ids, out);
+  else
+    gpt_neox_forward(ctx, ids, out);
+}
+
+}  // namespace entroscope::model

@@ -1,0 +1,57 @@
+#pragma once
+// The weights of one model, by role, as fp32 pointers, plus the checkpoint they come from.
+// Hub tensor names differ per architecture; the mapping is spelled out in weights.cpp.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/checkpoint.h"
+#include "kernels/kernels.h"
+#include "model/config.h"
+
+namespace entroscope::model {
+
+struct LayerWeights {
+  const float* ln1_weight;         // [D]   GPT-2 ln_1, NeoX input_layernorm
+  const float* ln1_bias;           // [D]
+  const float* qkv_weight;         // GPT-2 [D, 3D] (in,out); NeoX [3D, D] (out,in)
+  const float* qkv_bias;           // [3D] (null when NeoX attention_bias=false)
+  const float* attn_out_weight;    // [D, D]
+  const float* attn_out_bias;      // [D]
+  const float* ln2_weight;         // [D]   GPT-2 ln_2, NeoX post_attention_layernorm
+  const float* ln2_bias;           // [D]
+  const float* mlp_up_weight;      // GPT-2 [D, F]; NeoX [F, D]
+  const float* mlp_up_bias;        // [F]
+  const float* mlp_down_weight;     // GPT-2 [F, D]; NeoX [D, F]
+  const float* mlp_down_bias;      // [D]
+};
+
+struct ModelWeights {
+  kernels::WeightLayout layout;    // kInOut (GPT-2 Conv1D) or kOutIn (NeoX Linear)
+  const float* token_embedding;    // [V, D] wte / embed_in
+  const float* position_embedding; // [P, D] wpe (GPT-2), null for NeoX
+  std::vector<LayerWeights> layers;
+  const float* final_norm_weight;  // [D] ln_f / final_layer_norm
+  const float* final_norm_bias;    // [D]
+  const float* lm_head;            // [V, D] (wte when tied; embed_out for NeoX)
+};
+
+// A loaded model: config, checkpoint (keeps mappings and copies alive) and weights.
+struct Model {
+  std::filesystem::path dir;
+  std::string name;                // for messages: the directory name or the spec the user gave
+  ModelConfig config;
+  std::unique_ptr<io::Checkpoint> checkpoint;
+  ModelWeights weights;
+};
+
+// Loads config.json and the checkpoint in `dir`. Throws Error listing missing tensors,
+// unexpected tensors, and shape mismatches (all at once, each with the expected shape).
+Model load_model(const std::filesystem::path& dir, const std::string& display_name = "");
+
+// True for checkpoint entries that are buffers, not parameters (causal masks, rotary inv_freq):
+// GPT-2 h.N.attn.bias / h.N.attn.masked_bias, NeoX attention.bias / masked_bias / rotary_emb.inv_freq.
+bool is_ignored_buffer(const std::string& name, Architecture arch);
+
+}  // namespace entroscope::model
