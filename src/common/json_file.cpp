@@ -23,7 +23,9 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    fail("{}: invalid JSON at byte {}: {}", path.string(), e.byte, e.what());
+    fail("{}: invalid JSON at byte {}", path.string(), e.byte);
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: invalid JSON: {}", path.string(), e.what());
   }
 }
 

@@ -112,6 +112,8 @@ SafetensorsHeader parse_safetensors(std::span<const std::uint8_t> bytes, const s
     doc = nlohmann::json::parse(text, on_event);
   } catch (const nlohmann::json::parse_error& e) {
     fail("{}: header is not valid JSON (byte {} of the header)", label, e.byte);
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number too large for any integer type
+    fail("{}: header is not valid JSON: {}", label, e.what());
   }
   std::sort(top_level_keys.begin(), top_level_keys.end());
   auto dup = std::adjacent_find(top_level_keys.begin(), top_level_keys.end());

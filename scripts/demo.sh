@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Quick start: installs dependencies, builds, and runs the bundled demo experiment
+# (examples/demo.yaml: 4 demo models x 200 items, with vs without context) into results/demo/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+build/entroscope run examples/demo.yaml --out results/demo "$@"

@@ -1,0 +1,57 @@
+#include "metrics/scorer.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include "common/error.h"
+#include "metrics/entropy.h"
+
+namespace entroscope::metrics {
+
+Scorer::Scorer(const model::Model& model, std::size_t max_batch_tokens)
+    : model_(model), max_batch_tokens_(std::max<std::size_t>(max_batch_tokens, 1)) {}
+
+std::vector<SequenceScores> Scorer::score(const std::vector<std::vector<std::int32_t>>& sequences) {
+  const int V = model_.config.vocab_size;
+  std::vector<SequenceScores> results(sequences.size());
+  // Group by length, keeping input order within a group (deterministic batches).
+  std::map<std::size_t, std::vector<std::size_t>> by_length;
+  for (std::size_t i = 0; i < sequences.size(); ++i) {
+    if (sequences[i].empty()) fail("{}: sequence {} is empty", model_.name, i);
+    by_length[sequences[i].size()].push_back(i);
+  }
+  for (const auto& [length, members] : by_length) {
+    const int T = static_cast<int>(length);
+    const std::size_t per_batch = std::max<std::size_t>(1, max_batch_tokens_ / length);
+    for (std::size_t start = 0; start < members.size(); start += per_batch) {
+      const int B = static_cast<int>(std::min(per_batch, members.size() - start));
+      std::vector<std::int32_t> ids;
+      ids.reserve(static_cast<std::size_t>(B) * T);
+      for (int b = 0; b < B; ++b) {
+        const auto& s = sequences[members[start + b]];
+        ids.insert(ids.end(), s.begin(), s.end());
+      }
+      logits_.resize(static_cast<std::size_t>(B) * T * V);
+      try {
+        model::forward(model_, ids, B, T, act_, {logits_.data(), nullptr});
+      } catch (const model::NonFiniteError& e) {
+        model::NonFiniteLocation where = e.where();
+        where.batch_row = static_cast<int>(members[start + where.batch_row]);
+        throw model::NonFiniteError(where);
+      }
+      std::vector<double> entropy(static_cast<std::size_t>(B) * T), surprisal(static_cast<std::size_t>(B) * (T - 1));
+      score_rows(logits_.data(), ids.data(), B, T, V, entropy.data(), surprisal.data());
+      for (int b = 0; b < B; ++b) {
+        SequenceScores& r = results[members[start + b]];
+        r.entropy_bits.assign(entropy.begin() + static_cast<std::ptrdiff_t>(b) * T,
+                              entropy.begin() + static_cast<std::ptrdiff_t>(b + 1) * T);
+        r.surprisal_bits.assign(surprisal.begin() + static_cast<std::ptrdiff_t>(b) * (T - 1),
+                                surprisal.begin() + static_cast<std::ptrdiff_t>(b + 1) * (T - 1));
+      }
+    }
+  }
+  return results;
+}
+
+}  // namespace entroscope::metrics

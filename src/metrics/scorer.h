@@ -1,0 +1,37 @@
+#pragma once
+// Scores token sequences with a model: for every position t, the entropy (bits) of the next-token
+// distribution after ids[0..t], and the surprisal (bits) of the actual next token ids[t+1].
+// Sequences are run in batches of equal length (no padding), so a sequence's numbers are the same
+// whether it is scored alone or with others (tested).
+#include <cstdint>
+#include <vector>
+
+#include "model/forward.h"
+
+namespace entroscope::metrics {
+
+struct SequenceScores {
+  std::vector<double> entropy_bits;    // [T]
+  std::vector<double> surprisal_bits;  // [T-1]: surprisal_bits[t] = -log2 p(ids[t+1] | ids[0..t])
+};
+
+class Scorer {
+ public:
+  // max_batch_tokens bounds B*T per forward call (memory: logits are B*T*V floats).
+  explicit Scorer(const model::Model& model, std::size_t max_batch_tokens = 4096);
+
+  // Each sequence must be non-empty and fit the model's context. Throws Error / NonFiniteError
+  // (its location names the sequence index as the batch row of that call; `score` rewrites it to
+  // the index in `sequences`).
+  std::vector<SequenceScores> score(const std::vector<std::vector<std::int32_t>>& sequences);
+
+  const model::Model& model() const { return model_; }
+
+ private:
+  const model::Model& model_;
+  std::size_t max_batch_tokens_;
+  model::Activations act_;
+  std::vector<float> logits_;
+};
+
+}  // namespace entroscope::metrics

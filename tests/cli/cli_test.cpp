@@ -1,0 +1,94 @@
+// End-to-end: the entroscope binary's CLI contract (forward, info) and its error behaviour.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <sys/wait.h>
+
+#include "common/golden.h"
+#include "common/temp_dir.h"
+
+namespace fs = std::filesystem;
+using namespace entroscope;
+
+namespace {
+
+const fs::path kModels = fs::path(ES_TEST_DATA_DIR) / "models";
+
+struct RunResult {
+  int exit_code;
+  std::string out;  // stdout and stderr together
+};
+
+RunResult run(const std::string& args) {
+  std::string cmd = std::string(ES_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class ForwardCli : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ForwardCli, WritesGoldenLayout) {
+  const fs::path dir = kModels / GetParam();
+  test_util::TempDir tmp;
+  auto r = run("forward --model " + dir.string() + " --input " + (dir / "expected.safetensors").string() +
+               " --output " + (tmp / "out.safetensors").string() + " --hidden-states --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  io::SafetensorsFile out(tmp / "out.safetensors");
+  test_util::expect_matches_goldens(dir, out, /*hidden_states=*/true);
+  // Same layout as expected.safetensors: same names, shapes and dtypes.
+  io::SafetensorsFile expected(dir / "expected.safetensors");
+  for (const auto& t : expected.header().tensors) {
+    const io::TensorInfo* o = out.find(t.name);
+    ASSERT_NE(o, nullptr) << t.name;
+    EXPECT_EQ(o->shape, t.shape) << t.name;
+    EXPECT_EQ(o->dtype, t.dtype) << t.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ForwardCli,
+                         ::testing::Values("gpt2-tiny", "gpt2-tiny-unaligned", "gpt2-tiny-fp16", "gpt2-tiny-prefixed",
+                                           "gpt2-tiny-sharded", "neox-tiny", "neox-tiny-bf16"),
+                         [](const auto& info) {
+                           std::string s = info.param;
+                           for (char& ch : s)
+                             if (ch == '-') ch = '_';
+                           return s;
+                         });
+
+TEST(InfoCli, ReportsOffsetsAndCopiedTensors) {
+  auto r = run("info --model " + (kModels / "gpt2-tiny-unaligned").string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("data section at offset 3562 (mod 4 = 2)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("41 copied (misaligned)"), std::string::npos) << r.out;
+  auto a = run("info --model " + (kModels / "gpt2-tiny").string() + " --json");
+  ASSERT_EQ(a.exit_code, 0) << a.out;
+  EXPECT_NE(a.out.find("\"mapped\": 41"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("\"params_total\""), std::string::npos) << a.out;
+}
+
+TEST(Cli, ErrorsAreOneLineAndExitNonZero) {
+  test_util::TempDir tmp;
+  test_util::write_file(tmp / "bad.safetensors", "\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ");
+  auto r = run("forward --model " + (kModels / "gpt2-tiny").string() + " --input " + (tmp / "bad.safetensors").string() +
+               " --output " + (tmp / "o.safetensors").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.rfind("entroscope: error: " + (tmp / "bad.safetensors").string() + ": header is not valid JSON", 0), 0u)
+      << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  EXPECT_FALSE(fs::exists(tmp / "o.safetensors"));
+
+  auto m = run("info --model " + tmp.path().string());
+  EXPECT_EQ(m.exit_code, 1);
+  EXPECT_NE(m.out.find("missing config.json"), std::string::npos) << m.out;
+
+  EXPECT_EQ(run("forward --model x").exit_code, 2);  // usage error
+  EXPECT_EQ(run("--help").exit_code, 0);
+}
+
+}  // namespace

@@ -1,0 +1,178 @@
+// Loading errors, numeric guards and invariance of the forward pass.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "common/json_file.h"
+#include "common/temp_dir.h"
+#include "io/safetensors.h"
+#include "kernels/threads.h"
+#include "metrics/scorer.h"
+#include "model/forward.h"
+
+namespace fs = std::filesystem;
+using namespace entroscope;
+using entroscope::test_util::TempDir;
+
+namespace {
+
+const fs::path kModels = fs::path(ES_TEST_DATA_DIR) / "models";
+
+std::string load_error(const fs::path& dir) {
+  try {
+    model::load_model(dir);
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    return msg;
+  }
+  ADD_FAILURE() << "no error loading " << dir;
+  return "";
+}
+
+// Rewrites dir/model.safetensors with `edit` applied to its tensors (name -> f32 values).
+void rewrite_checkpoint(const fs::path& dir,
+                        const std::function<void(std::map<std::string, std::pair<std::vector<std::int64_t>, std::vector<float>>>&)>& edit) {
+  std::map<std::string, std::pair<std::vector<std::int64_t>, std::vector<float>>> tensors;
+  {
+    io::SafetensorsFile f(dir / "model.safetensors");
+    for (const auto& t : f.header().tensors) tensors[t.name] = {t.shape, io::read_as_f32(f, t)};
+  }
+  edit(tensors);
+  std::vector<io::TensorToWrite> out;
+  for (const auto& [name, st] : tensors) out.push_back({name, io::DType::F32, st.first, io::as_bytes_span(st.second)});
+  io::write_safetensors(dir / "model.safetensors", out);
+}
+
+TEST(ModelLoad, UnknownModelTypeIsRejected) {
+  TempDir tmp;
+  test_util::copy_model_dir(kModels / "gpt2-tiny", tmp.path());
+  auto cfg = read_json_file(tmp / "config.json");
+  cfg["model_type"] = "llama";
+  test_util::write_file(tmp / "config.json", cfg.dump());
+  EXPECT_NE(load_error(tmp.path()).find("unknown model_type 'llama'"), std::string::npos);
+}
+
+TEST(ModelLoad, UnsupportedActivationIsRejected) {
+  TempDir tmp;
+  test_util::copy_model_dir(kModels / "neox-tiny", tmp.path());
+  auto cfg = read_json_file(tmp / "config.json");
+  cfg["hidden_act"] = "relu";
+  test_util::write_file(tmp / "config.json", cfg.dump());
+  EXPECT_NE(load_error(tmp.path()).find("hidden_act 'relu' is not supported"), std::string::npos);
+}
+
+TEST(ModelLoad, MissingUnexpectedAndMisshapenTensorsAreListed) {
+  TempDir tmp;
+  test_util::copy_model_dir(kModels / "gpt2-tiny", tmp.path());
+  rewrite_checkpoint(tmp.path(), [](auto& t) {
+    t.erase("h.1.mlp.c_fc.bias");
+    t["h.0.attn.c_proj.weight"].first = {32, 128};  // same element count, wrong shape
+    t["extra.weight"] = {{2}, {1.0f, 2.0f}};
+  });
+  std::string msg = load_error(tmp.path());
+  EXPECT_NE(msg.find("missing tensors: h.1.mlp.c_fc.bias"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("h.0.attn.c_proj.weight has shape [32, 128], expected [64, 64]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("unexpected tensors: extra.weight"), std::string::npos) << msg;
+}
+
+TEST(ModelLoad, MaskBuffersAreIgnoredButRealBiasesAreNot) {
+  EXPECT_TRUE(model::is_ignored_buffer("h.3.attn.bias", model::Architecture::kGpt2));
+  EXPECT_TRUE(model::is_ignored_buffer("transformer.h.3.attn.masked_bias", model::Architecture::kGpt2));
+  EXPECT_FALSE(model::is_ignored_buffer("h.3.attn.c_attn.bias", model::Architecture::kGpt2));
+  EXPECT_FALSE(model::is_ignored_buffer("h.3.attn.c_proj.bias", model::Architecture::kGpt2));
+  EXPECT_TRUE(model::is_ignored_buffer("gpt_neox.layers.0.attention.rotary_emb.inv_freq", model::Architecture::kGptNeoX));
+  EXPECT_FALSE(model::is_ignored_buffer("gpt_neox.layers.0.attention.dense.bias", model::Architecture::kGptNeoX));
+}
+
+TEST(ModelLoad, ParameterCountsMatchTheDemoModelCard) {
+  const fs::path demo = fs::path(ES_SOURCE_DIR) / "models";
+  auto s = model::load_config(demo / "demo-gpt2-s");
+  EXPECT_EQ(s.parameter_count(), 297536);
+  EXPECT_EQ(s.non_embedding_parameter_count(), 150080);
+  auto n = model::load_config(demo / "demo-neox-m");
+  EXPECT_EQ(n.parameter_count(), 1119360);
+  EXPECT_EQ(n.non_embedding_parameter_count(), 595072);
+}
+
+TEST(Forward, RejectsOutOfRangeIdsAndOverlongInput) {
+  model::Model m = model::load_model(kModels / "gpt2-tiny");
+  model::Activations act;
+  std::vector<float> logits(2 * m.config.vocab_size);
+  std::vector<std::int32_t> bad{1, m.config.vocab_size};
+  EXPECT_THROW(model::forward(m, bad, 1, 2, act, {logits.data(), nullptr}), Error);
+  std::vector<std::int32_t> long_ids(m.config.max_positions + 1, 0);
+  EXPECT_THROW(model::forward(m, long_ids, 1, static_cast<int>(long_ids.size()), act, {nullptr, nullptr}), Error);
+}
+
+TEST(Forward, NaNWeightStopsWithLayerStepAndPosition) {
+  TempDir tmp;
+  test_util::copy_model_dir(kModels / "gpt2-tiny", tmp.path());
+  // A NaN in one output column of layer 1's MLP down-projection: the residual stream goes
+  // non-finite at every position of layer 1's mlp.out.
+  rewrite_checkpoint(tmp.path(), [](auto& t) { t["h.1.mlp.c_proj.weight"].second[5] = std::numeric_limits<float>::quiet_NaN(); });
+  model::Model m = model::load_model(tmp.path(), "nan-model");
+  model::Activations act;
+  std::vector<std::int32_t> ids{3, 7, 11, 13};
+  std::vector<float> logits(ids.size() * m.config.vocab_size);
+  try {
+    model::forward(m, ids, 1, 4, act, {logits.data(), nullptr});
+    FAIL() << "no error";
+  } catch (const model::NonFiniteError& e) {
+    EXPECT_EQ(e.where().layer, 1);
+    EXPECT_EQ(e.where().step, "mlp.out");
+    EXPECT_EQ(e.where().position, 0);
+    EXPECT_EQ(e.where().channel, 5);
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("nan-model: non-finite value (nan) in layer 1 at step 'mlp.out', batch row 0, token position 0, channel 5"),
+              std::string::npos)
+        << msg;
+  }
+}
+
+std::vector<std::vector<std::int32_t>> test_sequences(int vocab) {
+  std::vector<std::vector<std::int32_t>> seqs;
+  std::uint32_t state = 7;
+  for (int len : {17, 5, 17, 40, 1, 17, 64}) {
+    std::vector<std::int32_t> s(len);
+    for (auto& id : s) {
+      state = state * 1664525u + 1013904223u;
+      id = static_cast<std::int32_t>(state % static_cast<std::uint32_t>(vocab));
+    }
+    seqs.push_back(s);
+  }
+  return seqs;
+}
+
+class Invariance : public ::testing::TestWithParam<std::string> {};
+
+// A sequence's numbers must not depend on what it is batched with, nor on the thread count.
+TEST_P(Invariance, BatchingAndThreadsDoNotChangeAnyBit) {
+  model::Model m = model::load_model(kModels / GetParam());
+  auto seqs = test_sequences(m.config.vocab_size);
+  kernels::set_thread_count(2);
+  metrics::Scorer batched(m, 1 << 20);
+  auto all = batched.score(seqs);
+  kernels::set_thread_count(1);
+  metrics::Scorer single(m, 1);  // one sequence per forward call
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    auto alone = single.score({seqs[i]});
+    ASSERT_EQ(alone[0].entropy_bits.size(), all[i].entropy_bits.size());
+    for (std::size_t t = 0; t < alone[0].entropy_bits.size(); ++t)
+      EXPECT_EQ(alone[0].entropy_bits[t], all[i].entropy_bits[t]) << "sequence " << i << " position " << t;
+    for (std::size_t t = 0; t < alone[0].surprisal_bits.size(); ++t)
+      EXPECT_EQ(alone[0].surprisal_bits[t], all[i].surprisal_bits[t]) << "sequence " << i << " position " << t;
+  }
+  kernels::set_thread_count(0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, Invariance, ::testing::Values("gpt2-tiny", "neox-tiny"), [](const auto& info) {
+  std::string s = info.param;
+  for (char& ch : s)
+    if (ch == '-') ch = '_';
+  return s;
+});
+
+}  // namespace
