@@ -25,6 +25,7 @@ int run_main(int argc, char** argv) {
   add_forward_command(app);
   add_info_command(app);
   add_tokenize_command(app);
+  add_doctor_command(app);
 
   try {
     app.parse(argc, argv);
@@ -37,6 +38,8 @@ int run_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return 2;
+  } catch (const ExitCode& e) {
+    return e.code;
   } catch (const Error& e) {
     std::fflush(stdout);
     fmt::print(stderr, "entroscope: error: {}\n", e.what());

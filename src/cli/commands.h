@@ -8,6 +8,13 @@ namespace entroscope::cli {
 void add_forward_command(CLI::App& app);   // cmd_forward.cpp
 void add_info_command(CLI::App& app);      // cmd_info.cpp
 void add_tokenize_command(CLI::App& app);  // cmd_tokenize.cpp
+void add_doctor_command(CLI::App& app);    // cmd_doctor.cpp
+
+// Thrown by a command that has printed its output and must exit with a given status
+// (e.g. doctor: 1 when it found a problem).
+struct ExitCode {
+  int code;
+};
 
 // Shared option: --threads N (0 = all cores). Applies to OpenMP and the BLAS.
 void apply_thread_count(int threads);

@@ -10,11 +10,13 @@
 
 namespace entroscope::cli {
 
-model::Model load_model_arg(const std::string& spec) {
+std::filesystem::path resolve_model_dir(const std::string& spec) {
   std::filesystem::path dir(spec);
   if (!std::filesystem::is_directory(dir)) fail("--model {}: not a model directory", spec);
-  return model::load_model(dir, spec);
+  return dir;
 }
+
+model::Model load_model_arg(const std::string& spec) { return model::load_model(resolve_model_dir(spec), spec); }
 
 std::map<std::string, std::string> model_metadata(const model::Model& m) {
   return {

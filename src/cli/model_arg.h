@@ -1,5 +1,6 @@
 #pragma once
 // Turning a --model argument into a loaded model, and the reproducibility metadata about it.
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -7,6 +8,8 @@
 
 namespace entroscope::cli {
 
+// The directory a --model argument names (a directory; Hub ids and demo names once resolved).
+std::filesystem::path resolve_model_dir(const std::string& spec);
 model::Model load_model_arg(const std::string& spec);
 
 // Metadata for output files: model name, path, dtype, entroscope version, threads, BLAS.

@@ -4,10 +4,11 @@
 
 namespace entroscope::metrics {
 
-TokenScore score_distribution(const float* logits, int V) {
+template <typename Scalar>
+TokenScore score_distribution(const Scalar* logits, int V) {
   // H = log Z - sum_i p_i x_i with Z = sum exp(x_i - m): computed as
   // log S - (sum e_i (x_i - m)) / S where e_i = exp(x_i - m), S = sum e_i (all in double).
-  float m = logits[0];
+  Scalar m = logits[0];
   for (int i = 1; i < V; ++i) m = logits[i] > m ? logits[i] : m;
   double s = 0.0, weighted = 0.0;
   for (int i = 0; i < V; ++i) {
@@ -23,13 +24,14 @@ TokenScore score_distribution(const float* logits, int V) {
   return {entropy_nats * kLog2e, m + log_s};
 }
 
-void score_rows(const float* logits, const std::int32_t* ids, int B, int T, int V, double* entropy_bits,
+template <typename Scalar>
+void score_rows(const Scalar* logits, const std::int32_t* ids, int B, int T, int V, double* entropy_bits,
                 double* surprisal_bits) {
 #pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < B; ++b) {
     for (int t = 0; t < T; ++t) {
       std::size_t row = static_cast<std::size_t>(b) * T + t;
-      const float* x = logits + row * V;
+      const Scalar* x = logits + row * V;
       TokenScore s = score_distribution(x, V);
       entropy_bits[row] = s.entropy_bits;
       if (surprisal_bits && t + 1 < T)
@@ -37,5 +39,10 @@ void score_rows(const float* logits, const std::int32_t* ids, int B, int T, int 
     }
   }
 }
+
+template TokenScore score_distribution<float>(const float*, int);
+template TokenScore score_distribution<double>(const double*, int);
+template void score_rows<float>(const float*, const std::int32_t*, int, int, int, double*, double*);
+template void score_rows<double>(const double*, const std::int32_t*, int, int, int, double*, double*);
 
 }  // namespace entroscope::metrics

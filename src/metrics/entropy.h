@@ -10,11 +10,14 @@ struct TokenScore {
   double log_normalizer;  // log sum exp(logits), natural log (for surprisal of any token)
 };
 
-// Entropy of softmax(logits[0..V)) in bits, and the log normalizer.
-TokenScore score_distribution(const float* logits, int V);
+// Entropy of softmax(logits[0..V)) in bits, and the log normalizer. Scalar: float or double
+// logits (double: doctor's float64 reference path).
+template <typename Scalar>
+TokenScore score_distribution(const Scalar* logits, int V);
 
 // -log2 softmax(logits)[token], given the normalizer from score_distribution.
-inline double surprisal_bits(const float* logits, const TokenScore& s, std::int32_t token) {
+template <typename Scalar>
+double surprisal_bits(const Scalar* logits, const TokenScore& s, std::int32_t token) {
   constexpr double kLog2e = 1.4426950408889634;
   return (s.log_normalizer - static_cast<double>(logits[token])) * kLog2e;
 }
@@ -22,7 +25,8 @@ inline double surprisal_bits(const float* logits, const TokenScore& s, std::int3
 // For rows [B, T] of logits [B*T, V] and ids [B, T]: entropy_bits [B*T], and when non-null
 // surprisal_bits [B*(T-1)] of ids[b, t+1] under logits[b, t]. Parallel over rows; each row's
 // reduction order is fixed.
-void score_rows(const float* logits, const std::int32_t* ids, int B, int T, int V, double* entropy_bits,
+template <typename Scalar>
+void score_rows(const Scalar* logits, const std::int32_t* ids, int B, int T, int V, double* entropy_bits,
                 double* surprisal_bits);
 
 }  // namespace entroscope::metrics

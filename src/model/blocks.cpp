@@ -1,6 +1,7 @@
 #include "model/blocks.h"
 
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/kernels.h"
 
@@ -8,32 +9,36 @@ namespace entroscope::model {
 
 using kernels::QkvLayout;
 
-void BlockContext::step(int layer, const char* name, const float* buf, int width) const {
+template <typename Scalar>
+void BlockContext<Scalar>::step(int layer, const char* name, Scalar* buf, int width) const {
   bool check = true;
-  if (observer) check = observer->on_step(StepView{layer, name, buf, B, T, width});
+  if constexpr (std::is_same_v<Scalar, float>) {
+    if (observer) check = observer->on_step(StepView{layer, name, buf, B, T, width});
+  }
   if (!check) return;
   std::size_t n = static_cast<std::size_t>(rows()) * width;
   std::size_t bad = kernels::find_non_finite(buf, n);
   if (bad == n) return;
   NonFiniteLocation where;
-  where.model = model.name;
+  where.model = model_name;
   where.layer = layer;
   where.step = name;
   std::size_t row = bad / width;
   where.batch_row = static_cast<int>(row / T);
   where.position = static_cast<int>(row % T);
   where.channel = static_cast<int>(bad % width);
-  where.value = buf[bad];
+  where.value = static_cast<float>(buf[bad]);
   throw NonFiniteError(where);
 }
 
-void attention_block(const BlockContext& ctx, int layer, const float* x, QkvLayout qkv_layout, float score_scale,
-                     bool rotary) {
-  const ModelConfig& c = ctx.model.config;
-  const LayerWeights& w = ctx.model.weights.layers[layer];
-  const auto layout = ctx.model.weights.layout;
+template <typename Scalar>
+void attention_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x, QkvLayout qkv_layout,
+                     Scalar score_scale, bool rotary) {
+  const ModelConfig& c = ctx.config;
+  const auto& w = ctx.weights.layers[layer];
+  const auto layout = ctx.weights.layout;
   const int M = ctx.rows(), D = c.d_model;
-  Activations& a = ctx.act;
+  auto& a = ctx.act;
 
   kernels::layer_norm(a.normed.data(), x, w.ln1_weight, w.ln1_bias, M, D, c.layer_norm_eps);  // [M, D]
   ctx.step(layer, "attn.norm", a.normed.data(), D);
@@ -51,12 +56,13 @@ void attention_block(const BlockContext& ctx, int layer, const float* x, QkvLayo
   ctx.step(layer, "attn.out", a.attn_out.data(), D);
 }
 
-void mlp_block(const BlockContext& ctx, int layer, const float* x, float* normed) {
-  const ModelConfig& c = ctx.model.config;
-  const LayerWeights& w = ctx.model.weights.layers[layer];
-  const auto layout = ctx.model.weights.layout;
+template <typename Scalar>
+void mlp_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x, Scalar* normed) {
+  const ModelConfig& c = ctx.config;
+  const auto& w = ctx.weights.layers[layer];
+  const auto layout = ctx.weights.layout;
   const int M = ctx.rows(), D = c.d_model, F = c.d_ff;
-  Activations& a = ctx.act;
+  auto& a = ctx.act;
 
   kernels::layer_norm(normed, x, w.ln2_weight, w.ln2_bias, M, D, c.layer_norm_eps);  // [M, D]
   ctx.step(layer, "mlp.norm", normed, D);
@@ -72,26 +78,38 @@ void mlp_block(const BlockContext& ctx, int layer, const float* x, float* normed
   ctx.step(layer, "mlp.out", a.mlp_out.data(), D);
 }
 
-void capture_hidden(const BlockContext& ctx, const ForwardOutputs& out, int k, const float* x) {
+template <typename Scalar>
+void capture_hidden(const BlockContext<Scalar>& ctx, const ForwardOutputsT<Scalar>& out, int k, const Scalar* x) {
   if (!out.hidden) return;
-  std::size_t n = static_cast<std::size_t>(ctx.rows()) * ctx.model.config.d_model;
+  std::size_t n = static_cast<std::size_t>(ctx.rows()) * ctx.config.d_model;
   (*out.hidden)[k].assign(x, x + n);
 }
 
-void final_norm_and_head(const BlockContext& ctx, const ForwardOutputs& out) {
-  const ModelConfig& c = ctx.model.config;
-  const ModelWeights& w = ctx.model.weights;
+template <typename Scalar>
+void final_norm_and_head(const BlockContext<Scalar>& ctx, const ForwardOutputsT<Scalar>& out) {
+  const ModelConfig& c = ctx.config;
+  const auto& w = ctx.weights;
   const int M = ctx.rows(), D = c.d_model, V = c.vocab_size;
-  Activations& a = ctx.act;
+  auto& a = ctx.act;
   kernels::layer_norm(a.normed.data(), a.residual.data(), w.final_norm_weight, w.final_norm_bias, M, D,
                       c.layer_norm_eps);
   ctx.step(-1, "final_norm", a.normed.data(), D);
   capture_hidden(ctx, out, c.n_layer, a.normed.data());
   if (out.logits) {
     // The LM head is [V, D] in both architectures (wte / embed_out): logits = x W^T.
-    kernels::linear(out.logits, a.normed.data(), w.lm_head, nullptr, M, D, V, kernels::WeightLayout::kOutIn);
+    kernels::linear<Scalar>(out.logits, a.normed.data(), w.lm_head, nullptr, M, D, V, kernels::WeightLayout::kOutIn);
     ctx.step(-1, "logits", out.logits, V);
   }
 }
+
+#define ES_INSTANTIATE_BLOCKS(S)                                                                              \
+  template struct BlockContext<S>;                                                                            \
+  template void attention_block<S>(const BlockContext<S>&, int, const S*, QkvLayout, S, bool);                \
+  template void mlp_block<S>(const BlockContext<S>&, int, const S*, S*);                                      \
+  template void final_norm_and_head<S>(const BlockContext<S>&, const ForwardOutputsT<S>&);                    \
+  template void capture_hidden<S>(const BlockContext<S>&, const ForwardOutputsT<S>&, int, const S*);
+ES_INSTANTIATE_BLOCKS(float)
+ES_INSTANTIATE_BLOCKS(double)
+#undef ES_INSTANTIATE_BLOCKS
 
 }  // namespace entroscope::model

@@ -18,7 +18,8 @@ std::string describe(const NonFiniteLocation& w) {
 
 NonFiniteError::NonFiniteError(const NonFiniteLocation& where) : NumericError(describe(where)), where_(where) {}
 
-void Activations::reserve(const ModelConfig& c, int B, int T) {
+template <typename Scalar>
+void ActivationsT<Scalar>::reserve(const ModelConfig& c, int B, int T) {
   std::size_t rows = static_cast<std::size_t>(B) * T;
   residual.resize(rows * c.d_model);
   normed.resize(rows * c.d_model);
@@ -33,8 +34,12 @@ void Activations::reserve(const ModelConfig& c, int B, int T) {
   rotary_sin.resize(rot);
 }
 
-void forward(const Model& model, std::span<const std::int32_t> ids, int B, int T, Activations& act,
-             const ForwardOutputs& out, ForwardObserver* observer) {
+template struct ActivationsT<float>;
+template struct ActivationsT<double>;
+
+template <typename Scalar>
+void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std::span<const std::int32_t> ids, int B,
+                  int T, ActivationsT<Scalar>& act, const ForwardOutputsT<Scalar>& out, ForwardObserver* observer) {
   const ModelConfig& c = model.config;
   if (B <= 0 || T <= 0) fail("{}: empty input (batch {}, length {})", model.name, B, T);
   if (ids.size() != static_cast<std::size_t>(B) * T)
@@ -48,11 +53,21 @@ void forward(const Model& model, std::span<const std::int32_t> ids, int B, int T
   }
   act.reserve(c, B, T);
   if (out.hidden) out.hidden->assign(c.n_layer + 1, {});
-  BlockContext ctx{model, B, T, act, observer};
+  BlockContext<Scalar> ctx{c, weights, model.name, B, T, act, observer};
   if (c.arch == Architecture::kGpt2)
     gpt2_forward(ctx, ids, out);
   else
     gpt_neox_forward(ctx, ids, out);
+}
+
+template void forward_with<float>(const Model&, const ModelWeightsT<float>&, std::span<const std::int32_t>, int, int,
+                                  ActivationsT<float>&, const ForwardOutputsT<float>&, ForwardObserver*);
+template void forward_with<double>(const Model&, const ModelWeightsT<double>&, std::span<const std::int32_t>, int, int,
+                                   ActivationsT<double>&, const ForwardOutputsT<double>&, ForwardObserver*);
+
+void forward(const Model& model, std::span<const std::int32_t> ids, int B, int T, Activations& act,
+             const ForwardOutputs& out, ForwardObserver* observer) {
+  forward_with(model, model.weights, ids, B, T, act, out, observer);
 }
 
 }  // namespace entroscope::model

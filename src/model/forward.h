@@ -34,11 +34,12 @@ class NonFiniteError : public NumericError {
   NonFiniteLocation where_;
 };
 
-// A view of one intermediate buffer [batch, seq, width].
+// One intermediate buffer [batch, seq, width] of the fp32 path. `data` is writable: doctor's
+// precision emulation rounds it in place; every other observer only reads.
 struct StepView {
   int layer;
   const char* step;
-  const float* data;
+  float* data;
   int batch, seq, width;
 };
 
@@ -46,33 +47,44 @@ class ForwardObserver {
  public:
   virtual ~ForwardObserver() = default;
   // Called for every step before the finite check. Return false to skip that check (doctor uses
-  // this to keep tracing past the first NaN).
+  // this to keep tracing past the first NaN). Costs nothing when no observer is attached.
   virtual bool on_step(const StepView& view) = 0;
 };
 
 // Scratch activations, reused across calls (no per-token allocation).
-struct Activations {
-  AlignedBuffer<float> residual;   // [B*T, D] the residual stream
-  AlignedBuffer<float> normed;     // [B*T, D] layer-norm output
-  AlignedBuffer<float> normed2;    // [B*T, D] second norm (NeoX parallel residual)
-  AlignedBuffer<float> qkv;        // [B*T, 3D]
-  AlignedBuffer<float> context;    // [B*T, D] attention-weighted values, heads concatenated
-  AlignedBuffer<float> attn_out;   // [B*T, D]
-  AlignedBuffer<float> mlp_hidden; // [B*T, F]
-  AlignedBuffer<float> mlp_out;    // [B*T, D]
-  AlignedBuffer<float> rotary_cos; // [T, rotary/2]
-  AlignedBuffer<float> rotary_sin; // [T, rotary/2]
+template <typename Scalar>
+struct ActivationsT {
+  AlignedBuffer<Scalar> residual;   // [B*T, D] the residual stream
+  AlignedBuffer<Scalar> normed;     // [B*T, D] layer-norm output
+  AlignedBuffer<Scalar> normed2;    // [B*T, D] second norm (NeoX parallel residual)
+  AlignedBuffer<Scalar> qkv;        // [B*T, 3D]
+  AlignedBuffer<Scalar> context;    // [B*T, D] attention-weighted values, heads concatenated
+  AlignedBuffer<Scalar> attn_out;   // [B*T, D]
+  AlignedBuffer<Scalar> mlp_hidden; // [B*T, F]
+  AlignedBuffer<Scalar> mlp_out;    // [B*T, D]
+  AlignedBuffer<Scalar> rotary_cos; // [T, rotary/2]
+  AlignedBuffer<Scalar> rotary_sin; // [T, rotary/2]
   void reserve(const ModelConfig& config, int B, int T);
 };
+using Activations = ActivationsT<float>;
 
-struct ForwardOutputs {
-  float* logits = nullptr;                              // [B*T, V] when non-null
-  std::vector<std::vector<float>>* hidden = nullptr;    // when non-null: L+1 buffers of [B*T, D]
+template <typename Scalar>
+struct ForwardOutputsT {
+  Scalar* logits = nullptr;                              // [B*T, V] when non-null
+  std::vector<std::vector<Scalar>>* hidden = nullptr;    // when non-null: L+1 buffers of [B*T, D]
 };
+using ForwardOutputs = ForwardOutputsT<float>;
 
 // Runs the model on ids [B, T]. Throws Error for ids out of range or T beyond the context,
 // NonFiniteError when any intermediate goes non-finite.
 void forward(const Model& model, std::span<const std::int32_t> ids, int B, int T, Activations& act,
              const ForwardOutputs& out, ForwardObserver* observer = nullptr);
+
+// The same forward over other weights: doctor's float64 reference (Scalar = double) and rounded
+// fp16/bf16 emulations (Scalar = float, with an observer that rounds each step).
+template <typename Scalar>
+void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std::span<const std::int32_t> ids, int B,
+                  int T, ActivationsT<Scalar>& act, const ForwardOutputsT<Scalar>& out,
+                  ForwardObserver* observer = nullptr);
 
 }  // namespace entroscope::model

@@ -10,19 +10,21 @@
 
 namespace entroscope::model {
 
-void gpt2_forward(const BlockContext& ctx, std::span<const std::int32_t> ids, const ForwardOutputs& out) {
-  const ModelConfig& c = ctx.model.config;
-  const ModelWeights& w = ctx.model.weights;
+template <typename Scalar>
+void gpt2_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids,
+                  const ForwardOutputsT<Scalar>& out) {
+  const ModelConfig& c = ctx.config;
+  const auto& w = ctx.weights;
   const int B = ctx.B, T = ctx.T, D = c.d_model;
-  float* x = ctx.act.residual.data();  // [B*T, D]
+  Scalar* x = ctx.act.residual.data();  // [B*T, D]
 
   // Embeddings: token + learned absolute position.
 #pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < B; ++b) {
     for (int t = 0; t < T; ++t) {
       std::size_t row = static_cast<std::size_t>(b) * T + t;
-      const float* tok = w.token_embedding + static_cast<std::size_t>(ids[row]) * D;
-      const float* pos = w.position_embedding + static_cast<std::size_t>(t) * D;
+      const Scalar* tok = w.token_embedding + static_cast<std::size_t>(ids[row]) * D;
+      const Scalar* pos = w.position_embedding + static_cast<std::size_t>(t) * D;
       for (int i = 0; i < D; ++i) x[row * D + i] = tok[i] + pos[i];
     }
   }
@@ -33,8 +35,8 @@ void gpt2_forward(const BlockContext& ctx, std::span<const std::int32_t> ids, co
   const std::size_t n = static_cast<std::size_t>(B) * T * D;
   for (int l = 0; l < c.n_layer; ++l) {
     // scale_attn_weights: / sqrt(head_dim); scale_attn_by_inverse_layer_idx: also / (l + 1).
-    float scale = c.scale_attn_weights ? 1.0f / std::sqrt(static_cast<float>(c.head_dim)) : 1.0f;
-    if (c.scale_attn_by_inverse_layer_idx) scale /= static_cast<float>(l + 1);
+    Scalar scale = c.scale_attn_weights ? Scalar(1) / std::sqrt(static_cast<Scalar>(c.head_dim)) : Scalar(1);
+    if (c.scale_attn_by_inverse_layer_idx) scale /= static_cast<Scalar>(l + 1);
     attention_block(ctx, l, x, qkv_layout, scale, /*rotary=*/false);
     kernels::add(x, ctx.act.attn_out.data(), x, n);
     ctx.step(l, "residual.attn", x, D);
@@ -45,5 +47,8 @@ void gpt2_forward(const BlockContext& ctx, std::span<const std::int32_t> ids, co
   }
   final_norm_and_head(ctx, out);
 }
+
+template void gpt2_forward<float>(const BlockContext<float>&, std::span<const std::int32_t>, const ForwardOutputsT<float>&);
+template void gpt2_forward<double>(const BlockContext<double>&, std::span<const std::int32_t>, const ForwardOutputsT<double>&);
 
 }  // namespace entroscope::model

@@ -12,16 +12,18 @@
 
 namespace entroscope::model {
 
-void gpt_neox_forward(const BlockContext& ctx, std::span<const std::int32_t> ids, const ForwardOutputs& out) {
-  const ModelConfig& c = ctx.model.config;
-  const ModelWeights& w = ctx.model.weights;
+template <typename Scalar>
+void gpt_neox_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids,
+                      const ForwardOutputsT<Scalar>& out) {
+  const ModelConfig& c = ctx.config;
+  const auto& w = ctx.weights;
   const int B = ctx.B, T = ctx.T, D = c.d_model;
-  Activations& a = ctx.act;
-  float* x = a.residual.data();  // [B*T, D]
+  auto& a = ctx.act;
+  Scalar* x = a.residual.data();  // [B*T, D]
 
 #pragma omp parallel for schedule(static)
   for (int row = 0; row < B * T; ++row) {
-    const float* tok = w.token_embedding + static_cast<std::size_t>(ids[row]) * D;
+    const Scalar* tok = w.token_embedding + static_cast<std::size_t>(ids[row]) * D;
     for (int i = 0; i < D; ++i) x[static_cast<std::size_t>(row) * D + i] = tok[i];
   }
   ctx.step(-1, "embedding", x, D);
@@ -32,7 +34,7 @@ void gpt_neox_forward(const BlockContext& ctx, std::span<const std::int32_t> ids
   kernels::rotary_tables(a.rotary_cos.data(), a.rotary_sin.data(), T, c.rotary_ndims, c.rotary_base);
 
   const kernels::QkvLayout qkv_layout{3 * c.head_dim, c.head_dim};  // per head: [q k v]
-  const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  const Scalar scale = Scalar(1) / std::sqrt(static_cast<Scalar>(c.head_dim));
   const std::size_t n = static_cast<std::size_t>(B) * T * D;
   for (int l = 0; l < c.n_layer; ++l) {
     attention_block(ctx, l, x, qkv_layout, scale, /*rotary=*/true);
@@ -53,5 +55,8 @@ void gpt_neox_forward(const BlockContext& ctx, std::span<const std::int32_t> ids
   }
   final_norm_and_head(ctx, out);
 }
+
+template void gpt_neox_forward<float>(const BlockContext<float>&, std::span<const std::int32_t>, const ForwardOutputsT<float>&);
+template void gpt_neox_forward<double>(const BlockContext<double>&, std::span<const std::int32_t>, const ForwardOutputsT<double>&);
 
 }  // namespace entroscope::model

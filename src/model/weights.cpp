@@ -83,6 +83,67 @@ std::vector<Expected> neox_expected(const ModelConfig& c, ModelWeights& w) {
 
 }  // namespace
 
+namespace {
+// Every weight pointer of a model with its element count, in one place, so conversions cannot
+// forget one.
+template <typename W, typename Visit>
+void for_each_weight(const ModelConfig& c, W& w, Visit visit) {
+  const std::size_t D = c.d_model, F = c.d_ff, V = c.vocab_size, P = c.max_positions;
+  visit(w.token_embedding, V * D);
+  visit(w.position_embedding, P * D);
+  for (auto& L : w.layers) {
+    visit(L.ln1_weight, D);
+    visit(L.ln1_bias, D);
+    visit(L.qkv_weight, 3 * D * D);
+    visit(L.qkv_bias, 3 * D);
+    visit(L.attn_out_weight, D * D);
+    visit(L.attn_out_bias, D);
+    visit(L.ln2_weight, D);
+    visit(L.ln2_bias, D);
+    visit(L.mlp_up_weight, D * F);
+    visit(L.mlp_up_bias, F);
+    visit(L.mlp_down_weight, F * D);
+    visit(L.mlp_down_bias, D);
+  }
+  visit(w.final_norm_weight, D);
+  visit(w.final_norm_bias, D);
+  visit(w.lm_head, V * D);
+}
+}  // namespace
+
+template <typename Scalar, typename Convert>
+OwnedWeights<Scalar> convert_weights(const Model& m, Convert convert) {
+  OwnedWeights<Scalar> out;
+  out.weights.layout = m.weights.layout;
+  out.weights.layers.resize(m.weights.layers.size());
+  // Walk source and destination pointer lists in the same order.
+  std::vector<std::pair<const float*, std::size_t>> sources;
+  for_each_weight(m.config, m.weights, [&](const float* p, std::size_t n) { sources.emplace_back(p, n); });
+  std::map<const float*, const Scalar*> converted;  // tied tensors (wte = lm_head) convert once
+  out.storage.reserve(sources.size());
+  std::size_t i = 0;
+  for_each_weight(m.config, out.weights, [&](const Scalar*& dst, std::size_t n) {
+    auto [src, count] = sources[i++];
+    if (!src) {
+      dst = nullptr;
+      return;
+    }
+    if (auto it = converted.find(src); it != converted.end()) {
+      dst = it->second;
+      return;
+    }
+    std::vector<Scalar> buf(count);
+    for (std::size_t k = 0; k < count; ++k) buf[k] = convert(src[k]);
+    out.storage.push_back(std::move(buf));
+    dst = out.storage.back().data();
+    converted[src] = dst;
+  });
+  return out;
+}
+
+template OwnedWeights<double> convert_weights<double>(const Model&, double (*)(float));
+template OwnedWeights<float> convert_weights<float>(const Model&, float (*)(float));
+
 bool is_ignored_buffer(const std::string& name, Architecture arch) {
   if (arch == Architecture::kGpt2) {
     // "h.N.attn.bias" is the causal mask; "h.N.attn.c_attn.bias" is a real weight, so match the

@@ -1,5 +1,5 @@
 #pragma once
-// The weights of one model, by role, as fp32 pointers, plus the checkpoint they come from.
+// The weights of one model, by role, as pointers, plus the checkpoint they come from.
 // Hub tensor names differ per architecture; the mapping is spelled out in weights.cpp.
 #include <filesystem>
 #include <memory>
@@ -12,30 +12,37 @@
 
 namespace entroscope::model {
 
-struct LayerWeights {
-  const float* ln1_weight;         // [D]   GPT-2 ln_1, NeoX input_layernorm
-  const float* ln1_bias;           // [D]
-  const float* qkv_weight;         // GPT-2 [D, 3D] (in,out); NeoX [3D, D] (out,in)
-  const float* qkv_bias;           // [3D] (null when NeoX attention_bias=false)
-  const float* attn_out_weight;    // [D, D]
-  const float* attn_out_bias;      // [D]
-  const float* ln2_weight;         // [D]   GPT-2 ln_2, NeoX post_attention_layernorm
-  const float* ln2_bias;           // [D]
-  const float* mlp_up_weight;      // GPT-2 [D, F]; NeoX [F, D]
-  const float* mlp_up_bias;        // [F]
-  const float* mlp_down_weight;     // GPT-2 [F, D]; NeoX [D, F]
-  const float* mlp_down_bias;      // [D]
+// Scalar is float for the compute path; doctor builds double (float64 reference) and rounded
+// float (fp16/bf16 emulation) copies.
+template <typename Scalar>
+struct LayerWeightsT {
+  const Scalar* ln1_weight;        // [D]   GPT-2 ln_1, NeoX input_layernorm
+  const Scalar* ln1_bias;          // [D]
+  const Scalar* qkv_weight;        // GPT-2 [D, 3D] (in,out); NeoX [3D, D] (out,in)
+  const Scalar* qkv_bias;          // [3D] (null when NeoX attention_bias=false)
+  const Scalar* attn_out_weight;   // [D, D]
+  const Scalar* attn_out_bias;     // [D]
+  const Scalar* ln2_weight;        // [D]   GPT-2 ln_2, NeoX post_attention_layernorm
+  const Scalar* ln2_bias;          // [D]
+  const Scalar* mlp_up_weight;     // GPT-2 [D, F]; NeoX [F, D]
+  const Scalar* mlp_up_bias;       // [F]
+  const Scalar* mlp_down_weight;   // GPT-2 [F, D]; NeoX [D, F]
+  const Scalar* mlp_down_bias;     // [D]
 };
 
-struct ModelWeights {
-  kernels::WeightLayout layout;    // kInOut (GPT-2 Conv1D) or kOutIn (NeoX Linear)
-  const float* token_embedding;    // [V, D] wte / embed_in
-  const float* position_embedding; // [P, D] wpe (GPT-2), null for NeoX
-  std::vector<LayerWeights> layers;
-  const float* final_norm_weight;  // [D] ln_f / final_layer_norm
-  const float* final_norm_bias;    // [D]
-  const float* lm_head;            // [V, D] (wte when tied; embed_out for NeoX)
+template <typename Scalar>
+struct ModelWeightsT {
+  kernels::WeightLayout layout;     // kInOut (GPT-2 Conv1D) or kOutIn (NeoX Linear)
+  const Scalar* token_embedding;    // [V, D] wte / embed_in
+  const Scalar* position_embedding; // [P, D] wpe (GPT-2), null for NeoX
+  std::vector<LayerWeightsT<Scalar>> layers;
+  const Scalar* final_norm_weight;  // [D] ln_f / final_layer_norm
+  const Scalar* final_norm_bias;    // [D]
+  const Scalar* lm_head;            // [V, D] (wte when tied; embed_out for NeoX)
 };
+
+using LayerWeights = LayerWeightsT<float>;
+using ModelWeights = ModelWeightsT<float>;
 
 // A loaded model: config, checkpoint (keeps mappings and copies alive) and weights.
 struct Model {
@@ -49,6 +56,16 @@ struct Model {
 // Loads config.json and the checkpoint in `dir`. Throws Error listing missing tensors,
 // unexpected tensors, and shape mismatches (all at once, each with the expected shape).
 Model load_model(const std::filesystem::path& dir, const std::string& display_name = "");
+
+// A converted copy of a model's weights that owns its storage: every tensor passed through
+// `convert(float) -> Scalar` (e.g. widening to double, or rounding through fp16).
+template <typename Scalar>
+struct OwnedWeights {
+  ModelWeightsT<Scalar> weights;
+  std::vector<std::vector<Scalar>> storage;
+};
+template <typename Scalar, typename Convert>
+OwnedWeights<Scalar> convert_weights(const Model& m, Convert convert);
 
 // True for checkpoint entries that are buffers, not parameters (causal masks, rotary inv_freq):
 // GPT-2 h.N.attn.bias / h.N.attn.masked_bias, NeoX attention.bias / masked_bias / rotary_emb.inv_freq.

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "common/json_file.h"
+#include "common/checkpoint_edit.h"
 #include "common/temp_dir.h"
 #include "io/safetensors.h"
 #include "kernels/threads.h"
@@ -32,18 +33,8 @@ std::string load_error(const fs::path& dir) {
   return "";
 }
 
-// Rewrites dir/model.safetensors with `edit` applied to its tensors (name -> f32 values).
-void rewrite_checkpoint(const fs::path& dir,
-                        const std::function<void(std::map<std::string, std::pair<std::vector<std::int64_t>, std::vector<float>>>&)>& edit) {
-  std::map<std::string, std::pair<std::vector<std::int64_t>, std::vector<float>>> tensors;
-  {
-    io::SafetensorsFile f(dir / "model.safetensors");
-    for (const auto& t : f.header().tensors) tensors[t.name] = {t.shape, io::read_as_f32(f, t)};
-  }
-  edit(tensors);
-  std::vector<io::TensorToWrite> out;
-  for (const auto& [name, st] : tensors) out.push_back({name, io::DType::F32, st.first, io::as_bytes_span(st.second)});
-  io::write_safetensors(dir / "model.safetensors", out);
+void rewrite_checkpoint(const fs::path& dir, const std::function<void(test_util::EditableTensors&)>& edit) {
+  test_util::rewrite_safetensors(dir / "model.safetensors", edit);
 }
 
 TEST(ModelLoad, UnknownModelTypeIsRejected) {

@@ -1,0 +1,361 @@
+#include "model/synth.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <system_error>
+
+#include "common/error.h"
+#include "common/json_file.h"
+#include "model/presets.h"
+
+namespace entroscope::model {
+
+namespace fs = std::filesystem;
+
+std::uint64_t SynthTensor::num_elements() const {
+  std::uint64_t n = 1;
+  for (auto d : shape) n *= static_cast<std::uint64_t>(d);
+  return n;
+}
+
+namespace {
+
+// ---- deterministic counter-based normal generator ----
+
+std::uint64_t mix64(std::uint64_t x) {  // splitmix64 finalizer
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+std::uint64_t tensor_key(std::uint64_t seed, std::string_view name) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+  for (char ch : name) {
+    h ^= static_cast<unsigned char>(ch);
+    h *= 0x100000001b3ULL;
+  }
+  return mix64(mix64(seed + 0x9E3779B97F4A7C15ULL) ^ mix64(h));
+}
+
+// Box-Muller on pair k of the tensor's stream: elements 2k (cos) and 2k+1 (sin).
+inline void normal_pair(std::uint64_t key, std::uint64_t k, double& z0, double& z1) {
+  std::uint64_t bits = mix64(key + (k + 1) * 0x9E3779B97F4A7C15ULL);
+  constexpr double kInv32 = 1.0 / 4294967296.0;
+  double u1 = (static_cast<double>(bits >> 32) + 0.5) * kInv32;  // (0, 1)
+  double u2 = (static_cast<double>(bits & 0xFFFFFFFFULL) + 0.5) * kInv32;
+  double r = std::sqrt(-2.0 * std::log(u1));
+  double a = 6.283185307179586 * u2;
+  z0 = r * std::cos(a);
+  z1 = r * std::sin(a);
+}
+
+// ---- plan ----
+
+SynthTensor normal(std::string name, std::vector<std::int64_t> shape, double stddev) {
+  return {std::move(name), std::move(shape), SynthInit::kNormal, stddev, true};
+}
+SynthTensor zeros(std::string name, std::vector<std::int64_t> shape) {
+  return {std::move(name), std::move(shape), SynthInit::kZeros, 0.0, true};
+}
+SynthTensor ones(std::string name, std::vector<std::int64_t> shape) {
+  return {std::move(name), std::move(shape), SynthInit::kOnes, 1.0, true};
+}
+
+// ---- file writing ----
+
+void write_all(int fd, const void* data, std::size_t n, const fs::path& path) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail("{}: write failed: {}", path.string(), std::strerror(errno));
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+// Removes the temporary file unless released (on any error, including exceptions).
+class TempFile {
+ public:
+  explicit TempFile(fs::path path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail("{}: cannot create file: {}", path_.string(), std::strerror(errno));
+  }
+  ~TempFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!path_.empty()) {
+      std::error_code ec;
+      fs::remove(path_, ec);
+    }
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  int fd() const { return fd_; }
+  const fs::path& path() const { return path_; }
+  // fsync + close + rename into place.
+  void commit(const fs::path& final_path) {
+    if (::fsync(fd_) != 0) fail("{}: fsync failed: {}", path_.string(), std::strerror(errno));
+    if (::close(fd_) != 0) {
+      fd_ = -1;
+      fail("{}: close failed: {}", path_.string(), std::strerror(errno));
+    }
+    fd_ = -1;
+    std::error_code ec;
+    fs::rename(path_, final_path, ec);
+    if (ec) fail("{}: cannot rename temporary file into place: {}", final_path.string(), ec.message());
+    path_.clear();
+  }
+
+ private:
+  fs::path path_;
+  int fd_ = -1;
+};
+
+std::size_t item_size(io::DType dtype) { return io::dtype_size(dtype); }
+
+void encode(const float* in, std::size_t n, io::DType dtype, std::uint8_t* out) {
+  if (dtype == io::DType::F32) {
+    std::memcpy(out, in, n * 4);
+    return;
+  }
+  auto* o = reinterpret_cast<std::uint16_t*>(out);
+  if (dtype == io::DType::F16) {
+#pragma omp parallel for schedule(static)
+    for (std::size_t i = 0; i < n; ++i) o[i] = io::f32_to_f16(in[i]);
+  } else {
+#pragma omp parallel for schedule(static)
+    for (std::size_t i = 0; i < n; ++i) o[i] = io::f32_to_bf16(in[i]);
+  }
+}
+
+// Elements [first, first + n) of a tensor into `values`.
+void fill_chunk(const SynthTensor& t, std::uint64_t seed, std::uint64_t first, std::size_t n, float* values) {
+  switch (t.init) {
+    case SynthInit::kNormal:
+      synth_normal(seed, t.name, t.value, first, n, values);
+      break;
+    case SynthInit::kZeros:
+      std::fill(values, values + n, 0.0f);
+      break;
+    case SynthInit::kOnes:
+      std::fill(values, values + n, 1.0f);
+      break;
+    case SynthInit::kConstant:
+      std::fill(values, values + n, static_cast<float>(t.value));
+      break;
+    case SynthInit::kCausalMask: {  // [.., P, P]: 1 where column <= row
+      const std::uint64_t P = static_cast<std::uint64_t>(t.shape.back());
+      for (std::size_t i = 0; i < n; ++i) {
+        std::uint64_t e = first + i;
+        values[i] = (e % P) <= (e / P) % P ? 1.0f : 0.0f;
+      }
+      break;
+    }
+  }
+}
+
+std::string init_description(const ModelConfig& c) {
+  return fmt::format(
+      "N(0, 0.02) weights and embeddings, residual projections N(0, 0.02/sqrt(2*{})), zero biases, LayerNorm 1/0, "
+      "final LayerNorm weight {}",
+      c.n_layer, kFinalNormGain);
+}
+
+}  // namespace
+
+void synth_normal(std::uint64_t seed, std::string_view name, double stddev, std::uint64_t first, std::uint64_t count,
+                  float* out) {
+  if (count == 0) return;
+  const std::uint64_t key = tensor_key(seed, name);
+  const std::uint64_t end = first + count;
+  std::uint64_t e = first;
+  double z0, z1;
+  if (e & 1) {  // odd start: second half of a pair
+    normal_pair(key, e >> 1, z0, z1);
+    out[0] = static_cast<float>(z1 * stddev);
+    ++e;
+  }
+  const std::uint64_t pairs = (end - e) / 2;
+  const std::uint64_t base = e;
+#pragma omp parallel for schedule(static) if (pairs > 4096)
+  for (std::uint64_t k = 0; k < pairs; ++k) {
+    double a, b;
+    normal_pair(key, (base >> 1) + k, a, b);
+    out[base - first + 2 * k] = static_cast<float>(a * stddev);
+    out[base - first + 2 * k + 1] = static_cast<float>(b * stddev);
+  }
+  e = base + 2 * pairs;
+  if (e < end) {  // odd end: first half of a pair
+    normal_pair(key, e >> 1, z0, z1);
+    out[e - first] = static_cast<float>(z0 * stddev);
+  }
+}
+
+std::vector<SynthTensor> synth_plan(const ModelConfig& c) {
+  const std::int64_t D = c.d_model, F = c.d_ff, V = c.vocab_size, P = c.max_positions;
+  const double std0 = 0.02;
+  const double std_resid = 0.02 / std::sqrt(2.0 * c.n_layer);
+  std::vector<SynthTensor> t;
+  if (c.arch == Architecture::kGpt2) {
+    t.push_back(normal("wte.weight", {V, D}, std0));
+    t.push_back(normal("wpe.weight", {P, D}, std0));
+    for (int l = 0; l < c.n_layer; ++l) {
+      std::string p = fmt::format("h.{}.", l);
+      t.push_back(ones(p + "ln_1.weight", {D}));
+      t.push_back(zeros(p + "ln_1.bias", {D}));
+      t.push_back({p + "attn.bias", {1, 1, P, P}, SynthInit::kCausalMask, 0.0, false});
+      t.push_back(normal(p + "attn.c_attn.weight", {D, 3 * D}, std0));
+      t.push_back(zeros(p + "attn.c_attn.bias", {3 * D}));
+      t.push_back(normal(p + "attn.c_proj.weight", {D, D}, std_resid));
+      t.push_back(zeros(p + "attn.c_proj.bias", {D}));
+      t.push_back(ones(p + "ln_2.weight", {D}));
+      t.push_back(zeros(p + "ln_2.bias", {D}));
+      t.push_back(normal(p + "mlp.c_fc.weight", {D, F}, std0));
+      t.push_back(zeros(p + "mlp.c_fc.bias", {F}));
+      t.push_back(normal(p + "mlp.c_proj.weight", {F, D}, std_resid));
+      t.push_back(zeros(p + "mlp.c_proj.bias", {D}));
+    }
+    t.push_back({"ln_f.weight", {D}, SynthInit::kConstant, kFinalNormGain, true});
+    t.push_back(zeros("ln_f.bias", {D}));
+  } else {
+    t.push_back(normal("gpt_neox.embed_in.weight", {V, D}, std0));
+    for (int l = 0; l < c.n_layer; ++l) {
+      std::string p = fmt::format("gpt_neox.layers.{}.", l);
+      t.push_back(ones(p + "input_layernorm.weight", {D}));
+      t.push_back(zeros(p + "input_layernorm.bias", {D}));
+      t.push_back(normal(p + "attention.query_key_value.weight", {3 * D, D}, std0));
+      if (c.attention_bias) t.push_back(zeros(p + "attention.query_key_value.bias", {3 * D}));
+      t.push_back(normal(p + "attention.dense.weight", {D, D}, std_resid));
+      if (c.attention_bias) t.push_back(zeros(p + "attention.dense.bias", {D}));
+      t.push_back(ones(p + "post_attention_layernorm.weight", {D}));
+      t.push_back(zeros(p + "post_attention_layernorm.bias", {D}));
+      t.push_back(normal(p + "mlp.dense_h_to_4h.weight", {F, D}, std0));
+      t.push_back(zeros(p + "mlp.dense_h_to_4h.bias", {F}));
+      t.push_back(normal(p + "mlp.dense_4h_to_h.weight", {D, F}, std_resid));
+      t.push_back(zeros(p + "mlp.dense_4h_to_h.bias", {D}));
+    }
+    t.push_back({"gpt_neox.final_layer_norm.weight", {D}, SynthInit::kConstant, kFinalNormGain, true});
+    t.push_back(zeros("gpt_neox.final_layer_norm.bias", {D}));
+    if (!c.tie_word_embeddings) t.push_back(normal("embed_out.weight", {V, D}, std0));
+  }
+  std::sort(t.begin(), t.end(), [](const SynthTensor& a, const SynthTensor& b) { return a.name < b.name; });
+  return t;
+}
+
+long long synth_parameter_count(const std::vector<SynthTensor>& plan) {
+  long long n = 0;
+  for (const auto& t : plan)
+    if (t.parameter) n += static_cast<long long>(t.num_elements());
+  return n;
+}
+
+SynthResult synthesize(const SynthOptions& o) {
+  const Preset* preset = find_preset(o.preset);
+  if (!preset) fail("unknown preset '{}' (available: {})", o.preset, preset_names());
+  std::string torch_dtype;
+  switch (o.dtype) {
+    case io::DType::F32: torch_dtype = "float32"; break;
+    case io::DType::F16: torch_dtype = "float16"; break;
+    case io::DType::BF16: torch_dtype = "bfloat16"; break;
+    default: fail("synth: dtype {} is not supported (f32, f16, bf16)", io::dtype_name(o.dtype));
+  }
+  nlohmann::json config_doc = preset->config;
+  config_doc["torch_dtype"] = torch_dtype;
+  const ModelConfig config = parse_config(config_doc, "preset " + preset->name);
+  const std::vector<SynthTensor> plan = synth_plan(config);
+
+  // Destination: a new or empty directory, or (with force) one holding a single-file model.
+  const fs::path dir = o.out;
+  if (dir.empty()) fail("synth: --out is empty");
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) fail("{}: exists and is not a directory", dir.string());
+  const fs::path config_path = dir / "config.json";
+  const fs::path weights_path = dir / "model.safetensors";
+  if (fs::exists(dir / "model.safetensors.index.json", ec))
+    fail("{}: holds a sharded checkpoint (model.safetensors.index.json); choose another directory", dir.string());
+  if (!o.force && (fs::exists(config_path, ec) || fs::exists(weights_path, ec)))
+    fail("{}: already holds a model (config.json / model.safetensors); pass --force to replace it", dir.string());
+  fs::create_directories(dir, ec);
+  if (ec) fail("{}: cannot create directory: {}", dir.string(), ec.message());
+
+  // Header (tensors in plan order = by name; one dtype, so this is serialize_safetensors' order).
+  const std::size_t item = item_size(o.dtype);
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  header["__metadata__"] = {
+      {"format", "pt"},
+      {"entroscope_synth", preset->name},
+      {"seed", fmt::format("{}", o.seed)},
+      {"init", init_description(config)},
+  };
+  std::uint64_t offset = 0;
+  for (const auto& t : plan) {
+    const std::uint64_t bytes = t.num_elements() * item;
+    header[t.name] = {{"dtype", std::string(io::dtype_name(o.dtype))},
+                      {"shape", t.shape},
+                      {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string header_text = header.dump();
+  header_text.append((8 - header_text.size() % 8) % 8, ' ');
+  const std::uint64_t total = 8 + header_text.size() + offset;
+
+  // Room for the file (plus 64 MB slack), checked before writing anything.
+  fs::space_info space = fs::space(dir, ec);
+  if (!ec && space.available < total + (64ull << 20))
+    fail("{}: not enough disk space: model.safetensors needs {:.2f} GB, {:.2f} GB available", dir.string(),
+         total / 1e9, space.available / 1e9);
+
+  TempFile tmp(dir / fmt::format(".model.safetensors.tmp.{}", ::getpid()));
+  std::uint8_t len_bytes[8];
+  const std::uint64_t n = header_text.size();
+  for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<std::uint8_t>((n >> (8 * i)) & 0xFF);
+  write_all(tmp.fd(), len_bytes, 8, tmp.path());
+  write_all(tmp.fd(), header_text.data(), header_text.size(), tmp.path());
+  std::uint64_t written = 8 + header_text.size();
+
+  // Stream: 4 Mi elements at a time (16 MB of floats + encoded bytes).
+  constexpr std::size_t kChunk = std::size_t{1} << 22;
+  std::vector<float> values;
+  std::vector<std::uint8_t> encoded;
+  for (const auto& t : plan) {
+    const std::uint64_t count = t.num_elements();
+    for (std::uint64_t first = 0; first < count; first += kChunk) {
+      const std::size_t m = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, count - first));
+      values.resize(m);
+      fill_chunk(t, o.seed, first, m, values.data());
+      encoded.resize(m * item);
+      encode(values.data(), m, o.dtype, encoded.data());
+      write_all(tmp.fd(), encoded.data(), encoded.size(), tmp.path());
+      written += encoded.size();
+      if (o.progress) o.progress(written, total);
+    }
+  }
+  if (written != total) fail("internal: synth wrote {} bytes, expected {}", written, total);
+
+  // Replace: drop an old config.json first, so no reader ever pairs it with the new weights;
+  // config.json goes in last, so a directory with config.json always has complete weights.
+  if (o.force) fs::remove(config_path, ec);
+  tmp.commit(weights_path);
+  write_file_atomic(config_path, config_json_text(config_doc));
+
+  SynthResult r;
+  r.dir = dir;
+  r.file_bytes = total;
+  r.parameters = synth_parameter_count(plan);
+  r.tensors = plan.size();
+  return r;
+}
+
+}  // namespace entroscope::model

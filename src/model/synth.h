@@ -1,0 +1,84 @@
+#pragma once
+// Synthetic checkpoints: a preset's config.json plus a random-initialized model.safetensors in the
+// Hugging Face Hub file layout, written streaming (one chunk in memory at a time, so gpt2-xl's
+// 6.4 GB needs a few MB) and atomically (temporary file + rename; config.json last).
+//
+// Layout (what the Hub's model.safetensors files hold, not save_pretrained's):
+//   GPT-2:   no "transformer." prefix, no lm_head.weight (tied to wte), and the h.N.attn.bias causal
+//            mask buffers [1, 1, n_positions, n_positions] (lower-triangular ones) that the Hub's
+//            files carry, so the file has the real one's size (gpt2: 548 MB) and loaders must skip
+//            them, as with the real file.
+//   GPT-NeoX: gpt_neox.* + untied embed_out.weight; no buffers (transformers does not save them).
+// Tensors are laid out by name (all one dtype) and the header is padded to 8 bytes, as
+// io::serialize_safetensors does, so every tensor is aligned.
+//
+// Initialization (transformers' _init_weights): Linear/Conv1D weights and embeddings N(0, 0.02),
+// biases 0, LayerNorm weight 1 / bias 0, and the residual output projections (GPT-2 attn.c_proj /
+// mlp.c_proj, NeoX attention.dense / mlp.dense_4h_to_h) N(0, 0.02 / sqrt(2 n_layer)) (transformers
+// does this for GPT-2 only; applied to NeoX too so deep models' residual stream stays O(1)).
+// One deliberate deviation: the final LayerNorm weight is kFinalNormGain instead of 1. At init the
+// logits are nearly white noise of std 0.02 sqrt(D), i.e. every next-token distribution is within
+// ~0.3 bits of uniform (log2 V = 15.6 bits); the gain sharpens them into a realistic range (see
+// kFinalNormGain). Values are a pure function of (seed, tensor name, element index): the same
+// seed gives the same checkpoint bit for bit on every machine and thread count, and an f16/bf16
+// checkpoint is the f32 one rounded to nearest even.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/dtype.h"
+#include "model/config.h"
+
+namespace entroscope::model {
+
+// Final LayerNorm gain of synthetic checkpoints (see above).
+inline constexpr double kFinalNormGain = 8.0;
+
+enum class SynthInit { kNormal, kZeros, kOnes, kConstant, kCausalMask };
+
+struct SynthTensor {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  SynthInit init = SynthInit::kZeros;
+  double value = 0.0;      // kNormal: standard deviation; kConstant: the value
+  bool parameter = true;   // false for buffers (GPT-2 causal masks)
+  std::uint64_t num_elements() const;
+};
+
+// The tensors of a Hub-layout checkpoint for `config`, sorted by name, with their initialization.
+std::vector<SynthTensor> synth_plan(const ModelConfig& config);
+
+// Sum of the plan's parameter element counts (equals config.parameter_count()).
+long long synth_parameter_count(const std::vector<SynthTensor>& plan);
+
+// Fills out[0..count) with elements [first, first + count) of tensor `name` ~ N(0, stddev).
+// Deterministic: depends only on (seed, name, element index), not on how the range is chunked.
+void synth_normal(std::uint64_t seed, std::string_view name, double stddev, std::uint64_t first, std::uint64_t count,
+                  float* out);
+
+struct SynthOptions {
+  std::string preset;
+  std::filesystem::path out;
+  std::uint64_t seed = 0;
+  io::DType dtype = io::DType::F32;  // F32, F16 or BF16
+  bool force = false;                // replace a model already in `out`
+  // Called after every chunk with (bytes written so far, total file bytes).
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+};
+
+struct SynthResult {
+  std::filesystem::path dir;
+  std::uint64_t file_bytes = 0;   // model.safetensors
+  long long parameters = 0;
+  std::size_t tensors = 0;
+};
+
+// Writes out/config.json and out/model.safetensors. Throws Error (one line naming the path) for an
+// unknown preset or dtype, an occupied directory (without force), too little disk space, or a
+// failed write; nothing partial is left at the final names.
+SynthResult synthesize(const SynthOptions& options);
+
+}  // namespace entroscope::model
