@@ -1,6 +1,9 @@
 #include "kernels/kernels.h"
 
+#include "kernels/threads.h"
+
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -23,19 +26,33 @@ void gemm(CBLAS_TRANSPOSE trans_b, int M, int N, int K, const double* a, int lda
 }  // namespace
 
 template <typename Scalar>
-void linear(Scalar* out, const Scalar* in, const Scalar* weight, const Scalar* bias, int M, int K, int N,
+void linear(Scalar* out, const Scalar* in, const Scalar* weight, const Scalar* bias, int B, int T, int K, int N,
             WeightLayout layout) {
-  // Start from the bias and accumulate the product onto it (beta = 1): one pass over out.
-  Scalar beta = 0;
-  if (bias) {
-#pragma omp parallel for schedule(static)
-    for (int m = 0; m < M; ++m) std::memcpy(out + static_cast<std::size_t>(m) * N, bias, sizeof(Scalar) * N);
-    beta = 1;
+  // One thread pool for everything: the BLAS runs single-threaded (threads.cpp) and OpenMP
+  // distributes (sequence, column block) tiles; two pools spinning against each other (OpenMP and
+  // OpenBLAS's own) would oversubscribe the cores.
+  static const bool blas_configured = (blas_single_threaded(), true);
+  (void)blas_configured;
+  const int column_blocks = (N + kLinearColumnBlock - 1) / kLinearColumnBlock;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < B; ++b) {
+    for (int j = 0; j < column_blocks; ++j) {
+      const int n0 = j * kLinearColumnBlock, n1 = std::min(N, n0 + kLinearColumnBlock);
+      const Scalar* x = in + static_cast<std::size_t>(b) * T * K;
+      Scalar* y = out + static_cast<std::size_t>(b) * T * N;
+      // Start from the bias and accumulate the product onto it (beta = 1): one pass over y.
+      Scalar beta = 0;
+      if (bias) {
+        for (int t = 0; t < T; ++t)
+          std::memcpy(y + static_cast<std::size_t>(t) * N + n0, bias + n0, sizeof(Scalar) * (n1 - n0));
+        beta = 1;
+      }
+      if (layout == WeightLayout::kInOut)  // W [K, N]: columns n0..n1
+        gemm(CblasNoTrans, T, n1 - n0, K, x, K, weight + n0, N, beta, y + n0, N);
+      else  // W [N, K]: rows n0..n1
+        gemm(CblasTrans, T, n1 - n0, K, x, K, weight + static_cast<std::size_t>(n0) * K, K, beta, y + n0, N);
+    }
   }
-  if (layout == WeightLayout::kInOut)
-    gemm(CblasNoTrans, M, N, K, in, K, weight, N, beta, out, N);  // W [K, N]
-  else
-    gemm(CblasTrans, M, N, K, in, K, weight, K, beta, out, N);  // W [N, K]
 }
 
 template <typename Scalar>
@@ -180,7 +197,7 @@ std::size_t find_non_finite(const Scalar* x, std::size_t n) {
 }
 
 #define ES_INSTANTIATE_KERNELS(S)                                                                            \
-  template void linear<S>(S*, const S*, const S*, const S*, int, int, int, WeightLayout);                    \
+  template void linear<S>(S*, const S*, const S*, const S*, int, int, int, int, WeightLayout);                    \
   template void layer_norm<S>(S*, const S*, const S*, const S*, int, int, double);                           \
   template void gelu_tanh<S>(S*, std::size_t);                                                               \
   template void gelu_erf<S>(S*, std::size_t);                                                                \

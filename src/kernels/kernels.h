@@ -11,9 +11,15 @@ namespace entroscope::kernels {
 // nn.Linear stores [out, in] (y = x W^T + b).
 enum class WeightLayout { kInOut, kOutIn };
 
-// out[M, N] = in[M, K] * W + bias[N] (bias may be null). Through CBLAS sgemm / dgemm.
+// out[B*T, N] = in[B*T, K] * W + bias[N] (bias may be null), through CBLAS sgemm / dgemm.
+// Deterministic by construction: optimized BLAS kernels round differently depending on the
+// matrix shape (OpenBLAS's small-matrix kernels, for one), so every BLAS call here has a shape
+// that depends only on T and the weights: one call per sequence and per fixed block of
+// kLinearColumnBlock output columns, whatever B and the thread count are. A sequence therefore gets
+// the same bits alone or in a batch, on 1 thread or many.
+inline constexpr int kLinearColumnBlock = 256;
 template <typename Scalar>
-void linear(Scalar* out, const Scalar* in, const Scalar* weight, const Scalar* bias, int M, int K, int N,
+void linear(Scalar* out, const Scalar* in, const Scalar* weight, const Scalar* bias, int B, int T, int K, int N,
             WeightLayout layout);
 
 // out[M, D] = (in - mean) / sqrt(var + eps) * gamma + beta per row; biased variance, statistics in

@@ -22,11 +22,17 @@ void set_thread_count(int threads) {
   int n = threads == 0 ? omp_get_num_procs() : threads;
   g_threads = n;
   omp_set_num_threads(n);
-  if (openblas_set_num_threads) openblas_set_num_threads(n);
-  if (bli_thread_set_num_threads) bli_thread_set_num_threads(n);
+  blas_single_threaded();
+}
+
+void blas_single_threaded() {
+  // kernels::linear parallelizes GEMMs itself with OpenMP; the BLAS must not start its own pool.
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  if (bli_thread_set_num_threads) bli_thread_set_num_threads(1);
 }
 
 int thread_count() { return g_threads > 0 ? g_threads : omp_get_max_threads(); }
+
 
 const char* blas_name() { return ENTROSCOPE_BLAS_NAME; }
 

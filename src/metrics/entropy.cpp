@@ -25,24 +25,31 @@ TokenScore score_distribution(const Scalar* logits, int V) {
 }
 
 template <typename Scalar>
+void score_block(const Scalar* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
+                 double* entropy_bits, double* surprisal_bits) {
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < rows; ++r) {
+    const std::size_t row = static_cast<std::size_t>(first_row) + r;
+    const std::size_t b = row / T, t = row % T;
+    const Scalar* x = logits + static_cast<std::size_t>(r) * V;
+    TokenScore s = score_distribution(x, V);
+    entropy_bits[row] = s.entropy_bits;
+    if (surprisal_bits && static_cast<int>(t) + 1 < T)
+      surprisal_bits[b * (T - 1) + t] = metrics::surprisal_bits(x, s, ids[row + 1]);
+  }
+}
+
+template <typename Scalar>
 void score_rows(const Scalar* logits, const std::int32_t* ids, int B, int T, int V, double* entropy_bits,
                 double* surprisal_bits) {
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int b = 0; b < B; ++b) {
-    for (int t = 0; t < T; ++t) {
-      std::size_t row = static_cast<std::size_t>(b) * T + t;
-      const Scalar* x = logits + row * V;
-      TokenScore s = score_distribution(x, V);
-      entropy_bits[row] = s.entropy_bits;
-      if (surprisal_bits && t + 1 < T)
-        surprisal_bits[static_cast<std::size_t>(b) * (T - 1) + t] = metrics::surprisal_bits(x, s, ids[row + 1]);
-    }
-  }
+  score_block(logits, 0, B * T, ids, T, V, entropy_bits, surprisal_bits);
 }
 
 template TokenScore score_distribution<float>(const float*, int);
 template TokenScore score_distribution<double>(const double*, int);
 template void score_rows<float>(const float*, const std::int32_t*, int, int, int, double*, double*);
+template void score_block<float>(const float*, int, int, const std::int32_t*, int, int, double*, double*);
+template void score_block<double>(const double*, int, int, const std::int32_t*, int, int, double*, double*);
 template void score_rows<double>(const double*, const std::int32_t*, int, int, int, double*, double*);
 
 }  // namespace entroscope::metrics

@@ -29,4 +29,11 @@ template <typename Scalar>
 void score_rows(const Scalar* logits, const std::int32_t* ids, int B, int T, int V, double* entropy_bits,
                 double* surprisal_bits);
 
+// The same for a block of rows [first_row, first_row + rows) of the flattened [B*T] (streamed
+// logits): `logits` holds just those rows; entropy/surprisal are indexed as in score_rows.
+template <typename Scalar>
+void score_block(const Scalar* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
+                 double* entropy_bits, double* surprisal_bits);
+
+
 }  // namespace entroscope::metrics

@@ -32,16 +32,19 @@ std::vector<SequenceScores> Scorer::score(const std::vector<std::vector<std::int
         const auto& s = sequences[members[start + b]];
         ids.insert(ids.end(), s.begin(), s.end());
       }
-      logits_.resize(static_cast<std::size_t>(B) * T * V);
+      std::vector<double> entropy(static_cast<std::size_t>(B) * T), surprisal(static_cast<std::size_t>(B) * (T - 1));
+      // Logits are streamed block by block into the metrics: never [B*T, V] in memory.
+      model::ForwardOutputs out;
+      out.logits_consumer = [&](int first_row, int rows, const float* block) {
+        score_block(block, first_row, rows, ids.data(), T, V, entropy.data(), surprisal.data());
+      };
       try {
-        model::forward(model_, ids, B, T, act_, {logits_.data(), nullptr});
+        model::forward(model_, ids, B, T, act_, out);
       } catch (const model::NonFiniteError& e) {
         model::NonFiniteLocation where = e.where();
         where.batch_row = static_cast<int>(members[start + where.batch_row]);
         throw model::NonFiniteError(where);
       }
-      std::vector<double> entropy(static_cast<std::size_t>(B) * T), surprisal(static_cast<std::size_t>(B) * (T - 1));
-      score_rows(logits_.data(), ids.data(), B, T, V, entropy.data(), surprisal.data());
       for (int b = 0; b < B; ++b) {
         SequenceScores& r = results[members[start + b]];
         r.entropy_bits.assign(entropy.begin() + static_cast<std::ptrdiff_t>(b) * T,

@@ -17,7 +17,7 @@ struct SequenceScores {
 
 class Scorer {
  public:
-  // max_batch_tokens bounds B*T per forward call (memory: logits are B*T*V floats).
+  // max_batch_tokens bounds B*T per forward call (activation memory grows with it).
   explicit Scorer(const model::Model& model, std::size_t max_batch_tokens = 4096);
 
   // Each sequence must be non-empty and fit the model's context. Throws Error / NonFiniteError
@@ -31,7 +31,6 @@ class Scorer {
   const model::Model& model_;
   std::size_t max_batch_tokens_;
   model::Activations act_;
-  std::vector<float> logits_;
 };
 
 }  // namespace entroscope::metrics

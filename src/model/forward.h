@@ -4,6 +4,7 @@
 // rejects non-finite values with their location and, only when an observer is attached (doctor),
 // reports the buffer.
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -64,6 +65,7 @@ struct ActivationsT {
   AlignedBuffer<Scalar> mlp_out;    // [B*T, D]
   AlignedBuffer<Scalar> rotary_cos; // [T, rotary/2]
   AlignedBuffer<Scalar> rotary_sin; // [T, rotary/2]
+  AlignedBuffer<Scalar> logits_block; // [kLogitsBlockRows, V] for streamed logits
   void reserve(const ModelConfig& config, int B, int T);
 };
 using Activations = ActivationsT<float>;
@@ -72,6 +74,10 @@ template <typename Scalar>
 struct ForwardOutputsT {
   Scalar* logits = nullptr;                              // [B*T, V] when non-null
   std::vector<std::vector<Scalar>>* hidden = nullptr;    // when non-null: L+1 buffers of [B*T, D]
+  // Streaming alternative to `logits`: the LM head runs over blocks of rows and hands each block
+  // [rows, V] (rows first_row.. of the flattened [B*T]) to the consumer, so [B*T, V] is never
+  // materialized (50k-vocabulary logits for T=1024 would be 200 MB).
+  std::function<void(int first_row, int rows, const Scalar* logits)> logits_consumer;
 };
 using ForwardOutputs = ForwardOutputsT<float>;
 

@@ -169,11 +169,13 @@ void fill_chunk(const SynthTensor& t, std::uint64_t seed, std::uint64_t first, s
 std::string init_description(const ModelConfig& c) {
   return fmt::format(
       "N(0, 0.02) weights and embeddings, residual projections N(0, 0.02/sqrt(2*{})), zero biases, LayerNorm 1/0, "
-      "final LayerNorm weight {}",
-      c.n_layer, kFinalNormGain);
+      "final LayerNorm weight {:.6g}",
+      c.n_layer, final_norm_gain(c.d_model));
 }
 
 }  // namespace
+
+double final_norm_gain(int d_model) { return kSynthLogitStd / (0.02 * std::sqrt(static_cast<double>(d_model))); }
 
 void synth_normal(std::uint64_t seed, std::string_view name, double stddev, std::uint64_t first, std::uint64_t count,
                   float* out) {
@@ -227,7 +229,7 @@ std::vector<SynthTensor> synth_plan(const ModelConfig& c) {
       t.push_back(normal(p + "mlp.c_proj.weight", {F, D}, std_resid));
       t.push_back(zeros(p + "mlp.c_proj.bias", {D}));
     }
-    t.push_back({"ln_f.weight", {D}, SynthInit::kConstant, kFinalNormGain, true});
+    t.push_back({"ln_f.weight", {D}, SynthInit::kConstant, final_norm_gain(c.d_model), true});
     t.push_back(zeros("ln_f.bias", {D}));
   } else {
     t.push_back(normal("gpt_neox.embed_in.weight", {V, D}, std0));
@@ -246,7 +248,7 @@ std::vector<SynthTensor> synth_plan(const ModelConfig& c) {
       t.push_back(normal(p + "mlp.dense_4h_to_h.weight", {D, F}, std_resid));
       t.push_back(zeros(p + "mlp.dense_4h_to_h.bias", {D}));
     }
-    t.push_back({"gpt_neox.final_layer_norm.weight", {D}, SynthInit::kConstant, kFinalNormGain, true});
+    t.push_back({"gpt_neox.final_layer_norm.weight", {D}, SynthInit::kConstant, final_norm_gain(c.d_model), true});
     t.push_back(zeros("gpt_neox.final_layer_norm.bias", {D}));
     if (!c.tie_word_embeddings) t.push_back(normal("embed_out.weight", {V, D}, std0));
   }

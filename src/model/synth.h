@@ -16,10 +16,11 @@
 // biases 0, LayerNorm weight 1 / bias 0, and the residual output projections (GPT-2 attn.c_proj /
 // mlp.c_proj, NeoX attention.dense / mlp.dense_4h_to_h) N(0, 0.02 / sqrt(2 n_layer)) (transformers
 // does this for GPT-2 only; applied to NeoX too so deep models' residual stream stays O(1)).
-// One deliberate deviation: the final LayerNorm weight is kFinalNormGain instead of 1. At init the
-// logits are nearly white noise of std 0.02 sqrt(D), i.e. every next-token distribution is within
-// ~0.3 bits of uniform (log2 V = 15.6 bits); the gain sharpens them into a realistic range (see
-// kFinalNormGain). Values are a pure function of (seed, tensor name, element index): the same
+// One deliberate deviation: the final LayerNorm weight is final_norm_gain(D) instead of 1. With
+// transformers' init the logits are nearly white noise of std 0.02 sqrt(D) (0.55 for gpt2), so every
+// next-token distribution is within ~0.3 bits of uniform (log2 V = 15.6 bits); the gain scales the
+// logits to std ~kSynthLogitStd for every width, which puts entropies in a realistic range (gpt2,
+// gpt2-medium, pythia-160m: ~0.1 to ~8 bits, median 4-6) and keeps it comparable across presets. Values are a pure function of (seed, tensor name, element index): the same
 // seed gives the same checkpoint bit for bit on every machine and thread count, and an f16/bf16
 // checkpoint is the f32 one rounded to nearest even.
 #include <cstdint>
@@ -34,8 +35,9 @@
 
 namespace entroscope::model {
 
-// Final LayerNorm gain of synthetic checkpoints (see above).
-inline constexpr double kFinalNormGain = 8.0;
+// Logit scale of synthetic checkpoints (see above): final LayerNorm weight = kSynthLogitStd / (0.02 sqrt(D)).
+inline constexpr double kSynthLogitStd = 4.4;
+double final_norm_gain(int d_model);
 
 enum class SynthInit { kNormal, kZeros, kOnes, kConstant, kCausalMask };
 
