@@ -22,10 +22,15 @@ int run_main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough(false);
 
+  // In the order a researcher meets them: run an experiment; score; inspect; diagnose; models.
+  add_run_command(app);
   add_forward_command(app);
-  add_info_command(app);
   add_tokenize_command(app);
+  add_info_command(app);
   add_doctor_command(app);
+  add_hub_commands(app);
+  add_synth_command(app);
+  add_bench_command(app);
 
   try {
     app.parse(argc, argv);

@@ -9,6 +9,10 @@ void add_forward_command(CLI::App& app);   // cmd_forward.cpp
 void add_info_command(CLI::App& app);      // cmd_info.cpp
 void add_tokenize_command(CLI::App& app);  // cmd_tokenize.cpp
 void add_doctor_command(CLI::App& app);    // cmd_doctor.cpp
+void add_run_command(CLI::App& app);       // cmd_run.cpp
+void add_hub_commands(CLI::App& app);      // cmd_hub.cpp: pull, ls, cache verify
+void add_synth_command(CLI::App& app);     // cmd_synth.cpp
+void add_bench_command(CLI::App& app);     // cmd_bench.cpp
 
 // Thrown by a command that has printed its output and must exit with a given status
 // (e.g. doctor: 1 when it found a problem).

@@ -6,15 +6,12 @@
 
 #include "common/error.h"
 #include "entroscope_version.h"
+#include "io/model_locator.h"
 #include "kernels/threads.h"
 
 namespace entroscope::cli {
 
-std::filesystem::path resolve_model_dir(const std::string& spec) {
-  std::filesystem::path dir(spec);
-  if (!std::filesystem::is_directory(dir)) fail("--model {}: not a model directory", spec);
-  return dir;
-}
+std::filesystem::path resolve_model_dir(const std::string& spec) { return io::resolve_model(spec).dir; }
 
 model::Model load_model_arg(const std::string& spec) { return model::load_model(resolve_model_dir(spec), spec); }
 

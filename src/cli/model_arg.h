@@ -8,7 +8,8 @@
 
 namespace entroscope::cli {
 
-// The directory a --model argument names (a directory; Hub ids and demo names once resolved).
+// The directory a --model argument names: a directory, a bundled demo name, or a Hub id found in
+// the local Hugging Face cache (io/model_locator.h).
 std::filesystem::path resolve_model_dir(const std::string& spec);
 model::Model load_model_arg(const std::string& spec);
 

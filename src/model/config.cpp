@@ -105,8 +105,19 @@ ModelConfig parse_config(const nlohmann::json& doc, const std::string& label) {
     c.activation_string = f.string_or("hidden_act", "gelu");
     c.activation = parse_activation(c.activation_string, label, "hidden_act");
     c.layer_norm_eps = f.number_or("layer_norm_eps", 1e-5);
+    // Defaults as in transformers' GPTNeoXConfig (rotary_pct 0.25, base 10000). Newer transformers
+    // write them under rope_parameters as partial_rotary_factor / rope_theta.
     c.rotary_base = f.number_or("rotary_emb_base", 10000.0);
-    double rotary_pct = f.number_or("rotary_pct", 1.0);
+    double rotary_pct = f.number_or("rotary_pct", 0.25);
+    if (f.has("rope_parameters")) {
+      const auto& rope = doc["rope_parameters"];
+      if (!rope.is_object()) fail("{}: 'rope_parameters' must be an object", label);
+      Fields r(rope, label);
+      std::string type = r.string_or("rope_type", "default");
+      if (type != "default") fail("{}: rope_parameters.rope_type '{}' is not supported (only 'default')", label, type);
+      c.rotary_base = r.number_or("rope_theta", c.rotary_base);
+      rotary_pct = r.number_or("partial_rotary_factor", rotary_pct);
+    }
     if (!(rotary_pct >= 0.0 && rotary_pct <= 1.0)) fail("{}: rotary_pct must be in [0, 1], got {}", label, rotary_pct);
     c.parallel_residual = f.bool_or("use_parallel_residual", true);
     c.tie_word_embeddings = f.bool_or("tie_word_embeddings", false);

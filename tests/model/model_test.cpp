@@ -167,3 +167,22 @@ INSTANTIATE_TEST_SUITE_P(Models, Invariance, ::testing::Values("gpt2-tiny", "neo
 });
 
 }  // namespace
+
+namespace {
+
+TEST(Config, NeoXRotaryDefaultsFollowTransformers) {
+  nlohmann::json doc = {{"model_type", "gpt_neox"}, {"vocab_size", 100}, {"max_position_embeddings", 64},
+                        {"hidden_size", 64},        {"num_attention_heads", 2}, {"num_hidden_layers", 1},
+                        {"intermediate_size", 128}};
+  auto c = model::parse_config(doc, "config.json");
+  EXPECT_EQ(c.rotary_ndims, 8);  // rotary_pct defaults to 0.25 of head_dim 32
+  EXPECT_EQ(c.rotary_base, 10000.0);
+  doc["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 500.0}, {"partial_rotary_factor", 0.5}};
+  c = model::parse_config(doc, "config.json");
+  EXPECT_EQ(c.rotary_ndims, 16);
+  EXPECT_EQ(c.rotary_base, 500.0);
+  doc["rope_parameters"]["rope_type"] = "linear";
+  EXPECT_THROW(model::parse_config(doc, "config.json"), Error);
+}
+
+}  // namespace

@@ -1,0 +1,160 @@
+// The entroscope binary's Hub commands end to end, against the mock Hub: `pull` with HF_ENDPOINT /
+// HF_TOKEN / HF_HUB_OFFLINE from the environment, a pulled model loading with `info --model ID`,
+// `ls`, `cache verify` finding a corrupt blob, and one-line errors with exit status 1.
+#include <gtest/gtest.h>
+
+#include "hub/hub_test_support.h"
+#include "io/hub_cache.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Env = std::map<std::string, std::optional<std::string>>;
+
+namespace {
+
+const std::string kDemoCommit = "d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3";
+const std::string kShardCommit = "e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4";
+const std::string kToken = "hf_clitoken";
+
+json cli_hub_config() {
+  json c;
+  c["repos"]["test-org/demo-gpt2-s"] = {
+      {"commits", {{kDemoCommit, {{"files", hubtest::repo_files(hubtest::demo_dir("demo-gpt2-s"))}}}}},
+      {"refs", {{"main", kDemoCommit}}},
+      {"private", true}};
+  c["repos"]["test-org/gpt2-tiny-sharded"] = {
+      {"commits",
+       {{kShardCommit,
+         {{"files", hubtest::repo_files(hubtest::fixture_dir("gpt2-tiny-sharded"),
+                                        {"config.json", "model.safetensors.index.json",
+                                         "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"})}}}}},
+      {"refs", {{"main", kShardCommit}}}};
+  c["token"] = kToken;
+  return c;
+}
+
+class HubCli : public ::testing::Test {
+ protected:
+  // Every run gets a clean Hub environment pointing at the test cache.
+  Env env(Env extra = {}) const {
+    Env e = {{"HF_HUB_CACHE", cache_.path().string()},
+             {"HF_HOME", (cache_ / "hf-home").string()},
+             {"HF_TOKEN", std::nullopt},
+             {"HUGGING_FACE_HUB_TOKEN", std::nullopt},
+             {"HF_HUB_OFFLINE", std::nullopt},
+             {"HF_ENDPOINT", std::nullopt},
+             {"NO_PROXY", "127.0.0.1,localhost"},
+             {"no_proxy", "127.0.0.1,localhost"},
+             {"http_proxy", std::nullopt},
+             {"HTTP_PROXY", std::nullopt}};
+    for (auto& [k, v] : extra) e[k] = v;
+    return e;
+  }
+  hubtest::ProcessResult run(std::vector<std::string> args, const Env& e) const {
+    args.insert(args.begin(), ES_BINARY);
+    return hubtest::run_process(args, e, std::chrono::seconds(60));
+  }
+  static int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+  hubtest::TempDir cache_;
+};
+
+}  // namespace
+
+TEST_F(HubCli, PulledModelLoadsByHubIdWithoutNetwork) {
+  hubtest::MockHub hub(cli_hub_config());
+  auto pulled = run({"pull", "test-org/demo-gpt2-s"}, env({{"HF_ENDPOINT", hub.endpoint()}, {"HF_TOKEN", kToken}}));
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_NE(pulled.out.find("test-org/demo-gpt2-s@main: commit " + kDemoCommit), std::string::npos) << pulled.out;
+  EXPECT_NE(pulled.out.find("model.safetensors"), std::string::npos);
+  EXPECT_NE(pulled.out.find("tokenizer.json"), std::string::npos);
+  EXPECT_NE(pulled.out.find("use it with: --model test-org/demo-gpt2-s"), std::string::npos) << pulled.out;
+  // stderr is not a terminal here: plain progress lines, no carriage returns or escape codes.
+  EXPECT_EQ(pulled.err.find('\r'), std::string::npos) << pulled.err;
+  EXPECT_EQ(pulled.err.find('\x1b'), std::string::npos) << pulled.err;
+  EXPECT_NE(pulled.err.find("model.safetensors: done"), std::string::npos) << pulled.err;
+  for (const auto& req : hub.requests_to("/test-org/")) EXPECT_EQ(req["auth"], "Bearer " + kToken);
+
+  auto sharded = run({"pull", "test-org/gpt2-tiny-sharded", "--quiet"}, env({{"HF_ENDPOINT", hub.endpoint()}}));
+  ASSERT_EQ(sharded.exit_code, 0) << sharded.err;
+  EXPECT_EQ(sharded.err, "");
+
+  // A cache written by pull loads, by Hub id, with the network switched off.
+  std::size_t requests = hub.requests().size();
+  for (const char* id : {"test-org/demo-gpt2-s", "test-org/gpt2-tiny-sharded"}) {
+    auto info = run({"info", "--model", id}, env({{"HF_HUB_OFFLINE", "1"}, {"HF_ENDPOINT", hub.endpoint()}}));
+    EXPECT_EQ(info.exit_code, 0) << id << ": " << info.err;
+    EXPECT_FALSE(info.out.empty()) << id;
+  }
+  EXPECT_EQ(hub.requests().size(), requests);
+
+  // Offline pull of a cached model answers from the cache.
+  auto offline = run({"pull", "test-org/demo-gpt2-s"}, env({{"HF_HUB_OFFLINE", "1"}, {"HF_ENDPOINT", hub.endpoint()}}));
+  EXPECT_EQ(offline.exit_code, 0) << offline.err;
+  EXPECT_NE(offline.out.find("offline"), std::string::npos) << offline.out;
+  EXPECT_EQ(hub.requests().size(), requests);
+}
+
+TEST_F(HubCli, LsAndCacheVerify) {
+  hubtest::install_in_cache(cache_.path(), "test-org/gpt2-tiny", "main", kShardCommit,
+                            hubtest::fixture_dir("gpt2-tiny"), {"config.json", "model.safetensors"});
+  auto ls = run({"ls", "--json"}, env());
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  json j = json::parse(ls.out);
+  EXPECT_EQ(j["cache"], cache_.path().string());
+  ASSERT_EQ(j["models"].size(), 1u);
+  EXPECT_EQ(j["models"][0]["repo_id"], "test-org/gpt2-tiny");
+  EXPECT_EQ(j["models"][0]["snapshots"][0]["refs"][0], "main");
+  EXPECT_EQ(j["models"][0]["snapshots"][0]["loadable"], true);
+
+  auto table = run({"ls"}, env());
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("test-org/gpt2-tiny"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find(kShardCommit.substr(0, 8)), std::string::npos) << table.out;
+
+  auto ok = run({"cache", "verify"}, env());
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("test-org/gpt2-tiny: 2 blob(s) checked, all ok"), std::string::npos) << ok.out;
+
+  entroscope::io::hub::CacheRepo repo(cache_.path(), "test-org/gpt2-tiny");
+  fs::path blob = repo.blob_path(*repo.linked_blob(kShardCommit, "model.safetensors"));
+  fs::resize_file(blob, 4096);  // a truncated download
+  auto bad = run({"cache", "verify", "test-org/gpt2-tiny"}, env());
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("CORRUPT"), std::string::npos) << bad.out;
+  EXPECT_EQ(count_lines(bad.err), 1) << bad.err;
+  EXPECT_NE(bad.err.find("entroscope: error: cache verify: 1 bad blob(s) in test-org/gpt2-tiny"), std::string::npos)
+      << bad.err;
+
+  auto fixed = run({"cache", "verify", "--delete-corrupt", "--json", "test-org/gpt2-tiny"}, env());
+  EXPECT_EQ(fixed.exit_code, 1);
+  json jf = json::parse(fixed.out);
+  EXPECT_EQ(jf["ok"], false);
+  EXPECT_FALSE(fs::exists(blob));
+  EXPECT_EQ(run({"cache", "verify", "test-org/gpt2-tiny"}, env()).exit_code, 0);
+}
+
+TEST_F(HubCli, ErrorsAreOneLineWithExitStatusOne) {
+  hubtest::MockHub hub(cli_hub_config());
+  auto missing = run({"pull", "test-org/nope"}, env({{"HF_ENDPOINT", hub.endpoint()}}));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(count_lines(missing.err), 1) << missing.err;
+  EXPECT_EQ(missing.err.rfind("entroscope: error: test-org/nope: repository not found", 0), 0u) << missing.err;
+
+  auto no_token = run({"pull", "test-org/demo-gpt2-s"}, env({{"HF_ENDPOINT", hub.endpoint()}}));
+  EXPECT_EQ(no_token.exit_code, 1);
+  EXPECT_NE(no_token.err.find("HTTP 401"), std::string::npos) << no_token.err;
+  EXPECT_NE(no_token.err.find("HF_TOKEN"), std::string::npos) << no_token.err;
+
+  auto offline = run({"pull", "test-org/gpt2-tiny-sharded"}, env({{"HF_HUB_OFFLINE", "1"}, {"HF_ENDPOINT", hub.endpoint()}}));
+  EXPECT_EQ(offline.exit_code, 1);
+  EXPECT_NE(offline.err.find("HF_HUB_OFFLINE is set"), std::string::npos) << offline.err;
+
+  auto not_cached = run({"info", "--model", "test-org/gpt2-tiny-sharded"}, env({{"HF_HUB_OFFLINE", "1"}}));
+  EXPECT_EQ(not_cached.exit_code, 1);
+  EXPECT_NE(not_cached.err.find("entroscope pull test-org/gpt2-tiny-sharded"), std::string::npos) << not_cached.err;
+
+  auto bad_id = run({"pull", "a/b/c"}, env());
+  EXPECT_EQ(bad_id.exit_code, 1);
+  EXPECT_NE(bad_id.err.find("is not a Hugging Face model id"), std::string::npos) << bad_id.err;
+}
