@@ -55,6 +55,9 @@ void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table,
 template <typename Scalar>
 void rotary_tables(Scalar* cos_table, Scalar* sin_table, int T, int rotary_dims, double base);
 
+// Queries per attention block: one GEMM pair per (sequence, head, block).
+inline constexpr int kAttentionQueryBlock = 64;
+
 // Causal multi-head attention. qkv: [B*T, 3D] fused rows; out: [B*T, D] heads concatenated.
 // scores = q.k * scale, masked to positions <= t, softmax, weighted sum of v.
 template <typename Scalar>

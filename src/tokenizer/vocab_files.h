@@ -1,0 +1,26 @@
+#pragma once
+// GPT-2 hub format: vocab.json (token -> id) and merges.txt ("#version" line, then "A B" per
+// line, rank = order). Special tokens come from tokenizer_config.json / special_tokens_map.json
+// beside vocab.json when present, else "<|endoftext|>" (GPT-2's only special token) when the
+// vocabulary has it.
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "tokenizer/tokenizer_spec.h"
+
+namespace entroscope::tokenizer {
+
+// `vocab_json` is the parsed content of `vocab_path` (the caller has already read it).
+TokenizerSpec read_vocab_and_merges(const std::filesystem::path& vocab_path, const nlohmann::json& vocab_json,
+                                    const std::filesystem::path& merges_path);
+
+// Parses merges.txt content; errors name `merges_path` and the line.
+std::vector<MergeSpec> parse_merges_txt(const std::filesystem::path& merges_path, std::string_view content);
+
+// Parses a vocab.json object (token -> non-negative integer id); errors name `origin`.
+std::vector<std::pair<std::string, std::int32_t>> parse_vocab_object(const std::string& origin,
+                                                                     const nlohmann::json& vocab,
+                                                                     const std::string& what);
+
+}  // namespace entroscope::tokenizer
