@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -86,12 +87,40 @@ void write_all(int fd, const void* data, std::size_t n, const fs::path& path) {
   }
 }
 
-// Removes the temporary file unless released (on any error, including exceptions).
+// Ctrl-C / SIGTERM while a multi-GB temporary file is being written: remove it, then die as the
+// signal would have (the handlers are installed only while a TempFile exists).
+char g_temp_path[4096];
+struct sigaction g_old_int, g_old_term;
+
+extern "C" void remove_temp_and_reraise(int sig) {
+  if (g_temp_path[0]) ::unlink(g_temp_path);
+  ::sigaction(SIGINT, &g_old_int, nullptr);
+  ::sigaction(SIGTERM, &g_old_term, nullptr);
+  ::raise(sig);
+}
+
+// Removes the temporary file unless committed (on any error, exception or SIGINT/SIGTERM).
 class TempFile {
  public:
   explicit TempFile(fs::path path) : path_(std::move(path)) {
+    const std::string s = path_.string();
+    if (s.size() < sizeof g_temp_path) {
+      std::memcpy(g_temp_path, s.c_str(), s.size() + 1);
+      struct sigaction sa {};
+      sa.sa_handler = remove_temp_and_reraise;
+      sigemptyset(&sa.sa_mask);
+      ::sigaction(SIGINT, &sa, &g_old_int);
+      ::sigaction(SIGTERM, &sa, &g_old_term);
+      // A signal the caller ignores (nohup, background job) stays ignored.
+      if (g_old_int.sa_handler == SIG_IGN) ::sigaction(SIGINT, &g_old_int, nullptr);
+      if (g_old_term.sa_handler == SIG_IGN) ::sigaction(SIGTERM, &g_old_term, nullptr);
+      handlers_ = true;
+    }
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail("{}: cannot create file: {}", path_.string(), std::strerror(errno));
+    if (fd_ < 0) {
+      restore_handlers();
+      fail("{}: cannot create file: {}", path_.string(), std::strerror(errno));
+    }
   }
   ~TempFile() {
     if (fd_ >= 0) ::close(fd_);
@@ -99,6 +128,7 @@ class TempFile {
       std::error_code ec;
       fs::remove(path_, ec);
     }
+    restore_handlers();
   }
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
@@ -116,11 +146,21 @@ class TempFile {
     fs::rename(path_, final_path, ec);
     if (ec) fail("{}: cannot rename temporary file into place: {}", final_path.string(), ec.message());
     path_.clear();
+    restore_handlers();
   }
 
  private:
+  void restore_handlers() {
+    if (!handlers_) return;
+    ::sigaction(SIGINT, &g_old_int, nullptr);
+    ::sigaction(SIGTERM, &g_old_term, nullptr);
+    g_temp_path[0] = '\0';
+    handlers_ = false;
+  }
+
   fs::path path_;
   int fd_ = -1;
+  bool handlers_ = false;
 };
 
 std::size_t item_size(io::DType dtype) { return io::dtype_size(dtype); }
