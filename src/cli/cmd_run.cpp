@@ -1,0 +1,82 @@
+// entroscope run EXPERIMENT.yaml: an entropy experiment over a series of models (docs/experiments.md).
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "experiment/experiment_runner.h"
+#include "experiment/summary_table.h"
+
+namespace entroscope::cli {
+
+
+namespace {
+
+struct RunArgs {
+  std::string experiment;
+  std::string out;
+  bool force = false;
+  int threads = 0;
+  std::string progress = "auto";
+};
+
+void run_run(const RunArgs& args) {
+  apply_thread_count(args.threads);
+  namespace ex = experiment;
+  ex::RunSettings settings;
+  settings.out_dir = args.out.empty() ? std::filesystem::path("results") / std::filesystem::path(args.experiment).stem()
+                                      : std::filesystem::path(args.out);
+  settings.force = args.force;
+  settings.progress = args.progress == "bar"     ? ex::ProgressStyle::kBar
+                      : args.progress == "lines" ? ex::ProgressStyle::kLines
+                      : args.progress == "none"  ? ex::ProgressStyle::kNone
+                                                 : ex::default_progress_style();
+  const ex::ExperimentOutcome outcome = ex::run_experiment(args.experiment, settings);
+
+  std::fflush(stderr);
+  fmt::print("{}", ex::summary_table(outcome.spec, outcome.models, outcome.fits));
+  fmt::print("\nResults in {}/: per model experiment_results_<model>_<time>.json, entropy_analysis_<model>.txt, "
+             "experiment_<model>_<time>.log; across models",
+             settings.out_dir.string());
+  for (const auto& f : outcome.summary_files) fmt::print(" {}", f.filename().string());
+  fmt::print("\n");
+  std::fflush(stdout);
+
+  if (const std::size_t failed = outcome.failed_count(); failed > 0) {
+    std::string names;
+    for (const auto& m : outcome.models)
+      if (m.status == ex::ModelStatus::kFailed) names += (names.empty() ? "" : ", ") + m.name;
+    fail("{} of {} models failed ({}); the others' results and the summary are in {} (reasons above and in the "
+         "models' log files)",
+         failed, outcome.models.size(), names, settings.out_dir.string());
+  }
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "run",
+      "Run an entropy experiment (YAML, see docs/experiments.md) over a series of models: per model a results\n"
+      "  JSON, a readable analysis and a log; across models scaling_summary.csv/.json and scaling_<contrast>.svg.\n"
+      "  Finished models are reused on a rerun with the same spec, data and weights (--force recomputes).\n"
+      "  A model that produces a non-finite value is marked failed with the place; the others still run and the\n"
+      "  command exits with status 1.\n"
+      "  Example: entroscope run examples/demo.yaml --out results/demo");
+  cmd->add_option("experiment", args->experiment, "Experiment file (YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--out", args->out, "Output folder (default: results/<experiment file name>)");
+  cmd->add_flag("--force", args->force, "Recompute models even when a finished run with the same inputs exists");
+  cmd->add_option("--threads", args->threads, "Threads for OpenMP and BLAS (0 = all cores); results do not depend on it")
+      ->default_val(0);
+  cmd->add_option("--progress", args->progress, "Progress on stderr: auto (bar on a terminal, lines otherwise), bar, "
+                                                "lines or none")
+      ->default_val("auto")
+      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
+  cmd->callback([args] { run_run(*args); });
+}
+
+}  // namespace entroscope::cli

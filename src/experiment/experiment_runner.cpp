@@ -1,0 +1,104 @@
+#include "experiment/experiment_runner.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "common/json_file.h"
+#include "experiment/checked_output.h"
+#include "experiment/scaling_plot.h"
+#include "experiment/scaling_summary.h"
+#include "experiment/sequence_builder.h"
+#include "experiment/spec_parser.h"
+
+namespace entroscope::experiment {
+
+namespace fs = std::filesystem;
+
+std::size_t ExperimentOutcome::failed_count() const {
+  std::size_t n = 0;
+  for (const auto& m : models) n += m.status == ModelStatus::kFailed;
+  return n;
+}
+
+std::vector<PreparedModel> prepare_models(const ExperimentSpec& spec) {
+  std::vector<PreparedModel> prepared;
+  std::set<std::string> names;
+  for (const ModelEntry& entry : spec.models) {
+    PreparedModel p;
+    p.source = resolve_model_entry(entry, spec.file.parent_path());
+    if (!names.insert(p.source.name).second)
+      fail_at(entry.where, "two models are both named '{}'; give one a distinct `name:` (models: - {{model: {}, name: ...}})",
+              p.source.name, entry.spec);
+    try {
+      p.tokenizer = tokenizer::Tokenizer::load(p.source.resolved.dir);
+    } catch (const Error& e) {
+      fail_at(entry.where, "model '{}': {}", entry.spec, e.what());
+    }
+    const model::ModelConfig& config = p.source.config;
+    SequenceBuilder check_specials(spec, *p.tokenizer, config, p.source.name);  // throws on a missing token
+    if (spec.window.length > config.max_positions)
+      fail_at(entry.where, "window.length {} exceeds the context of model '{}' ({} positions)", spec.window.length,
+              p.source.name, config.max_positions);
+    p.window.length = static_cast<std::size_t>(spec.window.length > 0 ? spec.window.length : config.max_positions);
+    p.window.stride = static_cast<std::size_t>(spec.window.stride);
+    for (const Condition& c : spec.conditions) {
+      try {
+        effective_stride(p.window, c.window_prefix_segments);
+      } catch (const Error& e) {
+        fail_at(c.where, "condition '{}' with model '{}': {}", c.name, p.source.name, e.what());
+      }
+    }
+    prepared.push_back(std::move(p));
+  }
+  return prepared;
+}
+
+std::vector<fs::path> write_summary_files(const ExperimentSpec& spec, const std::vector<ModelOutcome>& outcomes,
+                                          const std::vector<SlopeFit>& fits, const fs::path& out_dir) {
+  std::vector<fs::path> written;
+  const fs::path csv = out_dir / "scaling_summary.csv";
+  write_file_atomic(csv, scaling_csv(spec, outcomes));
+  written.push_back(csv);
+  const fs::path json = out_dir / "scaling_summary.json";
+  write_json_checked(json, scaling_json(spec, outcomes, fits));
+  written.push_back(json);
+  bool any_finished = false;
+  for (const auto& o : outcomes) any_finished = any_finished || o.result.has_value();
+  if (!any_finished) return written;
+  for (std::size_t k = 0; k < spec.contrasts.size(); ++k) {
+    const fs::path svg = out_dir / fmt::format("scaling_{}.svg", contrast_slug(spec.contrasts[k].name));
+    write_file_atomic(svg, scaling_plot_svg(spec, outcomes, fits, k));
+    written.push_back(svg);
+  }
+  return written;
+}
+
+ExperimentOutcome run_experiment(const fs::path& experiment_file, const RunSettings& settings) {
+  ExperimentOutcome out;
+  out.spec = parse_experiment_file(experiment_file);
+  const ExperimentSpec& spec = out.spec;
+  const ItemSet items = load_items(spec.data_file, spec.id_field);
+  check_items_for_spec(spec, items);
+  std::vector<PreparedModel> prepared = prepare_models(spec);
+
+  std::error_code ec;
+  fs::create_directories(settings.out_dir, ec);
+  if (ec) fail("{}: cannot create the output folder: {}", settings.out_dir.string(), ec.message());
+  fmt::print(settings.console, "entroscope run: '{}', {} items x {} conditions, {} models -> {}\n", spec.name,
+             items.items.size(), spec.conditions.size(), prepared.size(), settings.out_dir.string());
+
+  for (std::size_t i = 0; i < prepared.size(); ++i) {
+    const std::string counter = fmt::format("[{}/{}]", i + 1, prepared.size());
+    out.models.push_back(run_model(spec, items, prepared[i], settings, counter));
+  }
+
+  std::vector<const ModelResult*> finished;
+  for (const auto& o : out.models)
+    if (o.result) finished.push_back(&*o.result);
+  out.fits = fit_scaling(spec, finished);
+  out.summary_files = write_summary_files(spec, out.models, out.fits, settings.out_dir);
+  return out;
+}
+
+}  // namespace entroscope::experiment

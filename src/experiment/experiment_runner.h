@@ -1,0 +1,40 @@
+#pragma once
+// `entroscope run`: parse and check the experiment, check every model before any is run (so a typo
+// in the last model does not surface after hours), run the models one by one (a failed model does
+// not stop the others), then write the cross-model summary files and plots.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "experiment/items.h"
+#include "experiment/model_outcome.h"
+#include "experiment/model_run.h"
+#include "experiment/scaling_fit.h"
+#include "experiment/spec.h"
+
+namespace entroscope::experiment {
+
+struct ExperimentOutcome {
+  ExperimentSpec spec;
+  std::vector<ModelOutcome> models;
+  std::vector<SlopeFit> fits;
+  std::vector<std::filesystem::path> summary_files;  // scaling_summary.csv / .json, plots
+  std::size_t failed_count() const;
+};
+
+// Throws Error for bad input (experiment file, items, unknown model, unusable config or
+// tokenizer); model failures are reported in the outcome instead.
+ExperimentOutcome run_experiment(const std::filesystem::path& experiment_file, const RunSettings& settings);
+
+// The checks before any model runs, exposed for tests: resolves every model, loads configs and
+// tokenizers, resolves special tokens, checks window settings and that model names are unique.
+std::vector<PreparedModel> prepare_models(const ExperimentSpec& spec);
+
+// Writes scaling_summary.csv, scaling_summary.json and one scaling_<contrast>.svg per contrast
+// (when at least one model finished). Returns the files written.
+std::vector<std::filesystem::path> write_summary_files(const ExperimentSpec& spec,
+                                                       const std::vector<ModelOutcome>& outcomes,
+                                                       const std::vector<SlopeFit>& fits,
+                                                       const std::filesystem::path& out_dir);
+
+}  // namespace entroscope::experiment

@@ -1,0 +1,108 @@
+#include "experiment/item_scoring.h"
+
+#include <algorithm>
+
+#include "experiment/windowed_scorer.h"
+
+namespace entroscope::experiment {
+
+namespace {
+
+// Items per scorer call: enough tokens to fill a few batches, few enough for lively progress.
+constexpr std::size_t kChunkBatches = 1;
+constexpr std::size_t kMaxChunkItems = 32;
+
+[[noreturn]] void fail_non_finite(const model::NonFiniteError& e, const ExperimentSpec& spec, const ItemSet& set,
+                                  std::size_t first_item, const std::vector<BuiltSequence>& built) {
+  const model::NonFiniteLocation& w = e.where();
+  const std::size_t n_cond = spec.conditions.size();
+  const auto row = static_cast<std::size_t>(w.batch_row);
+  const Item& item = set.items.at(first_item + row / n_cond);
+  const Condition& condition = spec.conditions.at(row % n_cond);
+  const BuiltSequence& seq = built.at(row);
+  const auto p = static_cast<std::size_t>(w.position);
+  std::string token;
+  if (p < seq.ids.size()) {
+    token = fmt::format("token id {}, ", seq.ids[p]);
+    if (p < seq.measured_begin)
+      token += "before the measured span";
+    else if (p < seq.measured_end)
+      token += fmt::format("measured token {} of {}", p - seq.measured_begin + 1, seq.measured_count());
+  }
+  const std::string layer = w.layer >= 0 ? fmt::format("layer {}", w.layer) : std::string("outside the blocks");
+  throw NumericError(fmt::format(
+      "{}: non-finite value ({}) in {}, step '{}', channel {}, while scoring item '{}' ({}:{}), condition '{}', "
+      "token position {} ({})",
+      w.model, w.value, layer, w.step, w.channel, item.id, set.file.string(), item.line, condition.name, p, token));
+}
+
+}  // namespace
+
+ScoredItems score_items(const ExperimentSpec& spec, const ItemSet& set, const SequenceBuilder& builder,
+                        metrics::Scorer& scorer, const WindowShape& shape, bool keep_tokens, Progress* progress) {
+  ScoredItems out;
+  out.window.length = shape.length;
+  out.window.stride_setting = shape.stride;
+  for (const Condition& c : spec.conditions)
+    out.window.stride_by_condition[c.name] = effective_stride(shape, c.window_prefix_segments);
+  WindowedScorer windowed(scorer, shape);
+  const std::size_t n_cond = spec.conditions.size();
+  const std::size_t chunk_tokens = kChunkBatches * spec.batch_tokens;
+
+  std::size_t next = 0;
+  while (next < set.items.size()) {
+    // Build one chunk of items x conditions.
+    std::vector<BuiltSequence> built;
+    std::size_t tokens = 0, end = next;
+    while (end < set.items.size() && (end == next || (tokens < chunk_tokens && end - next < kMaxChunkItems))) {
+      for (const Condition& c : spec.conditions) {
+        built.push_back(builder.build(c, set.items[end]));
+        tokens += built.back().ids.size();
+      }
+      ++end;
+    }
+    std::vector<const BuiltSequence*> pointers;
+    for (const auto& b : built) pointers.push_back(&b);
+    std::vector<MeasuredScores> scores;
+    try {
+      scores = windowed.score(pointers);
+    } catch (const model::NonFiniteError& e) {
+      fail_non_finite(e, spec, set, next, built);
+    }
+
+    for (std::size_t i = next; i < end; ++i) {
+      ItemScores item;
+      item.id = set.items[i].id;
+      item.line = set.items[i].line;
+      for (std::size_t c = 0; c < n_cond; ++c) {
+        const std::size_t row = (i - next) * n_cond + c;
+        const BuiltSequence& seq = built[row];
+        const MeasuredScores& s = scores[row];
+        ItemConditionScores v;
+        v.n_tokens = seq.measured_count();
+        v.n_preceding_tokens = seq.measured_begin;
+        v.windows = s.windows;
+        double sum_h = 0, sum_s = 0;  // in token order, so the means do not depend on chunking
+        for (std::size_t k = 0; k < s.entropy_bits.size(); ++k) {
+          sum_h += s.entropy_bits[k];
+          sum_s += s.surprisal_bits[k];
+          if (keep_tokens)
+            out.tokens.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(c),
+                                  static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(seq.measured_begin + k),
+                                  seq.ids[seq.measured_begin + k], s.entropy_bits[k], s.surprisal_bits[k]});
+        }
+        v.mean_bits[index_of(Measure::kEntropy)] = sum_h / static_cast<double>(v.n_tokens);
+        v.mean_bits[index_of(Measure::kSurprisal)] = sum_s / static_cast<double>(v.n_tokens);
+        if (s.windows > 1) ++out.window.sequences_windowed;
+        out.window.max_windows = std::max(out.window.max_windows, s.windows);
+        item.conditions.push_back(v);
+      }
+      out.items.push_back(std::move(item));
+    }
+    next = end;
+    if (progress) progress->update(next);
+  }
+  return out;
+}
+
+}  // namespace entroscope::experiment

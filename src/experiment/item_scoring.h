@@ -1,0 +1,39 @@
+#pragma once
+// Scores every item under every condition with one model: builds the sequences, runs them in
+// chunks (for progress; chunking never changes a number) and reduces each item's measured tokens
+// to per-item means. A non-finite value stops the run with its place: layer, step, item (data
+// file line), condition, token position.
+#include <cstdint>
+#include <vector>
+
+#include "experiment/items.h"
+#include "experiment/measures.h"
+#include "experiment/model_result.h"
+#include "experiment/progress.h"
+#include "experiment/sequence_builder.h"
+#include "experiment/window_plan.h"
+#include "metrics/scorer.h"
+
+namespace entroscope::experiment {
+
+// One measured token, for the optional per-token output.
+struct TokenRecord {
+  std::uint32_t item = 0;
+  std::uint32_t condition = 0;
+  std::uint32_t token_index = 0;  // within the measured span
+  std::uint32_t position = 0;     // within the condition's sequence
+  std::int32_t token_id = 0;
+  double entropy_bits = 0;
+  double surprisal_bits = 0;
+};
+
+struct ScoredItems {
+  std::vector<ItemScores> items;
+  std::vector<TokenRecord> tokens;  // filled only when asked for
+  WindowInfo window;
+};
+
+ScoredItems score_items(const ExperimentSpec& spec, const ItemSet& items, const SequenceBuilder& builder,
+                        metrics::Scorer& scorer, const WindowShape& shape, bool keep_tokens, Progress* progress);
+
+}  // namespace entroscope::experiment

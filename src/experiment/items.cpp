@@ -1,0 +1,128 @@
+#include "experiment/items.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "common/json_file.h"
+#include "io/hub_hash.h"
+
+namespace entroscope::experiment {
+
+namespace {
+std::string json_type_name(const nlohmann::json& v) {
+  if (v.is_number()) return "a number";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_null()) return "null";
+  if (v.is_array()) return "a list";
+  return "an object";
+}
+}  // namespace
+
+ItemSet load_items(const std::filesystem::path& file, const std::string& id_field) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) fail("{}: no such data file", file.string());
+  const std::string text = read_text_file(file);
+  ItemSet set;
+  set.file = file;
+  set.sha256 = io::hub::sha256_hex(text);
+  const std::string label = file.string();
+
+  std::vector<bool> has_id;
+  std::size_t pos = 0;
+  int line_no = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    nlohmann::json obj;
+    try {
+      obj = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      fail("{}:{}: invalid JSON: {}", label, line_no, e.what());
+    }
+    if (!obj.is_object()) fail("{}:{}: each line must be a JSON object such as {{\"id\": ..., \"target\": ...}}", label, line_no);
+    Item item;
+    item.line = line_no;
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      if (it.value().is_string())
+        item.fields[it.key()] = it.value().get<std::string>();
+      else
+        item.other_fields[it.key()] = json_type_name(it.value());
+    }
+    auto id_it = obj.find(id_field);
+    has_id.push_back(id_it != obj.end());
+    if (id_it != obj.end()) {
+      if (id_it->is_string())
+        item.id = id_it->get<std::string>();
+      else if (id_it->is_number_integer())
+        item.id = id_it->dump();
+      else
+        fail("{}:{}: field '{}' (the item id) is {}, expected a string or an integer", label, line_no, id_field,
+             json_type_name(*id_it));
+      if (item.id.empty()) fail("{}:{}: field '{}' (the item id) is empty", label, line_no, id_field);
+    } else {
+      item.id = fmt::format("line {}", line_no);
+    }
+    set.items.push_back(std::move(item));
+  }
+  if (set.items.empty()) fail("{}: no items (expected one JSON object per line)", label);
+
+  const std::size_t with_id = static_cast<std::size_t>(std::count(has_id.begin(), has_id.end(), true));
+  if (with_id != 0 && with_id != set.items.size()) {
+    for (std::size_t i = 0; i < set.items.size(); ++i)
+      if (!has_id[i])
+        fail("{}:{}: item has no field '{}' but other items do (ids must be all or none)", label, set.items[i].line,
+             id_field);
+  }
+  std::set<std::string> ids;
+  for (const Item& item : set.items)
+    if (!ids.insert(item.id).second) fail("{}:{}: duplicate item id '{}'", label, item.line, item.id);
+  return set;
+}
+
+void check_items_for_spec(const ExperimentSpec& spec, const ItemSet& set) {
+  const std::string label = set.file.string();
+  for (const Item& item : set.items) {
+    for (const Condition& c : spec.conditions) {
+      bool something_before = false;
+      for (std::size_t s = 0; s < c.segments.size(); ++s) {
+        const Segment& seg = c.segments[s];
+        if (seg.kind == SegmentKind::kSpecialToken) {
+          if (s < c.measured_segment) something_before = true;
+          continue;
+        }
+        for (const std::string& field : seg.text.fields()) {
+          if (item.fields.count(field)) continue;
+          auto other = item.other_fields.find(field);
+          if (other != item.other_fields.end())
+            fail("{}:{}: field '{}' of item '{}' is {}, but condition '{}' ({}) uses it as text", label, item.line,
+                 field, item.id, other->second, c.name, seg.where.describe());
+          fail("{}:{}: item '{}' has no field '{}', which condition '{}' uses ({})", label, item.line, item.id, field,
+               c.name, seg.where.describe());
+        }
+        const bool empty = seg.text.render(item.fields).empty();
+        if (s < c.measured_segment && !empty) something_before = true;
+        if (s == c.measured_segment && empty) {
+          const auto fields = seg.text.fields();
+          fail("{}:{}: field '{}' of item '{}' is empty, so condition '{}' has an empty measured span", label,
+               item.line, fields.empty() ? std::string("?") : fields.front(), item.id, c.name);
+        }
+      }
+      if (!something_before) {
+        const auto& prev = c.segments[c.measured_segment - 1];
+        const auto fields = prev.text.fields();
+        fail("{}:{}: in condition '{}' nothing precedes the measured span of item '{}' (field '{}' is empty), so its "
+             "first token has nothing to be predicted from",
+             label, item.line, c.name, item.id, fields.empty() ? std::string("?") : fields.front());
+      }
+    }
+  }
+}
+
+}  // namespace entroscope::experiment

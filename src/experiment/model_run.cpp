@@ -1,0 +1,203 @@
+#include "experiment/model_run.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "common/error.h"
+#include "common/json_file.h"
+#include "entroscope_version.h"
+#include "experiment/analysis_report.h"
+#include "experiment/checked_output.h"
+#include "experiment/item_scoring.h"
+#include "experiment/model_summary.h"
+#include "experiment/results_files.h"
+#include "experiment/run_log.h"
+#include "experiment/sequence_builder.h"
+#include "experiment/text_format.h"
+#include "experiment/utc_time.h"
+#include "io/hub_hash.h"
+#include "kernels/threads.h"
+#include "metrics/scorer.h"
+#include "model/weights.h"
+
+namespace entroscope::experiment {
+
+namespace fs = std::filesystem;
+
+std::string resume_key(const ExperimentSpec& spec, const ItemSet& items, const ModelDigests& digests) {
+  nlohmann::json key = {{"results_format", kResultsFormatVersion},
+                        {"spec", spec.canonical()},
+                        {"data_sha256", items.sha256},
+                        {"config_sha256", digests.config_file.sha256}};
+  for (const auto& d : digests.weight_files) key["weights"].push_back({d.file, d.sha256});
+  for (const auto& d : digests.tokenizer_files) key["tokenizer"].push_back({d.file, d.sha256});
+  return io::hub::sha256_hex(key.dump());
+}
+
+namespace {
+
+ModelProvenance provenance(const PreparedModel& p, const ModelDigests& digests,
+                           const std::map<std::string, std::int32_t>& special_ids) {
+  const ModelSource& s = p.source;
+  ModelProvenance m;
+  m.name = s.name;
+  m.spec = s.entry.spec;
+  m.family = s.family;
+  m.source = s.resolved.source;
+  m.path = s.resolved.dir.string();
+  m.repo_id = s.resolved.repo_id;
+  m.revision = s.resolved.revision;
+  m.commit = s.resolved.commit;
+  m.arch = std::string(model::architecture_name(s.config.arch));
+  m.parameters = s.config.parameter_count();
+  m.non_embedding_parameters = s.config.non_embedding_parameter_count();
+  m.context = s.config.max_positions;
+  m.vocab_size = s.config.vocab_size;
+  m.storage_dtype = s.config.torch_dtype;
+  m.config = s.config_json;
+  m.config_file = digests.config_file;
+  m.weight_files = digests.weight_files;
+  m.tokenizer_files = digests.tokenizer_files;
+  m.special_tokens = special_ids;
+  return m;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Everything the results file holds except the times.
+ModelResult assemble_result(const ExperimentSpec& spec, const ItemSet& items, const PreparedModel& prepared,
+                            const ModelDigests& digests, const std::string& key, const ScoredItems& scored,
+                            const std::map<std::string, std::int32_t>& special_ids) {
+  ModelResult result;
+  result.experiment_name = spec.name;
+  result.experiment_file = fs::absolute(spec.file).lexically_normal().string();
+  result.spec = spec.canonical();
+  std::error_code ec;
+  const std::uintmax_t data_bytes = fs::file_size(items.file, ec);
+  result.data = {fs::absolute(items.file).lexically_normal().string(), ec ? 0 : data_bytes, items.sha256};
+  result.n_items = items.items.size();
+  result.resume_key = key;
+  result.model = provenance(prepared, digests, special_ids);
+  result.window = scored.window;
+  result.items = scored.items;
+  result.summary = summarize(spec, result.items);
+  result.run.entroscope_version = ENTROSCOPE_VERSION;
+  result.run.git_hash = ENTROSCOPE_GIT_HASH;
+  result.run.blas = kernels::blas_name();
+  result.run.threads = kernels::thread_count();
+  result.run.batch_tokens = spec.batch_tokens;
+  return result;
+}
+
+}  // namespace
+
+ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const PreparedModel& prepared,
+                       const RunSettings& settings, const std::string& counter) {
+  const ModelSource& src = prepared.source;
+  const tokenizer::Tokenizer& tok = *prepared.tokenizer;
+  ModelOutcome outcome;
+  outcome.name = src.name;
+  outcome.family = src.family;
+  outcome.arch = std::string(model::architecture_name(src.config.arch));
+  outcome.parameters = src.config.parameter_count();
+  outcome.non_embedding_parameters = src.config.non_embedding_parameter_count();
+
+  const auto wall_start = std::chrono::system_clock::now();
+  const auto steady_start = std::chrono::steady_clock::now();
+  // Two runs within the same millisecond (scripts, tests) must not overwrite each other's files.
+  std::string stamp = utc_compact(wall_start);
+  for (int n = 2; fs::exists(settings.out_dir / results_file_name(src.name, stamp)) ||
+                  fs::exists(settings.out_dir / log_file_name(src.name, stamp));
+       ++n)
+    stamp = fmt::format("{}-{}", utc_compact(wall_start), n);
+  outcome.log_file = log_file_name(src.name, stamp);
+  RunLog log(settings.out_dir / outcome.log_file);
+  std::FILE* console = settings.console;
+  log.line(fmt::format("entroscope {} (git {}): experiment '{}' ({}), model {}", ENTROSCOPE_VERSION,
+                       ENTROSCOPE_GIT_HASH, spec.name, spec.file.string(), src.name));
+  log.line(fmt::format("model spec '{}' -> {} [{}], {} parameters, family {}", src.entry.spec,
+                       src.resolved.dir.string(), src.resolved.source, grouped(outcome.parameters), src.family));
+
+  fs::path per_token_path;  // removed again if the run fails after writing it
+  try {
+    const ModelDigests digests = digest_model_files(src.resolved.dir, tok.source_files());
+    const std::string key = resume_key(spec, items, digests);
+    log.line(fmt::format("resume key {}", key));
+
+    if (!settings.force) {
+      if (auto reusable = find_reusable_result(settings.out_dir, src.name, key)) {
+        outcome.status = ModelStatus::kReused;
+        outcome.results_file = reusable->file.filename().string();
+        outcome.result = std::move(reusable->result);
+        write_file_atomic(settings.out_dir / analysis_file_name(src.name),
+                          analysis_text(spec, *outcome.result, outcome.results_file));
+        log.line(fmt::format("reused {} (same spec, data, weights and tokenizer; --force recomputes)",
+                             outcome.results_file));
+        fmt::print(console, "{} {}: reusing {} (finished earlier; --force recomputes)\n", counter, src.name,
+                   outcome.results_file);
+        outcome.seconds = seconds_since(steady_start);
+        return outcome;
+      }
+    }
+
+    fmt::print(console, "{} {}: {} parameters, {} items x {} conditions\n", counter, src.name,
+               short_count(static_cast<double>(outcome.parameters)), items.items.size(), spec.conditions.size());
+    std::fflush(console);
+    const model::Model model = model::load_model(src.resolved.dir, src.name);
+    log.line(fmt::format("loaded weights ({} threads, {})", kernels::thread_count(), kernels::blas_name()));
+    metrics::Scorer scorer(model, spec.batch_tokens);
+    const SequenceBuilder builder(spec, tok, src.config, src.name);
+    Progress progress(src.name, items.items.size(), settings.progress, console);
+    const ScoredItems scored = score_items(spec, items, builder, scorer, prepared.window,
+                                           spec.per_token != PerTokenFormat::kNone, &progress);
+    progress.finish();
+    log.line(fmt::format("scored {} items in {:.2f} s; {} sequence(s) needed more than one window",
+                         items.items.size(), seconds_since(steady_start), scored.window.sequences_windowed));
+
+    ModelResult result = assemble_result(spec, items, prepared, digests, key, scored, builder.special_ids());
+    result.run.started_utc = utc_iso(wall_start);
+    result.run.finished_utc = utc_iso(std::chrono::system_clock::now());
+    result.run.wall_seconds = seconds_since(steady_start);
+
+    // Check every number before anything is written; then per-token values, and the results file
+    // last: its presence means the run is complete.
+    if (spec.per_token != PerTokenFormat::kNone) result.per_token_file = per_token_file_name(src.name, stamp, spec.per_token);
+    outcome.results_file = results_file_name(src.name, stamp);
+    const nlohmann::ordered_json doc = result_to_json(result);
+    require_finite(doc, (settings.out_dir / outcome.results_file).string());
+    if (spec.per_token != PerTokenFormat::kNone) {
+      per_token_path = settings.out_dir / result.per_token_file;
+      write_per_token_file(per_token_path, spec.per_token, spec, items, tok, scored.tokens);
+    }
+    write_json_checked(settings.out_dir / outcome.results_file, doc);
+    write_file_atomic(settings.out_dir / analysis_file_name(src.name),
+                      analysis_text(spec, result, outcome.results_file));
+    outcome.status = ModelStatus::kComputed;
+    outcome.result = std::move(result);
+    outcome.seconds = seconds_since(steady_start);
+    log.line(fmt::format("wrote {} ({:.2f} s)", outcome.results_file, outcome.seconds));
+    return outcome;
+  } catch (const std::bad_alloc&) {
+    outcome.failure = fmt::format("{}: out of memory", src.name);
+  } catch (const Error& e) {  // NonFiniteError and NumericError included: the reason names the place
+    outcome.failure = e.what();
+  }
+  // The reason always starts with the model's name (engine errors usually carry it already).
+  if (outcome.failure.rfind(src.name + ":", 0) != 0) outcome.failure = src.name + ": " + outcome.failure;
+  if (!per_token_path.empty()) {
+    std::error_code ec;
+    fs::remove(per_token_path, ec);
+  }
+  outcome.status = ModelStatus::kFailed;
+  outcome.result.reset();
+  outcome.results_file.clear();
+  outcome.seconds = seconds_since(steady_start);
+  log.line("FAILED: " + outcome.failure);
+  fmt::print(console, "{} FAILED: {}\n", counter, outcome.failure);
+  return outcome;
+}
+
+}  // namespace entroscope::experiment

@@ -1,0 +1,94 @@
+// `entroscope run` end to end through the executable: the quick start prints the table and writes
+// every file; a NaN model makes the command exit non-zero after the others finished; bad input
+// is one line on stderr.
+#include <gtest/gtest.h>
+
+#include "common/temp_dir.h"
+#include "experiment_test_support.h"
+
+namespace fs = std::filesystem;
+using namespace entroscope;
+using namespace entroscope::experiment_test;
+
+namespace {
+
+const std::string kBinary = ES_BINARY;
+
+// Skipping would hide a missing command, so this fails loudly instead.
+void require_run_command() {
+  const CommandResult help = run_command(kBinary + " run --help");
+  ASSERT_EQ(help.status, 0) << "the entroscope executable has no `run` subcommand (add_run_command not wired into "
+                               "src/cli/app.cpp?):\n"
+                            << help.output;
+}
+
+}  // namespace
+
+TEST(CliRun, QuickStartPrintsTheTableAndWritesEveryFile) {
+  require_run_command();
+  // Seed the output folder with the demo results computed in-process, so the command reuses them
+  // (and thereby exercises resume across processes) instead of scoring the demo a second time.
+  const DemoRun& demo = demo_run();
+  test_util::TempDir dir;
+  const fs::path out = dir / "results" / "demo";
+  fs::create_directories(out);
+  for (const auto& f : files_starting_with(demo.out_dir, "experiment_results_")) fs::copy_file(f, out / f.filename());
+
+  const CommandResult r =
+      run_command(kBinary + " run " + kDemoExperiment.string() + " --out " + out.string() + " --threads 1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* expected : {"Experiment 'demo': Δ = with_context - no_context", "demo-gpt2-s*", "demo-gpt2-m*",
+                               "demo-gpt2-l*", "demo-neox-m*", "Δ entropy [95% CI]", "Δ surprisal [95% CI]",
+                               "+0.078 [+0.04", "-0.502 [-0.5", "GPT-NeoX", "scaling_with_context-no_context.svg"})
+    EXPECT_NE(r.output.find(expected), std::string::npos) << expected << "\n" << r.output;
+  for (const char* file : {"scaling_summary.csv", "scaling_summary.json", "scaling_with_context-no_context.svg",
+                           "entropy_analysis_demo-gpt2-s.txt", "entropy_analysis_demo-neox-m.txt"})
+    EXPECT_TRUE(fs::exists(out / file)) << file;
+  EXPECT_EQ(files_starting_with(out, "experiment_demo-").size(), 4u);  // one log per model
+}
+
+TEST(CliRun, NanModelMakesTheCommandFailAfterTheOthersFinish) {
+  require_run_command();
+  test_util::TempDir dir;
+  make_nan_model(dir / "broken");
+  write_demo_items(dir / "items.jsonl", 3);
+  test_util::write_file(dir / "exp.yaml", "models: [{model: broken, name: broken-gpt2}, " +
+                                              (kModelsDir / "demo-gpt2-s").string() + R"(]
+data: items.jsonl
+conditions:
+  with_context: ["{context}", {text: "{target}", measure: true}]
+  no_context: ["<|endoftext|>", {text: "{target}", measure: true}]
+contrasts: [with_context - no_context]
+statistics: {bootstrap: {samples: 200}}
+)");
+  const CommandResult r = run_command(kBinary + " run " + (dir / "exp.yaml").string() + " --out " +
+                                      (dir / "out").string() + " --threads 1 --progress none");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("entroscope: error: 1 of 2 models failed (broken-gpt2)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[1/2] FAILED: broken-gpt2: non-finite value (nan) in layer 0"), std::string::npos)
+      << r.output;
+  // The table marks it, and the reason follows the table.
+  const std::size_t row = r.output.find("\nbroken-gpt2  GPT-2");
+  ASSERT_NE(row, std::string::npos) << r.output;
+  const std::string row_text = r.output.substr(row + 1, r.output.find('\n', row + 1) - row - 1);
+  EXPECT_NE(row_text.find("FAILED (reason below)"), std::string::npos) << row_text;
+  EXPECT_EQ(row_text.find("nan"), std::string::npos) << row_text;
+  EXPECT_NE(r.output.find("Failed:\n  broken-gpt2: non-finite value (nan)"), std::string::npos) << r.output;
+  EXPECT_TRUE(files_starting_with(dir / "out", "experiment_results_broken-gpt2").empty());
+  EXPECT_FALSE(files_starting_with(dir / "out", "experiment_results_demo-gpt2-s").empty());
+  EXPECT_TRUE(fs::exists(dir / "out" / "scaling_summary.csv"));
+}
+
+TEST(CliRun, BadInputIsOneLineNamingTheFile) {
+  require_run_command();
+  test_util::TempDir dir;
+  test_util::write_file(dir / "exp.yaml", "models: [demo-gpt2-s]\ndata: items.jsonl\nconditionz: {}\n");
+  const CommandResult r = run_command(kBinary + " run " + (dir / "exp.yaml").string() + " --out " +
+                                      (dir / "out").string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output, "entroscope: error: " + (dir / "exp.yaml").string() +
+                          ":3:1: unknown field 'conditionz' in the experiment file (expected: models, data, conditions, "
+                          "contrasts, metrics, per_token, statistics, window, scaling, batch_tokens, id_field, name, "
+                          "description)\n");
+  EXPECT_FALSE(fs::exists(dir / "out"));  // nothing is created for a run that never started
+}
