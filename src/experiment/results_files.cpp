@@ -4,6 +4,7 @@
 
 #include "common/json_file.h"
 #include "experiment/checked_output.h"
+#include "experiment/text_format.h"
 
 namespace entroscope::experiment {
 
@@ -48,17 +49,6 @@ std::optional<ReusableResult> find_reusable_result(const fs::path& dir, const st
   return std::nullopt;
 }
 
-namespace {
-std::string csv_quote(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-}  // namespace
 
 void write_per_token_file(const fs::path& path, PerTokenFormat format, const ExperimentSpec& spec,
                           const ItemSet& items, const tokenizer::Tokenizer& tokenizer,
@@ -72,8 +62,8 @@ void write_per_token_file(const fs::path& path, PerTokenFormat format, const Exp
     const std::string& condition = spec.conditions.at(t.condition).name;
     const std::string token = printable_bytes(tokenizer.token_bytes(t.token_id));
     if (format == PerTokenFormat::kCsv) {
-      out += fmt::format("{},{},{},{},{},{},{},{}\n", csv_quote(id), csv_quote(condition), t.token_index, t.position,
-                         t.token_id, csv_quote(token), finite_number(t.entropy_bits, label),
+      out += fmt::format("{},{},{},{},{},{},{},{}\n", csv_field(id), csv_field(condition), t.token_index, t.position,
+                         t.token_id, csv_field(token), finite_number(t.entropy_bits, label),
                          finite_number(t.surprisal_bits, label));
     } else {
       nlohmann::ordered_json row = {{"item_id", id},           {"condition", condition},

@@ -4,6 +4,7 @@
 
 #include "experiment/checked_output.h"
 #include "experiment/model_source.h"
+#include "experiment/text_format.h"
 
 namespace entroscope::experiment {
 
@@ -26,21 +27,12 @@ std::vector<Measure> reported_measures(const ExperimentSpec& spec) {
 
 namespace {
 
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string csv_line(const std::vector<std::string>& cells) {
   std::string line;
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (i) line += ',';
-    line += csv_cell(cells[i]);
+    line += csv_field(cells[i]);
   }
   return line + "\n";
 }

@@ -96,4 +96,14 @@ std::string format_p(double p) {
   return fmt::format("p = {:.1e}", p);
 }
 
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace entroscope::experiment

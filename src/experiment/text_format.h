@@ -26,4 +26,7 @@ std::string text_table(const std::vector<std::vector<std::string>>& rows, std::s
 // A p-value for people: "p = 0.034", "p = 2.1e-06", "p < 1e-300".
 std::string format_p(double p);
 
+// A CSV field: quoted (with "" for quotes) when it holds a comma, quote or line break (RFC 4180).
+std::string csv_field(const std::string& s);
+
 }  // namespace entroscope::experiment

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/json_file.h"
 #include "io/hub_id.h"
+#include "io/hub_settings.h"
 
 namespace entroscope::io::hub {
 
@@ -18,14 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::optional<std::string> env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return std::nullopt;
-  return std::string(v);
-}
-
 fs::path home_dir() {
-  if (auto h = env("HOME")) return *h;
+  if (auto h = env_value("HOME")) return *h;
   if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr) return pw->pw_dir;
   fail("cannot locate the Hugging Face cache: HOME is not set; set HF_HUB_CACHE or HF_HOME");
 }
@@ -58,10 +53,10 @@ void make_dirs(const fs::path& dir) {
 }  // namespace
 
 fs::path default_cache_root() {
-  if (auto v = env("HF_HUB_CACHE")) return expand_user(*v);
-  if (auto v = env("HUGGINGFACE_HUB_CACHE")) return expand_user(*v);
-  if (auto v = env("HF_HOME")) return expand_user(*v) / "hub";
-  if (auto v = env("XDG_CACHE_HOME")) return expand_user(*v) / "huggingface" / "hub";
+  if (auto v = env_value("HF_HUB_CACHE")) return expand_user(*v);
+  if (auto v = env_value("HUGGINGFACE_HUB_CACHE")) return expand_user(*v);
+  if (auto v = env_value("HF_HOME")) return expand_user(*v) / "hub";
+  if (auto v = env_value("XDG_CACHE_HOME")) return expand_user(*v) / "huggingface" / "hub";
   return home_dir() / ".cache" / "huggingface" / "hub";
 }
 

@@ -15,12 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::optional<std::string> env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return std::nullopt;
-  return std::string(v);
-}
-
 std::string trim(std::string s) {
   auto not_space = [](unsigned char c) { return !std::isspace(c); };
   s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
@@ -29,7 +23,7 @@ std::string trim(std::string s) {
 }
 
 long env_seconds(const char* name, long fallback) {
-  auto v = env(name);
+  auto v = env_value(name);
   if (!v) return fallback;
   char* end = nullptr;
   long n = std::strtol(v->c_str(), &end, 10);
@@ -40,10 +34,10 @@ long env_seconds(const char* name, long fallback) {
 // The token file `huggingface-cli login` writes: HF_TOKEN_PATH, else HF_HOME/token, else
 // XDG_CACHE_HOME/huggingface/token, else ~/.cache/huggingface/token.
 std::optional<fs::path> token_file() {
-  if (auto p = env("HF_TOKEN_PATH")) return fs::path(*p);
-  if (auto h = env("HF_HOME")) return fs::path(*h) / "token";
-  if (auto x = env("XDG_CACHE_HOME")) return fs::path(*x) / "huggingface" / "token";
-  if (auto home = env("HOME")) return fs::path(*home) / ".cache" / "huggingface" / "token";
+  if (auto p = env_value("HF_TOKEN_PATH")) return fs::path(*p);
+  if (auto h = env_value("HF_HOME")) return fs::path(*h) / "token";
+  if (auto x = env_value("XDG_CACHE_HOME")) return fs::path(*x) / "huggingface" / "token";
+  if (auto home = env_value("HOME")) return fs::path(*home) / ".cache" / "huggingface" / "token";
   return std::nullopt;
 }
 
@@ -58,7 +52,7 @@ bool env_value_is_true(const char* value) {
 
 HubSettings HubSettings::from_environment() {
   HubSettings s;
-  if (auto e = env("HF_ENDPOINT")) {
+  if (auto e = env_value("HF_ENDPOINT")) {
     std::string endpoint = *e;
     while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
     if (endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0) {
@@ -66,10 +60,10 @@ HubSettings HubSettings::from_environment() {
     }
     s.endpoint = endpoint;
   }
-  if (auto t = env("HF_TOKEN")) {
+  if (auto t = env_value("HF_TOKEN")) {
     s.token = trim(*t);
     s.token_source = "HF_TOKEN";
-  } else if (auto t2 = env("HUGGING_FACE_HUB_TOKEN")) {
+  } else if (auto t2 = env_value("HUGGING_FACE_HUB_TOKEN")) {
     s.token = trim(*t2);
     s.token_source = "HUGGING_FACE_HUB_TOKEN";
   } else if (auto file = token_file()) {
@@ -90,6 +84,12 @@ HubSettings HubSettings::from_environment() {
   s.connect_timeout_s = env_seconds("HF_HUB_ETAG_TIMEOUT", 10);
   s.stall_timeout_s = env_seconds("HF_HUB_DOWNLOAD_TIMEOUT", 10);
   return s;
+}
+
+std::optional<std::string> env_value(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
 }
 
 }  // namespace entroscope::io::hub

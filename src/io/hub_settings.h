@@ -21,4 +21,7 @@ struct HubSettings {
 // huggingface_hub's truthy values: 1, ON, YES, TRUE (any case).
 bool env_value_is_true(const char* value);
 
+// The value of an environment variable, or nullopt when it is unset or empty.
+std::optional<std::string> env_value(const char* name);
+
 }  // namespace entroscope::io::hub
