@@ -49,20 +49,7 @@ TEST_P(GoldenFixture, MatchesFloat64Reference) {
   test_util::expect_matches_goldens(dir, out, /*hidden_states=*/true);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenFixture,
-                         ::testing::Values("gpt2-tiny", "gpt2-tiny-unaligned", "gpt2-tiny-fp16", "gpt2-tiny-prefixed",
-                                           "gpt2-tiny-sharded", "neox-tiny", "neox-tiny-bf16",
-                                           // config branches the fixtures above do not reach (tools/variant_fixtures)
-                                           "variants/gpt2-scale-inv-layer-idx", "variants/gpt2-no-scale-attn-weights",
-                                           "variants/gpt2-gelu-erf", "variants/gpt2-n-inner",
-                                           "variants/neox-sequential-residual", "variants/neox-rotary-full",
-                                           "variants/neox-rotary-base500", "variants/neox-gelu-new",
-                                           "variants/neox-tied-embeddings", "variants/neox-no-attention-bias"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (char& ch : s)
-                             if (ch == '-' || ch == '/') ch = '_';
-                           return s;
-                         });
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenFixture, ::testing::ValuesIn(test_util::golden_fixtures()),
+                         test_util::fixture_test_name);
 
 }  // namespace
