@@ -101,9 +101,9 @@ Fp32Tensor Checkpoint::load_f32(const std::string& name) {
     out.data = reinterpret_cast<const float*>(raw.data());
     residence = Residence::kMapped;
   } else {
-    std::vector<float> decoded = read_as_f32(file, info);
-    owned_.emplace_back(decoded.size());
-    if (!decoded.empty()) std::memcpy(owned_.back().data(), decoded.data(), decoded.size() * sizeof(float));
+    // Decoded (or copied) once, straight into 64-byte-aligned memory.
+    owned_.emplace_back(info.num_elements());
+    if (info.num_elements() > 0) decode_f32(file, info, owned_.back().data());
     out.data = owned_.back().data();
     residence = info.dtype == DType::F32 ? Residence::kCopiedMisaligned : Residence::kConverted;
   }

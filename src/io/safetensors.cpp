@@ -169,13 +169,12 @@ std::span<const std::uint8_t> SafetensorsFile::raw(const TensorInfo& info) const
   return file_.bytes().subspan(info.file_offset, info.num_bytes());
 }
 
-std::vector<float> read_as_f32(const SafetensorsFile& file, const TensorInfo& info) {
+void decode_f32(const SafetensorsFile& file, const TensorInfo& info, float* out) {
   auto raw = file.raw(info);
   std::size_t n = info.num_elements();
-  std::vector<float> out(n);
   switch (info.dtype) {
     case DType::F32:
-      std::memcpy(out.data(), raw.data(), n * 4);  // memcpy: safe at any alignment
+      std::memcpy(out, raw.data(), n * 4);  // memcpy: safe at any alignment
       break;
     case DType::F16:
     case DType::BF16:
@@ -196,6 +195,11 @@ std::vector<float> read_as_f32(const SafetensorsFile& file, const TensorInfo& in
       fail("{}: tensor '{}' has dtype {}, expected a floating type", file.path().string(), info.name,
            dtype_name(info.dtype));
   }
+}
+
+std::vector<float> read_as_f32(const SafetensorsFile& file, const TensorInfo& info) {
+  std::vector<float> out(info.num_elements());
+  decode_f32(file, info, out.data());
   return out;
 }
 

@@ -61,6 +61,8 @@ class SafetensorsFile {
 
 // Reads any floating tensor (F32/F16/BF16/F64) into fp32 values, exactly for F32/F16/BF16.
 std::vector<float> read_as_f32(const SafetensorsFile& file, const TensorInfo& info);
+// The same, decoded straight into `out` (num_elements floats; any alignment).
+void decode_f32(const SafetensorsFile& file, const TensorInfo& info, float* out);
 // Reads an I64 tensor (I32 accepted too).
 std::vector<std::int64_t> read_as_i64(const SafetensorsFile& file, const TensorInfo& info);
 std::vector<double> read_as_f64(const SafetensorsFile& file, const TensorInfo& info);
