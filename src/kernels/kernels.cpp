@@ -1,6 +1,7 @@
 #include "kernels/kernels.h"
 
 #include "kernels/fast_exp.h"
+#include "kernels/gemm.h"
 #include "kernels/threads.h"
 
 #include <cblas.h>
@@ -166,9 +167,79 @@ void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table,
   }
 }
 
+namespace {
+
+// One row of causal softmax in place: s[0..visible) scaled, exponentiated and normalized,
+// s[visible..total) set to 0 (masked keys then contribute exactly nothing to P V). The sum runs
+// in 16 fixed float64 lanes, so every vector width gives the same bits.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void causal_softmax_row(float* s, int visible, int total,
+                                                                                   float scale) {
+  // Flat loops and per-lane reductions (16 fixed lanes), so that each one vectorizes.
+  constexpr int kLanes = 16;
+  for (int j = 0; j < visible; ++j) s[j] *= scale;
+  float lane_max[kLanes];
+  for (int l = 0; l < kLanes; ++l) lane_max[l] = -INFINITY;
+  int j = 0;
+  for (; j + kLanes <= visible; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane_max[l] = s[j + l] > lane_max[l] ? s[j + l] : lane_max[l];
+  for (int l = 0; j < visible; ++j, ++l) lane_max[l] = s[j] > lane_max[l] ? s[j] : lane_max[l];
+  float max_score = lane_max[0];
+  for (int l = 1; l < kLanes; ++l) max_score = lane_max[l] > max_score ? lane_max[l] : max_score;
+
+  for (j = 0; j < visible; ++j) s[j] = fast_exp(s[j] - max_score);
+  double lane_sum[kLanes] = {};
+  for (j = 0; j + kLanes <= visible; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane_sum[l] += s[j + l];
+  for (int l = 0; j < visible; ++j, ++l) lane_sum[l] += s[j];
+  double sum = 0.0;
+  for (int l = 0; l < kLanes; ++l) sum += lane_sum[l];
+  const float inv = static_cast<float>(1.0 / sum);
+  for (j = 0; j < visible; ++j) s[j] *= inv;
+  for (; j < total; ++j) s[j] = 0.0f;
+}
+
+// fp32 attention on the packed GEMM (kernels/gemm.h): per (sequence, head) the keys and values are
+// packed once; each block of kAttentionQueryBlock queries uses the prefix up to its last query.
+void causal_attention_f32(float* out, const float* qkv, int B, int T, int n_head, int head_dim, float scale,
+                          QkvLayout layout) {
+  const std::size_t row = static_cast<std::size_t>(3) * n_head * head_dim;  // ld of q, k, v
+  const std::size_t out_row = static_cast<std::size_t>(n_head) * head_dim;
+#pragma omp parallel
+  {
+    PackedMatrix keys, values;  // this thread's, reused across heads
+    std::vector<float> scores(static_cast<std::size_t>(kAttentionQueryBlock) * T);  // [rows, keys]
+#pragma omp for collapse(2) schedule(dynamic)
+    for (int b = 0; b < B; ++b) {
+      for (int h = 0; h < n_head; ++h) {
+        const float* seq = qkv + static_cast<std::size_t>(b) * T * row;
+        const float* k = seq + h * layout.head_stride + layout.part_stride;      // [T, hd], rows `row` apart
+        const float* v = seq + h * layout.head_stride + 2 * layout.part_stride;  // [T, hd]
+        keys.pack({k, head_dim, T, WeightLayout::kOutIn, row});    // scores = q K^T: the map hd -> T
+        values.pack({v, T, head_dim, WeightLayout::kInOut, row});  // context = P V: the map T -> hd
+        for (int i0 = 0; i0 < T; i0 += kAttentionQueryBlock) {
+          const int rows = std::min(kAttentionQueryBlock, T - i0), visible_end = i0 + rows;
+          const float* q = seq + static_cast<std::size_t>(i0) * row + h * layout.head_stride;  // [rows, hd]
+          gemm_serial(scores.data(), visible_end, q, row, rows, keys, head_dim, visible_end);
+          for (int r = 0; r < rows; ++r)
+            causal_softmax_row(scores.data() + static_cast<std::size_t>(r) * visible_end, i0 + r + 1, visible_end, scale);
+          float* o = out + (static_cast<std::size_t>(b) * T + i0) * out_row + h * head_dim;  // [rows, hd]
+          gemm_serial(o, out_row, scores.data(), visible_end, rows, values, visible_end, head_dim);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 template <typename Scalar>
 void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, int n_head, int head_dim, Scalar scale,
                       QkvLayout layout) {
+  if constexpr (std::is_same_v<Scalar, float>) {
+    causal_attention_f32(out, qkv, B, T, n_head, head_dim, scale, layout);
+    return;
+  }
+  // float64 (doctor's reference) through the BLAS:
   // Per (sequence, head, block of kAttentionQueryBlock queries): scores = Q K^T over the keys up to
   // the block's last query (one GEMM), causal softmax per row, then context = P V (one GEMM).
   // GEMM shapes depend only on T and the block's position, so batching does not change any bit.

@@ -1,5 +1,6 @@
 #include "metrics/entropy.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/fast_exp.h"
@@ -16,27 +17,33 @@ constexpr double kLog2e = 1.4426950408889634;
 // order of additions, and the result, is the same on every machine and vector width.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void exp_sums_f32(const float* x, int V, float m,
                                                                                 double& sum, double& weighted) {
-  constexpr int kLanes = 8;
+  // Chunks of exponentials (a flat loop that vectorizes), then sums in 16 fixed float64 lanes:
+  // lane l takes the elements l, l + 16, ... of each chunk, whatever the vector width.
+  constexpr int kLanes = 16, kChunk = 1024;
   double s[kLanes] = {}, w[kLanes] = {};
-  int i = 0;
-  for (; i + kLanes <= V; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) {
-      const double d = static_cast<double>(x[i + j]) - m;
-      const float e = kernels::fast_exp(static_cast<float>(d));
-      s[j] += e;
-      w[j] += d > -87.0 ? e * d : 0.0;  // below exp's range the term is 0 (and -inf x 0 is no NaN)
+  float e[kChunk];
+  for (int c0 = 0; c0 < V; c0 += kChunk) {
+    const int n = std::min(kChunk, V - c0);
+    const float* xc = x + c0;
+    for (int i = 0; i < n; ++i) e[i] = kernels::fast_exp(xc[i] - m);  // x - m: one rounding, as in double
+    int i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+      for (int l = 0; l < kLanes; ++l) {
+        const double d = static_cast<double>(xc[i + l]) - m;
+        s[l] += e[i + l];
+        w[l] += d > -87.0 ? e[i + l] * d : 0.0;  // below exp's range the term is 0 (and -inf x 0 is no NaN)
+      }
+    }
+    for (int l = 0; i < n; ++i, ++l) {
+      const double d = static_cast<double>(xc[i]) - m;
+      s[l] += e[i];
+      w[l] += d > -87.0 ? e[i] * d : 0.0;
     }
   }
-  for (; i < V; ++i) {
-    const double d = static_cast<double>(x[i]) - m;
-    const float e = kernels::fast_exp(static_cast<float>(d));
-    s[0] += e;
-    w[0] += d > -87.0 ? e * d : 0.0;
-  }
   sum = weighted = 0.0;
-  for (int j = 0; j < kLanes; ++j) {
-    sum += s[j];
-    weighted += w[j];
+  for (int l = 0; l < kLanes; ++l) {
+    sum += s[l];
+    weighted += w[l];
   }
 }
 
@@ -53,14 +60,29 @@ void exp_sums(const double* x, int V, double m, double& sum, double& weighted) {
   }
 }
 
+// The largest of x[0..n), n >= 1, in 16 independent lanes (a loop that vectorizes; max is exact,
+// so the order does not matter).
+template <typename Scalar>
+Scalar max_of(const Scalar* x, int n) {
+  constexpr int kLanes = 16;
+  Scalar lane[kLanes];
+  for (int l = 0; l < kLanes; ++l) lane[l] = x[0];
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane[l] = x[i + l] > lane[l] ? x[i + l] : lane[l];
+  for (; i < n; ++i) lane[0] = x[i] > lane[0] ? x[i] : lane[0];
+  Scalar m = lane[0];
+  for (int l = 1; l < kLanes; ++l) m = lane[l] > m ? lane[l] : m;
+  return m;
+}
+
 }  // namespace
 
 template <typename Scalar>
 TokenScore score_distribution(const Scalar* logits, int V) {
   // H = log Z - sum_i p_i x_i with Z = sum exp(x_i - m): computed as
   // log S - (sum e_i (x_i - m)) / S where e_i = exp(x_i - m), S = sum e_i.
-  Scalar m = logits[0];
-  for (int i = 1; i < V; ++i) m = logits[i] > m ? logits[i] : m;
+  const Scalar m = max_of(logits, V);
   double s = 0.0, weighted = 0.0;
   exp_sums(logits, V, m, s, weighted);
   const double log_s = std::log(s);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/gemm.h"
 #include "kernels/kernels.h"
 
 namespace entroscope::model {
@@ -37,18 +38,34 @@ void BlockContext<Scalar>::step_rows(int layer, const char* name, const Scalar* 
   throw NonFiniteError(where);
 }
 
+namespace {
+// y [M, N] = x [M, K] W + bias with W as stored (layout per architecture). The fp32 path uses
+// kernels::gemm (the same bits for any batch, thread count or CPU); doctor's float64 reference
+// goes through the BLAS.
+template <typename Scalar>
+void project(const BlockContext<Scalar>& ctx, Scalar* y, const Scalar* x, const Scalar* weight, const Scalar* bias,
+             int K, int N) {
+  const auto layout = ctx.weights.layout;
+  if constexpr (std::is_same_v<Scalar, float>) {
+    const std::size_t ld = layout == kernels::WeightLayout::kInOut ? N : K;
+    kernels::gemm(y, N, x, K, ctx.rows(), kernels::WeightView{weight, K, N, layout, ld}, bias);
+  } else {
+    kernels::linear(y, x, weight, bias, ctx.B, ctx.T, K, N, layout);
+  }
+}
+}  // namespace
+
 template <typename Scalar>
 void attention_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x, QkvLayout qkv_layout,
                      Scalar score_scale, bool rotary) {
   const ModelConfig& c = ctx.config;
   const auto& w = ctx.weights.layers[layer];
-  const auto layout = ctx.weights.layout;
   const int M = ctx.rows(), D = c.d_model;
   auto& a = ctx.act;
 
   kernels::layer_norm(a.normed.data(), x, w.ln1_weight, w.ln1_bias, M, D, c.layer_norm_eps);  // [M, D]
   ctx.step(layer, "attn.norm", a.normed.data(), D);
-  kernels::linear(a.qkv.data(), a.normed.data(), w.qkv_weight, w.qkv_bias, ctx.B, ctx.T, D, 3 * D, layout);  // [M, 3D]
+  project(ctx, a.qkv.data(), a.normed.data(), w.qkv_weight, w.qkv_bias, D, 3 * D);  // [M, 3D]
   ctx.step(layer, "attn.qkv", a.qkv.data(), 3 * D);
   if (rotary && c.rotary_ndims > 0) {
     kernels::apply_rotary(a.qkv.data(), a.rotary_cos.data(), a.rotary_sin.data(), ctx.B, ctx.T, c.n_head, c.head_dim,
@@ -58,8 +75,7 @@ void attention_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x
   kernels::causal_attention(a.context.data(), a.qkv.data(), ctx.B, ctx.T, c.n_head, c.head_dim, score_scale,
                             qkv_layout);  // [M, D]
   ctx.step(layer, "attn.context", a.context.data(), D);
-  kernels::linear(a.attn_out.data(), a.context.data(), w.attn_out_weight, w.attn_out_bias, ctx.B, ctx.T, D, D,
-                  layout);
+  project(ctx, a.attn_out.data(), a.context.data(), w.attn_out_weight, w.attn_out_bias, D, D);  // [M, D]
   ctx.step(layer, "attn.out", a.attn_out.data(), D);
 }
 
@@ -67,13 +83,12 @@ template <typename Scalar>
 void mlp_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x, Scalar* normed) {
   const ModelConfig& c = ctx.config;
   const auto& w = ctx.weights.layers[layer];
-  const auto layout = ctx.weights.layout;
   const int M = ctx.rows(), D = c.d_model, F = c.d_ff;
   auto& a = ctx.act;
 
   kernels::layer_norm(normed, x, w.ln2_weight, w.ln2_bias, M, D, c.layer_norm_eps);  // [M, D]
   ctx.step(layer, "mlp.norm", normed, D);
-  kernels::linear(a.mlp_hidden.data(), normed, w.mlp_up_weight, w.mlp_up_bias, ctx.B, ctx.T, D, F, layout);  // [M, F]
+  project(ctx, a.mlp_hidden.data(), normed, w.mlp_up_weight, w.mlp_up_bias, D, F);  // [M, F]
   ctx.step(layer, "mlp.up", a.mlp_hidden.data(), F);
   std::size_t n = static_cast<std::size_t>(M) * F;
   if (c.activation == Activation::kGeluErf)
@@ -81,8 +96,7 @@ void mlp_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x, Scal
   else
     kernels::gelu_tanh(a.mlp_hidden.data(), n);
   ctx.step(layer, "mlp.act", a.mlp_hidden.data(), F);
-  kernels::linear(a.mlp_out.data(), a.mlp_hidden.data(), w.mlp_down_weight, w.mlp_down_bias, ctx.B, ctx.T, F, D,
-                  layout);
+  project(ctx, a.mlp_out.data(), a.mlp_hidden.data(), w.mlp_down_weight, w.mlp_down_bias, F, D);  // [M, D]
   ctx.step(layer, "mlp.out", a.mlp_out.data(), D);
 }
 
@@ -104,23 +118,32 @@ void final_norm_and_head(const BlockContext<Scalar>& ctx, const ForwardOutputsT<
   ctx.step(-1, "final_norm", a.normed.data(), D);
   capture_hidden(ctx, out, c.n_layer, a.normed.data());
   // The LM head is [V, D] in both architectures (wte / embed_out): logits = x W^T.
+  const kernels::PackedMatrix* head = w.lm_head_packed;
   if (out.logits) {
-    kernels::linear<Scalar>(out.logits, a.normed.data(), w.lm_head, nullptr, ctx.B, ctx.T, D, V,
-                            kernels::WeightLayout::kOutIn);
+    if (head) {
+      if constexpr (std::is_same_v<Scalar, float>) kernels::gemm(out.logits, V, a.normed.data(), D, M, *head, nullptr);
+    } else {
+      kernels::linear<Scalar>(out.logits, a.normed.data(), w.lm_head, nullptr, ctx.B, ctx.T, D, V,
+                              kernels::WeightLayout::kOutIn);
+    }
     ctx.step(-1, "logits", out.logits, V);
   }
   if (out.logits_consumer) {
-    // Blocks of positions within one sequence (so the GEMM shapes, and bits, do not depend on B).
-    for (int b = 0; b < ctx.B; ++b) {
-      for (int t0 = 0; t0 < ctx.T; t0 += kLogitsBlockRows) {
-        const int rows = std::min(kLogitsBlockRows, ctx.T - t0);
-        const int first = b * ctx.T + t0;
-        Scalar* block = a.logits_block.data();
-        kernels::linear<Scalar>(block, a.normed.data() + static_cast<std::size_t>(first) * D, w.lm_head, nullptr, 1,
-                                rows, D, V, kernels::WeightLayout::kOutIn);
-        ctx.step_rows(-1, "logits", block, V, first, rows);
-        out.logits_consumer(first, rows, block);
+    // Blocks of kLogitsBlockRows rows of the flattened [B*T]; without packed weights (BLAS), blocks
+    // stay within one sequence so that the GEMM shapes, and bits, do not depend on B.
+    for (int first = 0; first < M;) {
+      const int t0 = first % ctx.T;
+      const int rows = head ? std::min(kLogitsBlockRows, M - first) : std::min(kLogitsBlockRows, ctx.T - t0);
+      Scalar* block = a.logits_block.data();
+      const Scalar* x = a.normed.data() + static_cast<std::size_t>(first) * D;
+      if (head) {
+        if constexpr (std::is_same_v<Scalar, float>) kernels::gemm(block, V, x, D, rows, *head, nullptr);
+      } else {
+        kernels::linear<Scalar>(block, x, w.lm_head, nullptr, 1, rows, D, V, kernels::WeightLayout::kOutIn);
       }
+      ctx.step_rows(-1, "logits", block, V, first, rows);
+      out.logits_consumer(first, rows, block);
+      first += rows;
     }
   }
 }

@@ -33,7 +33,7 @@ void ActivationsT<Scalar>::reserve(const ModelConfig& c, int B, int T) {
   std::size_t rot = static_cast<std::size_t>(T) * std::max(1, c.rotary_ndims / 2);
   rotary_cos.resize(rot);
   rotary_sin.resize(rot);
-  logits_block.resize(static_cast<std::size_t>(std::min(T, kLogitsBlockRows)) * c.vocab_size);
+  logits_block.resize(std::min(rows, static_cast<std::size_t>(kLogitsBlockRows)) * c.vocab_size);
 }
 
 template struct ActivationsT<float>;

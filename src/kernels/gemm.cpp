@@ -1,0 +1,319 @@
+#include "kernels/gemm.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "common/error.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define ES_GEMM_X86 1
+#endif
+
+namespace entroscope::kernels {
+
+namespace {
+
+// Panel p of w (columns 32p..32p+31, zero-padded past N) as [K, 32] at dst.
+void pack_panel(float* dst, const WeightView& w, int p) {
+  const int n0 = p * kPanelWidth, width = std::min(kPanelWidth, w.N - n0);
+  if (w.layout == WeightLayout::kInOut) {  // rows of W are contiguous in n
+    for (int k = 0; k < w.K; ++k) {
+      float* d = dst + static_cast<std::size_t>(k) * kPanelWidth;
+      std::memcpy(d, w.data + k * w.ld + n0, sizeof(float) * width);
+      std::fill(d + width, d + kPanelWidth, 0.0f);
+    }
+  } else {  // columns of W are contiguous in k: transpose `width` of them into the panel
+    if (width < kPanelWidth) std::fill(dst, dst + static_cast<std::size_t>(w.K) * kPanelWidth, 0.0f);
+    for (int j = 0; j < width; ++j) {
+      const float* src = w.data + (n0 + j) * w.ld;
+      for (int k = 0; k < w.K; ++k) dst[static_cast<std::size_t>(k) * kPanelWidth + j] = src[k];
+    }
+  }
+}
+
+}  // namespace
+
+void PackedMatrix::pack(const WeightView& w) {
+  K_ = w.K;
+  N_ = w.N;
+  const std::size_t floats = static_cast<std::size_t>(panels()) * K_ * kPanelWidth;
+  if (data_.size() < floats) data_.resize_huge_pages(floats);
+  const int n_panels = panels();
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+  for (int p = 0; p < n_panels; ++p) pack_panel(data_.data() + static_cast<std::size_t>(p) * K_ * kPanelWidth, w, p);
+}
+
+namespace {
+
+// The input rows of one row block, interleaved: xp[k * MR + r] = x[m0 + r, k] (rows past M are 0),
+// so the micro-kernel broadcasts from one advancing pointer.
+template <int MR>
+void pack_rows(float* xp, const float* x, std::size_t ldx, int rows, int K) {
+  for (int r = 0; r < rows; ++r) {
+    const float* src = x + r * ldx;
+    for (int k = 0; k < K; ++k) xp[static_cast<std::size_t>(k) * MR + r] = src[k];
+  }
+  for (int r = rows; r < MR; ++r)
+    for (int k = 0; k < K; ++k) xp[static_cast<std::size_t>(k) * MR + r] = 0.0f;
+}
+
+// One tile: y[0..rows, 0..cols) of an MR x 32 block (y row stride ldy) from a packed row block and
+// one weight panel. Every kernel computes acc = bias; acc = fma(x, w, acc) over k ascending.
+struct Tile {
+  float* y;
+  std::size_t ldy;
+  const float* xp;     // [K, MR]
+  const float* panel;  // [K, 32]
+  const float* bias;   // [cols] or null
+  int K, rows, cols;
+};
+
+// Portable: std::fma is exactly the fused operation the SIMD kernels use.
+constexpr int kPortableRows = 4;
+void tile_portable(const Tile& t) {
+  constexpr int MR = kPortableRows;
+  float acc[MR][kPanelWidth];
+  for (int r = 0; r < MR; ++r)
+    for (int j = 0; j < kPanelWidth; ++j) acc[r][j] = (t.bias && j < t.cols) ? t.bias[j] : 0.0f;
+  for (int k = 0; k < t.K; ++k) {
+    const float* w = t.panel + static_cast<std::size_t>(k) * kPanelWidth;
+    const float* a = t.xp + static_cast<std::size_t>(k) * MR;
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < kPanelWidth; ++j) acc[r][j] = std::fma(a[r], w[j], acc[r][j]);
+  }
+  for (int r = 0; r < t.rows; ++r) std::memcpy(t.y + r * t.ldy, acc[r], sizeof(float) * t.cols);
+}
+
+#ifdef ES_GEMM_X86
+// AVX-512: 14 rows x 32 columns = 28 zmm accumulators, 2 zmm of weights per k, x broadcast from
+// memory. The panel's two 16-column halves are independent chains, as everywhere.
+constexpr int kAvx512Rows = 14;
+template <int R>
+__attribute__((target("avx512f"))) void tile_avx512_rows(const Tile& t) {
+  const __mmask16 m0 = t.cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << t.cols) - 1);
+  const __mmask16 m1 = t.cols >= 32 ? __mmask16(0xFFFF) : t.cols <= 16 ? __mmask16(0) : __mmask16((1u << (t.cols - 16)) - 1);
+  const __m512 b0 = t.bias ? _mm512_maskz_loadu_ps(m0, t.bias) : _mm512_setzero_ps();
+  const __m512 b1 = t.bias ? _mm512_maskz_loadu_ps(m1, t.bias + 16) : _mm512_setzero_ps();
+  __m512 c0[R], c1[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    c0[r] = b0;
+    c1[r] = b1;
+  }
+  const float* a = t.xp;
+  const float* w = t.panel;
+  for (int k = 0; k < t.K; ++k, a += kAvx512Rows, w += kPanelWidth) {
+    const __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + 16);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512 x = _mm512_set1_ps(a[r]);
+      c0[r] = _mm512_fmadd_ps(x, w0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(x, w1, c1[r]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    _mm512_mask_storeu_ps(t.y + r * t.ldy, m0, c0[r]);
+    _mm512_mask_storeu_ps(t.y + r * t.ldy + 16, m1, c1[r]);
+  }
+}
+
+template <int... R>
+void tile_avx512_dispatch(const Tile& t, std::integer_sequence<int, R...>) {
+  using Fn = void (*)(const Tile&);
+  static constexpr Fn table[] = {&tile_avx512_rows<R + 1>...};
+  table[t.rows - 1](t);
+}
+void tile_avx512(const Tile& t) { tile_avx512_dispatch(t, std::make_integer_sequence<int, kAvx512Rows>{}); }
+
+// AVX2 + FMA: 16 ymm registers allow 6 rows x 16 columns (12 accumulators); the 32-column panel
+// is done as two 16-column halves.
+constexpr int kAvx2Rows = 6;
+template <int R>
+__attribute__((target("avx2,fma"))) void tile_avx2_rows(const Tile& t) {
+  alignas(32) float bias[kPanelWidth] = {};
+  if (t.bias) std::memcpy(bias, t.bias, sizeof(float) * t.cols);
+  for (int half = 0; half < 2; ++half) {
+    const int j0 = half * 16;
+    if (j0 >= t.cols) break;
+    const __m256 b0 = _mm256_load_ps(bias + j0), b1 = _mm256_load_ps(bias + j0 + 8);
+    __m256 c0[R], c1[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      c0[r] = b0;
+      c1[r] = b1;
+    }
+    const float* a = t.xp;
+    const float* w = t.panel + j0;
+    for (int k = 0; k < t.K; ++k, a += kAvx2Rows, w += kPanelWidth) {
+      const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m256 x = _mm256_broadcast_ss(a + r);
+        c0[r] = _mm256_fmadd_ps(x, w0, c0[r]);
+        c1[r] = _mm256_fmadd_ps(x, w1, c1[r]);
+      }
+    }
+    const int n = std::min(16, t.cols - j0);
+    for (int r = 0; r < R; ++r) {
+      alignas(32) float out[16];
+      _mm256_store_ps(out, c0[r]);
+      _mm256_store_ps(out + 8, c1[r]);
+      std::memcpy(t.y + r * t.ldy + j0, out, sizeof(float) * n);
+    }
+  }
+}
+
+template <int... R>
+void tile_avx2_dispatch(const Tile& t, std::integer_sequence<int, R...>) {
+  using Fn = void (*)(const Tile&);
+  static constexpr Fn table[] = {&tile_avx2_rows<R + 1>...};
+  table[t.rows - 1](t);
+}
+void tile_avx2(const Tile& t) { tile_avx2_dispatch(t, std::make_integer_sequence<int, kAvx2Rows>{}); }
+#endif
+
+struct Kernel {
+  std::string_view name;
+  int rows;  // MR
+  void (*tile)(const Tile&);
+  void (*pack)(float*, const float*, std::size_t, int, int);
+};
+
+constexpr Kernel kPortable{"portable", kPortableRows, &tile_portable, &pack_rows<kPortableRows>};
+#ifdef ES_GEMM_X86
+constexpr Kernel kAvx512{"avx512", kAvx512Rows, &tile_avx512, &pack_rows<kAvx512Rows>};
+constexpr Kernel kAvx2{"avx2", kAvx2Rows, &tile_avx2, &pack_rows<kAvx2Rows>};
+#endif
+
+const Kernel* detect_kernel() {
+#ifdef ES_GEMM_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return &kAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &kAvx2;
+#endif
+  return &kPortable;
+}
+
+const Kernel*& active_kernel() {
+  static const Kernel* k = detect_kernel();
+  return k;
+}
+
+}  // namespace
+
+std::string_view gemm_kernel_name() { return active_kernel()->name; }
+
+void force_gemm_kernel(std::string_view name) {
+  if (name.empty()) {
+    active_kernel() = detect_kernel();
+    return;
+  }
+  if (name == "portable") {
+    active_kernel() = &kPortable;
+    return;
+  }
+#ifdef ES_GEMM_X86
+  __builtin_cpu_init();
+  if (name == "avx512" && __builtin_cpu_supports("avx512f")) {
+    active_kernel() = &kAvx512;
+    return;
+  }
+  if (name == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    active_kernel() = &kAvx2;
+    return;
+  }
+#endif
+  fail("GEMM kernel '{}' is not available on this CPU", name);
+}
+
+namespace {
+
+// Per-thread scratch: packed input rows and one packed weight panel.
+struct Scratch {
+  AlignedBuffer<float> rows, panel;
+  float* reserve(AlignedBuffer<float>& b, std::size_t n) {
+    if (b.size() < n) b.resize(n);
+    return b.data();
+  }
+};
+Scratch& scratch() {
+  static thread_local Scratch s;
+  return s;
+}
+
+// Tiles of panel p over every row block, the rows packed at xp.
+void panel_tiles(const Kernel& kernel, float* y, std::size_t ldy, const float* xp, int M, int K, int N,
+                 const float* panel, int p, const float* bias) {
+  const int MR = kernel.rows;
+  const std::size_t block_floats = static_cast<std::size_t>(K) * MR;
+  const int n0 = p * kPanelWidth;
+  for (int m0 = 0, rb = 0; m0 < M; m0 += MR, ++rb) {
+    Tile t{y + m0 * ldy + n0, ldy, xp + rb * block_floats, panel, bias ? bias + n0 : nullptr,
+           K,  std::min(MR, M - m0), std::min(kPanelWidth, N - n0)};
+    kernel.tile(t);
+  }
+}
+
+void pack_all_rows(const Kernel& kernel, float* xp, const float* x, std::size_t ldx, int M, int K) {
+  const int MR = kernel.rows;
+  const std::size_t block_floats = static_cast<std::size_t>(K) * MR;
+#pragma omp for schedule(static)
+  for (int m0 = 0; m0 < M; m0 += MR) kernel.pack(xp + (m0 / MR) * block_floats, x + m0 * ldx, ldx, std::min(MR, M - m0), K);
+}
+
+// The parallel driver: rows packed once (shared), then panels split over the threads; each
+// thread gets its panel from `panel_of(p, scratch)` (pre-packed, or packed into scratch now).
+template <typename PanelOf>
+void gemm_parallel(float* y, std::size_t ldy, const float* x, std::size_t ldx, int M, int K, int N, const float* bias,
+                   PanelOf panel_of) {
+  if (M <= 0 || N <= 0) return;
+  const Kernel& kernel = *active_kernel();
+  const int MR = kernel.rows;
+  const std::size_t rows_floats = static_cast<std::size_t>((M + MR - 1) / MR) * MR * K;
+  float* xp = scratch().reserve(scratch().rows, rows_floats);  // this thread's, shared below
+  const int n_panels = (N + kPanelWidth - 1) / kPanelWidth;
+#pragma omp parallel
+  {
+    pack_all_rows(kernel, xp, x, ldx, M, K);  // ends with a barrier
+    Scratch& mine = scratch();
+#pragma omp for schedule(static)
+    for (int p = 0; p < n_panels; ++p)
+      panel_tiles(kernel, y, ldy, xp, M, K, N, panel_of(p, mine), p, bias);
+  }
+}
+
+}  // namespace
+
+void gemm(float* y, std::size_t ldy, const float* x, std::size_t ldx, int M, const WeightView& w, const float* bias) {
+  gemm_parallel(y, ldy, x, ldx, M, w.K, w.N, bias, [&](int p, Scratch& s) -> const float* {
+    float* panel = s.reserve(s.panel, static_cast<std::size_t>(w.K) * kPanelWidth);
+    pack_panel(panel, w, p);
+    return panel;
+  });
+}
+
+void gemm(float* y, std::size_t ldy, const float* x, std::size_t ldx, int M, const PackedMatrix& w, const float* bias) {
+  gemm_parallel(y, ldy, x, ldx, M, w.inputs(), w.outputs(), bias,
+                [&](int p, Scratch&) { return w.panel(p); });
+}
+
+void gemm_serial(float* y, std::size_t ldy, const float* x, std::size_t ldx, int M, const PackedMatrix& w, int K,
+                 int N) {
+  if (M <= 0 || N <= 0) return;
+  const Kernel& kernel = *active_kernel();
+  const int MR = kernel.rows;
+  Scratch& s = scratch();
+  float* xp = s.reserve(s.rows, static_cast<std::size_t>((M + MR - 1) / MR) * MR * K);
+  const std::size_t block_floats = static_cast<std::size_t>(K) * MR;
+  for (int m0 = 0; m0 < M; m0 += MR) kernel.pack(xp + (m0 / MR) * block_floats, x + m0 * ldx, ldx, std::min(MR, M - m0), K);
+  // A panel of w is [w.K, 32]; its first K rows are the panel of the first K inputs.
+  for (int p = 0; p < (N + kPanelWidth - 1) / kPanelWidth; ++p) panel_tiles(kernel, y, ldy, xp, M, K, N, w.panel(p), p, nullptr);
+}
+
+}  // namespace entroscope::kernels
