@@ -18,6 +18,7 @@
 #include "common/aligned_buffer.h"
 #include "common/error.h"
 #include "io/safetensors.h"
+#include "kernels/gemm.h"
 #include "kernels/threads.h"
 #include "metrics/scorer.h"
 #include "model/config.h"
@@ -124,6 +125,7 @@ void run_sgemm(const BenchArgs& a) {
   out["m"] = M;
   out["threads"] = threads;
   out["blas"] = kernels::blas_name();
+  out["gemm_kernel"] = std::string(kernels::gemm_kernel_name());
   out["blas_threads"] = threads;  // the BLAS's own pool, one call at a time
   out["reps"] = a.reps;
   nlohmann::json shape_rows = nlohmann::json::array();
@@ -240,6 +242,7 @@ void run_score(BenchArgs a, bool batch_given, bool tokens_given) {
   out["tokens"] = a.tokens;
   out["threads"] = kernels::thread_count();
   out["blas"] = kernels::blas_name();
+  out["gemm_kernel"] = std::string(kernels::gemm_kernel_name());
   out["reps"] = a.reps;
   out["median_s"] = med;
   out["min_s"] = *std::min_element(times.begin(), times.end());

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "entroscope_version.h"
 #include "io/model_locator.h"
+#include "kernels/gemm.h"
 #include "kernels/threads.h"
 
 namespace entroscope::cli {
@@ -26,6 +27,7 @@ std::map<std::string, std::string> model_metadata(const model::Model& m) {
       {"compute_dtype", "float32"},
       {"threads", fmt::format("{}", kernels::thread_count())},
       {"blas", kernels::blas_name()},
+      {"gemm_kernel", std::string(kernels::gemm_kernel_name())},
   };
 }
 

@@ -82,8 +82,9 @@ std::string analysis_text(const ExperimentSpec& spec, const ModelResult& r, cons
                    m.repo_id.empty() ? std::string() : fmt::format(": {} @ {}", m.repo_id, m.commit)));
   for (const FileDigest& w : m.weight_files)
     line(fmt::format("weights     {} ({} bytes) sha256 {}", w.file, grouped(static_cast<long long>(w.bytes)), w.sha256));
-  line(fmt::format("compute     float32 (stored as {}), {} threads, {}", m.storage_dtype.empty() ? "?" : m.storage_dtype,
-                   r.run.threads, r.run.blas));
+  line(fmt::format("compute     float32 (stored as {}), {} threads, GEMM kernel {}",
+                   m.storage_dtype.empty() ? "?" : m.storage_dtype, r.run.threads,
+                   r.run.gemm_kernel.empty() ? r.run.blas : r.run.gemm_kernel));
   line(fmt::format("data        {}: {} items (sha256 {})", r.data.file, r.n_items, r.data.sha256));
   line("conditions  (segments tokenized separately and concatenated; [measured span])");
   std::size_t width = 0;

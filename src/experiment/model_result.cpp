@@ -216,6 +216,7 @@ nlohmann::ordered_json result_to_json(const ModelResult& r) {
   doc["run"] = {{"entroscope_version", r.run.entroscope_version},
                 {"git_hash", r.run.git_hash},
                 {"blas", r.run.blas},
+                {"gemm_kernel", r.run.gemm_kernel},
                 {"threads", r.run.threads},
                 {"batch_tokens", r.run.batch_tokens},
                 {"seed", r.spec.at("statistics").at("bootstrap").at("seed")},
@@ -254,6 +255,7 @@ ModelResult result_from_json(const nlohmann::json& doc, const std::string& label
     r.run.entroscope_version = run.at("entroscope_version").get<std::string>();
     r.run.git_hash = run.at("git_hash").get<std::string>();
     r.run.blas = run.at("blas").get<std::string>();
+    r.run.gemm_kernel = run.value("gemm_kernel", std::string());  // absent before 0.2
     r.run.threads = run.at("threads").get<int>();
     r.run.batch_tokens = run.at("batch_tokens").get<std::size_t>();
     r.run.started_utc = run.at("started_utc").get<std::string>();

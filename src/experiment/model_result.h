@@ -46,7 +46,8 @@ struct ModelProvenance {
 struct RunInfo {
   std::string entroscope_version;
   std::string git_hash;
-  std::string blas;
+  std::string blas;         // the BLAS linked (used only by doctor's float64 path)
+  std::string gemm_kernel;  // the fp32 GEMM micro-kernel (avx512/avx2/portable; all give the same bits)
   int threads = 0;
   std::size_t batch_tokens = 0;
   std::string started_utc;

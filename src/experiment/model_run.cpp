@@ -17,6 +17,7 @@
 #include "experiment/text_format.h"
 #include "experiment/utc_time.h"
 #include "io/hub_hash.h"
+#include "kernels/gemm.h"
 #include "kernels/threads.h"
 #include "metrics/scorer.h"
 #include "model/weights.h"
@@ -87,6 +88,7 @@ ModelResult assemble_result(const ExperimentSpec& spec, const ItemSet& items, co
   result.run.entroscope_version = ENTROSCOPE_VERSION;
   result.run.git_hash = ENTROSCOPE_GIT_HASH;
   result.run.blas = kernels::blas_name();
+  result.run.gemm_kernel = std::string(kernels::gemm_kernel_name());
   result.run.threads = kernels::thread_count();
   result.run.batch_tokens = spec.batch_tokens;
   return result;
@@ -147,7 +149,7 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
                short_count(static_cast<double>(outcome.parameters)), items.items.size(), spec.conditions.size());
     std::fflush(console);
     const model::Model model = model::load_model(src.resolved.dir, src.name);
-    log.line(fmt::format("loaded weights ({} threads, {})", kernels::thread_count(), kernels::blas_name()));
+    log.line(fmt::format("loaded weights ({} threads, {} GEMM kernel)", kernels::thread_count(), kernels::gemm_kernel_name()));
     metrics::Scorer scorer(model, spec.batch_tokens);
     const SequenceBuilder builder(spec, tok, src.config, src.name);
     Progress progress(src.name, items.items.size(), settings.progress, console);

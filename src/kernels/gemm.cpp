@@ -24,8 +24,12 @@ void pack_panel(float* dst, const WeightView& w, int p) {
   if (w.layout == WeightLayout::kInOut) {  // rows of W are contiguous in n
     for (int k = 0; k < w.K; ++k) {
       float* d = dst + static_cast<std::size_t>(k) * kPanelWidth;
-      std::memcpy(d, w.data + k * w.ld + n0, sizeof(float) * width);
-      std::fill(d + width, d + kPanelWidth, 0.0f);
+      const float* src = w.data + k * w.ld + n0;
+      if (width == kPanelWidth) {
+        for (int j = 0; j < kPanelWidth; ++j) d[j] = src[j];  // a fixed-size copy, inlined
+      } else {
+        for (int j = 0; j < kPanelWidth; ++j) d[j] = j < width ? src[j] : 0.0f;
+      }
     }
   } else {  // columns of W are contiguous in k: transpose `width` of them into the panel
     if (width < kPanelWidth) std::fill(dst, dst + static_cast<std::size_t>(w.K) * kPanelWidth, 0.0f);
@@ -54,12 +58,12 @@ namespace {
 // so the micro-kernel broadcasts from one advancing pointer.
 template <int MR>
 void pack_rows(float* xp, const float* x, std::size_t ldx, int rows, int K) {
-  for (int r = 0; r < rows; ++r) {
-    const float* src = x + r * ldx;
-    for (int k = 0; k < K; ++k) xp[static_cast<std::size_t>(k) * MR + r] = src[k];
+  if (rows < MR) std::fill(xp, xp + static_cast<std::size_t>(K) * MR, 0.0f);
+  // k outer: contiguous writes, `rows` sequential read streams.
+  for (int k = 0; k < K; ++k) {
+    float* d = xp + static_cast<std::size_t>(k) * MR;
+    for (int r = 0; r < rows; ++r) d[r] = x[r * ldx + k];
   }
-  for (int r = rows; r < MR; ++r)
-    for (int k = 0; k < K; ++k) xp[static_cast<std::size_t>(k) * MR + r] = 0.0f;
 }
 
 // One tile: y[0..rows, 0..cols) of an MR x 32 block (y row stride ldy) from a packed row block and

@@ -9,6 +9,7 @@
 #include "common/checkpoint_edit.h"
 #include "common/temp_dir.h"
 #include "io/safetensors.h"
+#include "kernels/gemm.h"
 #include "kernels/threads.h"
 #include "metrics/scorer.h"
 #include "model/forward.h"
@@ -157,6 +158,31 @@ TEST_P(Invariance, BatchingAndThreadsDoNotChangeAnyBit) {
       EXPECT_EQ(alone[0].surprisal_bits[t], all[i].surprisal_bits[t]) << "sequence " << i << " position " << t;
   }
   kernels::set_thread_count(0);
+}
+
+// The fp32 path has no BLAS: every GEMM micro-kernel (AVX-512, AVX2, portable std::fma) gives
+// the same bits, so a machine with another CPU reproduces the same numbers.
+TEST_P(Invariance, EveryGemmKernelGivesTheSameBits) {
+  model::Model m = model::load_model(kModels / GetParam());
+  auto seqs = test_sequences(m.config.vocab_size);
+  metrics::Scorer scorer(m, 1 << 20);
+  const auto want = scorer.score(seqs);
+  int compared = 0;
+  for (const char* name : {"avx512", "avx2", "portable"}) {
+    try {
+      kernels::force_gemm_kernel(name);
+    } catch (const Error&) {
+      continue;  // not on this CPU
+    }
+    const auto got = scorer.score(seqs);
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+      EXPECT_EQ(got[i].entropy_bits, want[i].entropy_bits) << name << " sequence " << i;
+      EXPECT_EQ(got[i].surprisal_bits, want[i].surprisal_bits) << name << " sequence " << i;
+    }
+    ++compared;
+  }
+  kernels::force_gemm_kernel("");
+  EXPECT_GE(compared, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, Invariance, ::testing::Values("gpt2-tiny", "neox-tiny"), [](const auto& info) {
