@@ -11,7 +11,8 @@ namespace entroscope::kernels {
 // nn.Linear stores [out, in] (y = x W^T + b).
 enum class WeightLayout { kInOut, kOutIn };
 
-// out[B*T, N] = in[B*T, K] * W + bias[N] (bias may be null), through CBLAS sgemm / dgemm.
+// out[B*T, N] = in[B*T, K] * W + bias[N] (bias may be null), through CBLAS sgemm / dgemm. The fp32
+// forward does not use this (it uses kernels::gemm, gemm.h); doctor's float64 reference does.
 // Deterministic by construction: optimized BLAS kernels round differently depending on the
 // matrix shape (OpenBLAS's small-matrix kernels, for one), so every BLAS call here has a shape
 // that depends only on T and the weights: one call per sequence and per fixed block of

@@ -26,7 +26,8 @@ void set_thread_count(int threads) {
 }
 
 void blas_single_threaded() {
-  // kernels::linear parallelizes GEMMs itself with OpenMP; the BLAS must not start its own pool.
+  // OpenMP is the only pool (kernels::gemm, and kernels::linear on the float64 path): the BLAS must
+  // not start its own.
   if (openblas_set_num_threads) openblas_set_num_threads(1);
   if (bli_thread_set_num_threads) bli_thread_set_num_threads(1);
 }
