@@ -32,10 +32,15 @@ void pack_panel(float* dst, const WeightView& w, int p) {
       }
     }
   } else {  // columns of W are contiguous in k: transpose `width` of them into the panel
+    // In blocks of 16 k (one cache line of each source column), so the writes stay in a few lines.
     if (width < kPanelWidth) std::fill(dst, dst + static_cast<std::size_t>(w.K) * kPanelWidth, 0.0f);
-    for (int j = 0; j < width; ++j) {
-      const float* src = w.data + (n0 + j) * w.ld;
-      for (int k = 0; k < w.K; ++k) dst[static_cast<std::size_t>(k) * kPanelWidth + j] = src[k];
+    constexpr int kBlock = 16;
+    for (int k0 = 0; k0 < w.K; k0 += kBlock) {
+      const int k1 = std::min(w.K, k0 + kBlock);
+      for (int j = 0; j < width; ++j) {
+        const float* src = w.data + (n0 + j) * w.ld;
+        for (int k = k0; k < k1; ++k) dst[static_cast<std::size_t>(k) * kPanelWidth + j] = src[k];
+      }
     }
   }
 }
