@@ -67,7 +67,7 @@ Report run_doctor(const DoctorOptions& o) {
 
   std::optional<model::Model> m;
   try {
-    m = model::load_model(o.model_dir, report.model, {.keep_unpacked = true});  // reads raw tensors
+    m = model::load_model(o.model_dir, report.model);
   } catch (const Error& e) {
     report.add(Severity::kProblem, "model", e.what());
     return report;  // the forward checks need a loadable model

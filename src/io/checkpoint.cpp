@@ -111,21 +111,4 @@ Fp32Tensor Checkpoint::load_f32(const std::string& name) {
   return out;
 }
 
-bool Checkpoint::release(const float* data, std::size_t count, bool free_copy) {
-  for (auto& buf : owned_) {
-    if (buf.size() > 0 && buf.data() == data) {
-      if (!free_copy) return false;
-      buf.resize(0);
-      return true;
-    }
-  }
-  for (const auto& f : files_) {
-    if (f->mapping().contains(data)) {
-      f->mapping().drop_pages(data, count * sizeof(float));
-      return false;
-    }
-  }
-  return false;
-}
-
 }  // namespace entroscope::io

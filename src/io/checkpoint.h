@@ -60,18 +60,12 @@ class Checkpoint {
   Fp32Tensor load_f32(const std::string& name);
   const std::vector<LoadRecord>& load_records() const { return records_; }
 
-  // Once a tensor from load_f32 (`count` floats at `data`) has been copied into a kernel layout:
-  // a mapped tensor's pages are dropped from the process (it stays readable, faulted back from
-  // the page cache on access); a decoded copy is freed when `free_copy` (the pointer is then
-  // dangling: returns true so the caller can clear it). Unknown pointers are ignored.
-  bool release(const float* data, std::size_t count, bool free_copy);
-
  private:
   std::filesystem::path dir_;
   bool sharded_ = false;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, std::size_t> file_index_;  // tensor name -> index into files_
-  std::deque<AlignedBuffer<float>> owned_;         // decoded / realigned copies (emptied when released)
+  std::deque<AlignedBuffer<float>> owned_;         // decoded / realigned copies
   std::vector<LoadRecord> records_;
 };
 

@@ -21,14 +21,6 @@ class MappedFile {
   std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
   std::size_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
-  bool contains(const void* p) const {
-    auto b = static_cast<const std::uint8_t*>(p);
-    return data_ && b >= data_ && b < data_ + size_;
-  }
-  // Drops the process's pages of [p, p + bytes) (whole pages inside the range only). The data
-  // stays readable: a later access faults it back in from the page cache. Used once a tensor has
-  // been copied into a kernel layout, so it is not resident twice.
-  void drop_pages(const void* p, std::size_t bytes) const;
 
  private:
   std::filesystem::path path_;

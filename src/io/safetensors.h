@@ -52,7 +52,6 @@ class SafetensorsFile {
   // Raw bytes of a tensor inside the mapping (no alignment guarantee beyond the file offset's).
   std::span<const std::uint8_t> raw(const TensorInfo& info) const;
   std::uint64_t file_size() const { return file_.size(); }
-  const MappedFile& mapping() const { return file_; }
 
  private:
   MappedFile file_;

@@ -51,7 +51,7 @@ void PackedMatrix::pack(const WeightView& w) {
   K_ = w.K;
   N_ = w.N;
   const std::size_t floats = static_cast<std::size_t>(panels()) * K_ * kPanelWidth;
-  if (data_.size() < floats) data_.resize_huge_pages(floats);
+  if (data_.size() < floats) data_.resize(floats);
   const int n_panels = panels();
 #pragma omp parallel for schedule(static) if (!omp_in_parallel())
   for (int p = 0; p < n_panels; ++p) pack_panel(data_.data() + static_cast<std::size_t>(p) * K_ * kPanelWidth, w, p);
@@ -168,12 +168,14 @@ __attribute__((target("avx2,fma"))) void tile_avx2_rows(const Tile& t) {
         c1[r] = _mm256_fmadd_ps(x, w1, c1[r]);
       }
     }
-    const int n = std::min(16, t.cols - j0);
+    // Masked stores (lanes j < n), unrolled so the accumulators never leave their registers.
+    const __m256i n_cols = _mm256_set1_epi32(std::min(16, t.cols - j0));
+    const __m256i mask0 = _mm256_cmpgt_epi32(n_cols, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i mask1 = _mm256_cmpgt_epi32(n_cols, _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15));
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      alignas(32) float out[16];
-      _mm256_store_ps(out, c0[r]);
-      _mm256_store_ps(out + 8, c1[r]);
-      std::memcpy(t.y + r * t.ldy + j0, out, sizeof(float) * n);
+      _mm256_maskstore_ps(t.y + r * t.ldy + j0, mask0, c0[r]);
+      _mm256_maskstore_ps(t.y + r * t.ldy + j0 + 8, mask1, c1[r]);
     }
   }
 }

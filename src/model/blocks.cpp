@@ -117,30 +117,31 @@ void final_norm_and_head(const BlockContext<Scalar>& ctx, const ForwardOutputsT<
                       c.layer_norm_eps);
   ctx.step(-1, "final_norm", a.normed.data(), D);
   capture_hidden(ctx, out, c.n_layer, a.normed.data());
-  // The LM head is [V, D] in both architectures (wte / embed_out): logits = x W^T.
-  const kernels::PackedMatrix* head = w.lm_head_packed;
-  if (out.logits) {
-    if (head) {
-      if constexpr (std::is_same_v<Scalar, float>) kernels::gemm(out.logits, V, a.normed.data(), D, M, *head, nullptr);
+  // The LM head is [V, D] in both architectures (wte / embed_out): logits = x W^T, W^T being the
+  // map D -> V stored [out, in].
+  auto head = [&](Scalar* y, const Scalar* x, int B, int T) {
+    if constexpr (std::is_same_v<Scalar, float>) {
+      kernels::gemm(y, V, x, D, B * T,
+                    kernels::WeightView{w.lm_head, D, V, kernels::WeightLayout::kOutIn, static_cast<std::size_t>(D)},
+                    nullptr);
     } else {
-      kernels::linear<Scalar>(out.logits, a.normed.data(), w.lm_head, nullptr, ctx.B, ctx.T, D, V,
-                              kernels::WeightLayout::kOutIn);
+      kernels::linear<Scalar>(y, x, w.lm_head, nullptr, B, T, D, V, kernels::WeightLayout::kOutIn);
     }
+  };
+  if (out.logits) {
+    head(out.logits, a.normed.data(), ctx.B, ctx.T);
     ctx.step(-1, "logits", out.logits, V);
   }
   if (out.logits_consumer) {
-    // Blocks of kLogitsBlockRows rows of the flattened [B*T]; without packed weights (BLAS), blocks
-    // stay within one sequence so that the GEMM shapes, and bits, do not depend on B.
+    // Blocks of kLogitsBlockRows rows of the flattened [B*T]. fp32 blocks may span sequences (the
+    // GEMM's bits do not depend on its shape); the BLAS path (float64) keeps blocks within one
+    // sequence so that its GEMM shapes, and bits, do not depend on B.
+    constexpr bool kAnyShape = std::is_same_v<Scalar, float>;
     for (int first = 0; first < M;) {
-      const int t0 = first % ctx.T;
-      const int rows = head ? std::min(kLogitsBlockRows, M - first) : std::min(kLogitsBlockRows, ctx.T - t0);
+      const int rows = kAnyShape ? std::min(kLogitsBlockRows, M - first)
+                                 : std::min(kLogitsBlockRows, ctx.T - first % ctx.T);
       Scalar* block = a.logits_block.data();
-      const Scalar* x = a.normed.data() + static_cast<std::size_t>(first) * D;
-      if (head) {
-        if constexpr (std::is_same_v<Scalar, float>) kernels::gemm(block, V, x, D, rows, *head, nullptr);
-      } else {
-        kernels::linear<Scalar>(block, x, w.lm_head, nullptr, 1, rows, D, V, kernels::WeightLayout::kOutIn);
-      }
+      head(block, a.normed.data() + static_cast<std::size_t>(first) * D, 1, rows);
       ctx.step_rows(-1, "logits", block, V, first, rows);
       out.logits_consumer(first, rows, block);
       first += rows;

@@ -1,7 +1,5 @@
 #include "model/weights.h"
 
-#include <type_traits>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -140,10 +138,6 @@ OwnedWeights<Scalar> convert_weights(const Model& m, Convert convert) {
     dst = out.storage.back().data();
     converted[src] = dst;
   });
-  if constexpr (std::is_same_v<Scalar, float>) {
-    out.lm_head_packed = pack_lm_head(m.config, out.weights);
-    out.weights.lm_head_packed = out.lm_head_packed.get();
-  }
   return out;
 }
 
@@ -161,7 +155,7 @@ bool is_ignored_buffer(const std::string& name, Architecture arch) {
          ends_with(name, ".attention.rotary_emb.inv_freq");
 }
 
-Model load_model(const std::filesystem::path& dir, const std::string& display_name, const LoadOptions& options) {
+Model load_model(const std::filesystem::path& dir, const std::string& display_name) {
   Model m;
   m.dir = dir;
   m.name = display_name.empty() ? dir.filename().string() : display_name;
@@ -239,22 +233,7 @@ Model load_model(const std::filesystem::path& dir, const std::string& display_na
   // The LM head: GPT-2 (and tied NeoX) use the token embedding; a stored copy is ignored as
   // transformers does when tying.
   if (c.arch == Architecture::kGpt2 || c.tie_word_embeddings) w.lm_head = w.token_embedding;
-  m.lm_head_packed = pack_lm_head(c, w);
-  w.lm_head_packed = m.lm_head_packed.get();
-  if (!options.keep_unpacked) {
-    // A tied head is the token embedding, still read row by row: its mapped pages may go (they
-    // fault back per looked-up row), a decoded copy must stay. An untied head is not read again.
-    const bool tied = w.lm_head == w.token_embedding;
-    if (ckpt.release(w.lm_head, static_cast<std::size_t>(c.vocab_size) * c.d_model, /*free_copy=*/!tied))
-      w.lm_head = nullptr;
-  }
   return m;
-}
-
-std::unique_ptr<kernels::PackedMatrix> pack_lm_head(const ModelConfig& c, const ModelWeights& w) {
-  return std::make_unique<kernels::PackedMatrix>(
-      kernels::WeightView{w.lm_head, c.d_model, c.vocab_size, kernels::WeightLayout::kOutIn,
-                          static_cast<std::size_t>(c.d_model)});
 }
 
 }  // namespace entroscope::model

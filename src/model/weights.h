@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "io/checkpoint.h"
-#include "kernels/gemm.h"
 #include "kernels/kernels.h"
 #include "model/config.h"
 
@@ -40,9 +39,6 @@ struct ModelWeightsT {
   const Scalar* final_norm_weight;  // [D] ln_f / final_layer_norm
   const Scalar* final_norm_bias;    // [D]
   const Scalar* lm_head;            // [V, D] (wte when tied; embed_out for NeoX)
-  // fp32 path: lm_head packed once for kernels::gemm (every block of logits rows reuses it; the
-  // other GEMM weights are used in place). Null for doctor's float64 copies (BLAS path).
-  const kernels::PackedMatrix* lm_head_packed = nullptr;
 };
 
 using LayerWeights = LayerWeightsT<float>;
@@ -55,22 +51,11 @@ struct Model {
   ModelConfig config;
   std::unique_ptr<io::Checkpoint> checkpoint;
   ModelWeights weights;
-  std::unique_ptr<kernels::PackedMatrix> lm_head_packed;  // weights.lm_head_packed points here
 };
-
-// The packed LM head of `w` (float): the map D -> V from the [V, D] matrix.
-std::unique_ptr<kernels::PackedMatrix> pack_lm_head(const ModelConfig& c, const ModelWeights& w);
 
 // Loads config.json and the checkpoint in `dir`. Throws Error listing missing tensors,
 // unexpected tensors, and shape mismatches (all at once, each with the expected shape).
-struct LoadOptions {
-  // The LM head is packed at load; its unpacked form is then released when nothing else reads
-  // it (an untied head's decoded copy is freed, mapped pages are dropped). Doctor, which reads
-  // every raw tensor, keeps it.
-  bool keep_unpacked = false;
-};
-Model load_model(const std::filesystem::path& dir, const std::string& display_name = "",
-                 const LoadOptions& options = {});
+Model load_model(const std::filesystem::path& dir, const std::string& display_name = "");
 
 // A converted copy of a model's weights that owns its storage: every tensor passed through
 // `convert(float) -> Scalar` (e.g. widening to double, or rounding through fp16).
@@ -78,7 +63,6 @@ template <typename Scalar>
 struct OwnedWeights {
   ModelWeightsT<Scalar> weights;
   std::vector<std::vector<Scalar>> storage;
-  std::unique_ptr<kernels::PackedMatrix> lm_head_packed;  // float copies only, as the model's own
 };
 template <typename Scalar, typename Convert>
 OwnedWeights<Scalar> convert_weights(const Model& m, Convert convert);
