@@ -118,12 +118,15 @@ void final_norm_and_head(const BlockContext<Scalar>& ctx, const ForwardOutputsT<
   ctx.step(-1, "final_norm", a.normed.data(), D);
   capture_hidden(ctx, out, c.n_layer, a.normed.data());
   // The LM head is [V, D] in both architectures (wte / embed_out): logits = x W^T, W^T being the
-  // map D -> V stored [out, in].
+  // map D -> V stored [out, in]; packed once per model (PackedHeadCache) on the fp32 path.
   auto head = [&](Scalar* y, const Scalar* x, int B, int T) {
     if constexpr (std::is_same_v<Scalar, float>) {
-      kernels::gemm(y, V, x, D, B * T,
-                    kernels::WeightView{w.lm_head, D, V, kernels::WeightLayout::kOutIn, static_cast<std::size_t>(D)},
-                    nullptr);
+      if (w.packed_head)
+        kernels::gemm(y, V, x, D, B * T, w.packed_head->get(w.lm_head, D, V), nullptr);
+      else
+        kernels::gemm(y, V, x, D, B * T,
+                      kernels::WeightView{w.lm_head, D, V, kernels::WeightLayout::kOutIn, static_cast<std::size_t>(D)},
+                      nullptr);
     } else {
       kernels::linear<Scalar>(y, x, w.lm_head, nullptr, B, T, D, V, kernels::WeightLayout::kOutIn);
     }

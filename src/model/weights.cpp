@@ -6,6 +6,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <type_traits>
 
 #include "common/error.h"
 
@@ -138,6 +139,7 @@ OwnedWeights<Scalar> convert_weights(const Model& m, Convert convert) {
     dst = out.storage.back().data();
     converted[src] = dst;
   });
+  if constexpr (std::is_same_v<Scalar, float>) out.weights.packed_head = std::make_shared<PackedHeadCache>();
   return out;
 }
 
@@ -233,7 +235,15 @@ Model load_model(const std::filesystem::path& dir, const std::string& display_na
   // The LM head: GPT-2 (and tied NeoX) use the token embedding; a stored copy is ignored as
   // transformers does when tying.
   if (c.arch == Architecture::kGpt2 || c.tie_word_embeddings) w.lm_head = w.token_embedding;
+  w.packed_head = std::make_shared<PackedHeadCache>();
   return m;
+}
+
+const kernels::PackedMatrix& PackedHeadCache::get(const float* lm_head, int D, int V) {
+  std::call_once(once_, [&] {
+    packed_.pack(kernels::WeightView{lm_head, D, V, kernels::WeightLayout::kOutIn, static_cast<std::size_t>(D)});
+  });
+  return packed_;
 }
 
 }  // namespace entroscope::model

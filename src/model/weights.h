@@ -3,10 +3,12 @@
 // Hub tensor names differ per architecture; the mapping is spelled out in weights.cpp.
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "io/checkpoint.h"
+#include "kernels/gemm.h"
 #include "kernels/kernels.h"
 #include "model/config.h"
 
@@ -30,6 +32,19 @@ struct LayerWeightsT {
   const Scalar* mlp_down_bias;     // [D]
 };
 
+// The LM head packed for kernels::gemm on first use (the first forward) and kept: every block of
+// logits rows reuses it, where packing it per block cost gpt2 8-10% of a forward. Not at load, which
+// stays a memory map: `info` or `doctor` never need the 154-206 MB of fresh memory it takes.
+class PackedHeadCache {
+ public:
+  // The [V, D] head as the map D -> V, packed by the first caller. Thread-safe.
+  const kernels::PackedMatrix& get(const float* lm_head, int D, int V);
+
+ private:
+  std::once_flag once_;
+  kernels::PackedMatrix packed_;
+};
+
 template <typename Scalar>
 struct ModelWeightsT {
   kernels::WeightLayout layout;     // kInOut (GPT-2 Conv1D) or kOutIn (NeoX Linear)
@@ -39,6 +54,7 @@ struct ModelWeightsT {
   const Scalar* final_norm_weight;  // [D] ln_f / final_layer_norm
   const Scalar* final_norm_bias;    // [D]
   const Scalar* lm_head;            // [V, D] (wte when tied; embed_out for NeoX)
+  std::shared_ptr<PackedHeadCache> packed_head;  // fp32 weights only (null: packed per block)
 };
 
 using LayerWeights = LayerWeightsT<float>;
