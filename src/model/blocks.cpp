@@ -121,12 +121,7 @@ void final_norm_and_head(const BlockContext<Scalar>& ctx, const ForwardOutputsT<
   // map D -> V stored [out, in]; packed once per model (PackedHeadCache) on the fp32 path.
   auto head = [&](Scalar* y, const Scalar* x, int B, int T) {
     if constexpr (std::is_same_v<Scalar, float>) {
-      if (w.packed_head)
-        kernels::gemm(y, V, x, D, B * T, w.packed_head->get(w.lm_head, D, V), nullptr);
-      else
-        kernels::gemm(y, V, x, D, B * T,
-                      kernels::WeightView{w.lm_head, D, V, kernels::WeightLayout::kOutIn, static_cast<std::size_t>(D)},
-                      nullptr);
+      kernels::gemm(y, V, x, D, B * T, w.packed_head->get(w.lm_head, D, V), nullptr);
     } else {
       kernels::linear<Scalar>(y, x, w.lm_head, nullptr, B, T, D, V, kernels::WeightLayout::kOutIn);
     }

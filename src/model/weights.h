@@ -54,7 +54,7 @@ struct ModelWeightsT {
   const Scalar* final_norm_weight;  // [D] ln_f / final_layer_norm
   const Scalar* final_norm_bias;    // [D]
   const Scalar* lm_head;            // [V, D] (wte when tied; embed_out for NeoX)
-  std::shared_ptr<PackedHeadCache> packed_head;  // fp32 weights only (null: packed per block)
+  std::shared_ptr<PackedHeadCache> packed_head;  // set on fp32 weights (load_model, convert_weights)
 };
 
 using LayerWeights = LayerWeightsT<float>;
