@@ -237,49 +237,49 @@ void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, int n_head, 
                       QkvLayout layout) {
   if constexpr (std::is_same_v<Scalar, float>) {
     causal_attention_f32(out, qkv, B, T, n_head, head_dim, scale, layout);
-    return;
-  }
-  // float64 (doctor's reference) through the BLAS:
-  // Per (sequence, head, block of kAttentionQueryBlock queries): scores = Q K^T over the keys up to
-  // the block's last query (one GEMM), causal softmax per row, then context = P V (one GEMM).
-  // GEMM shapes depend only on T and the block's position, so batching does not change any bit.
-  const int row = 3 * n_head * head_dim;  // ld of q, k, v inside the fused rows
-  const int out_row = n_head * head_dim;
-  const int query_blocks = (T + kAttentionQueryBlock - 1) / kAttentionQueryBlock;
+  } else {
+    // float64 (doctor's reference) through the BLAS.
+    // Per (sequence, head, block of kAttentionQueryBlock queries): scores = Q K^T over the keys up to
+    // the block's last query (one GEMM), causal softmax per row, then context = P V (one GEMM).
+    // GEMM shapes depend only on T and the block's position, so batching does not change any bit.
+    const int row = 3 * n_head * head_dim;  // ld of q, k, v inside the fused rows
+    const int out_row = n_head * head_dim;
+    const int query_blocks = (T + kAttentionQueryBlock - 1) / kAttentionQueryBlock;
 #pragma omp parallel
-  {
-    std::vector<Scalar> scores(static_cast<std::size_t>(kAttentionQueryBlock) * T);  // [rows, keys]
+    {
+      std::vector<Scalar> scores(static_cast<std::size_t>(kAttentionQueryBlock) * T);  // [rows, keys]
 #pragma omp for collapse(3) schedule(dynamic)
-    for (int b = 0; b < B; ++b) {
-      for (int h = 0; h < n_head; ++h) {
-        for (int qb = 0; qb < query_blocks; ++qb) {
-          const int i0 = qb * kAttentionQueryBlock;
-          const int rows = std::min(kAttentionQueryBlock, T - i0);
-          const int keys = i0 + rows;
-          const Scalar* seq = qkv + static_cast<std::size_t>(b) * T * row;
-          const Scalar* q = seq + static_cast<std::size_t>(i0) * row + h * layout.head_stride;  // [rows, hd]
-          const Scalar* k = seq + h * layout.head_stride + layout.part_stride;                 // [keys, hd]
-          const Scalar* v = seq + h * layout.head_stride + 2 * layout.part_stride;             // [keys, hd]
-          gemm(CblasTrans, rows, keys, head_dim, q, row, k, row, Scalar(0), scores.data(), keys);
-          for (int r = 0; r < rows; ++r) {
-            Scalar* s = scores.data() + static_cast<std::size_t>(r) * keys;
-            const int t = i0 + r;  // keys 0..t are visible
-            Scalar max_score = -INFINITY;
-            for (int j = 0; j <= t; ++j) {
-              s[j] *= scale;
-              max_score = std::max(max_score, s[j]);
+      for (int b = 0; b < B; ++b) {
+        for (int h = 0; h < n_head; ++h) {
+          for (int qb = 0; qb < query_blocks; ++qb) {
+            const int i0 = qb * kAttentionQueryBlock;
+            const int rows = std::min(kAttentionQueryBlock, T - i0);
+            const int keys = i0 + rows;
+            const Scalar* seq = qkv + static_cast<std::size_t>(b) * T * row;
+            const Scalar* q = seq + static_cast<std::size_t>(i0) * row + h * layout.head_stride;  // [rows, hd]
+            const Scalar* k = seq + h * layout.head_stride + layout.part_stride;                 // [keys, hd]
+            const Scalar* v = seq + h * layout.head_stride + 2 * layout.part_stride;             // [keys, hd]
+            gemm(CblasTrans, rows, keys, head_dim, q, row, k, row, Scalar(0), scores.data(), keys);
+            for (int r = 0; r < rows; ++r) {
+              Scalar* s = scores.data() + static_cast<std::size_t>(r) * keys;
+              const int t = i0 + r;  // keys 0..t are visible
+              Scalar max_score = -INFINITY;
+              for (int j = 0; j <= t; ++j) {
+                s[j] *= scale;
+                max_score = std::max(max_score, s[j]);
+              }
+              double sum = 0.0;
+              for (int j = 0; j <= t; ++j) {
+                s[j] = std::exp(s[j] - max_score);
+                sum += s[j];
+              }
+              const Scalar inv = static_cast<Scalar>(1.0 / sum);
+              for (int j = 0; j <= t; ++j) s[j] *= inv;
+              for (int j = t + 1; j < keys; ++j) s[j] = 0;  // masked: contributes exactly nothing
             }
-            double sum = 0.0;
-            for (int j = 0; j <= t; ++j) {
-              s[j] = std::exp(s[j] - max_score);
-              sum += s[j];
-            }
-            const Scalar inv = static_cast<Scalar>(1.0 / sum);
-            for (int j = 0; j <= t; ++j) s[j] *= inv;
-            for (int j = t + 1; j < keys; ++j) s[j] = 0;  // masked: contributes exactly nothing
+            Scalar* o = out + (static_cast<std::size_t>(b) * T + i0) * out_row + h * head_dim;  // [rows, hd]
+            gemm(CblasNoTrans, rows, head_dim, keys, scores.data(), keys, v, row, Scalar(0), o, out_row);
           }
-          Scalar* o = out + (static_cast<std::size_t>(b) * T + i0) * out_row + h * head_dim;  // [rows, hd]
-          gemm(CblasNoTrans, rows, head_dim, keys, scores.data(), keys, v, row, Scalar(0), o, out_row);
         }
       }
     }
