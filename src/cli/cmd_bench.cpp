@@ -278,7 +278,7 @@ void add_bench_command(CLI::App& app) {
       ->required();
   CLI::Option* batch = cmd->add_option("--batch", args->batch, "Sequences per forward pass (B)")->default_val(1);
   CLI::Option* tokens = cmd->add_option("--tokens", args->tokens, "Tokens per sequence (T)")->default_val(1024);
-  cmd->add_option("--threads", args->threads, "Threads for OpenMP and BLAS (0 = all cores)")->default_val(0);
+  cmd->add_option("--threads", args->threads, "Threads (0 = all cores; with --sgemm, the BLAS's own threads)")->default_val(0);
   cmd->add_option("--reps", args->reps, "Timed repetitions (the median is reported)")->default_val(5);
   cmd->add_option("--warmup", args->warmup, "Untimed repetitions first (page-in, allocation)")->default_val(1);
   cmd->add_option("--seed", args->seed, "Seed of the random token ids")->default_val(0);

@@ -76,7 +76,7 @@ void add_forward_command(CLI::App& app) {
   cmd->add_option("--input", args->input, "safetensors file with input_ids (I64 [B, T])")->required()->check(CLI::ExistingFile);
   cmd->add_option("--output", args->output, "safetensors file to write (written atomically)")->required();
   cmd->add_flag("--hidden-states", args->hidden_states, "Also write hidden.0 .. hidden.L");
-  cmd->add_option("--threads", args->threads, "Threads for OpenMP and BLAS (0 = all cores); results do not depend on it")
+  cmd->add_option("--threads", args->threads, "Threads (0 = all cores); results do not depend on it")
       ->default_val(0);
   cmd->callback([args] { run_forward(*args); });
 }

@@ -70,7 +70,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("experiment", args->experiment, "Experiment file (YAML)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Output folder (default: results/<experiment file name>)");
   cmd->add_flag("--force", args->force, "Recompute models even when a finished run with the same inputs exists");
-  cmd->add_option("--threads", args->threads, "Threads for OpenMP and BLAS (0 = all cores); results do not depend on it")
+  cmd->add_option("--threads", args->threads, "Threads (0 = all cores); results do not depend on it")
       ->default_val(0);
   cmd->add_option("--progress", args->progress, "Progress on stderr: auto (bar on a terminal, lines otherwise), bar, "
                                                 "lines or none")

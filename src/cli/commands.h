@@ -20,7 +20,7 @@ struct ExitCode {
   int code;
 };
 
-// Shared option: --threads N (0 = all cores). Applies to OpenMP and the BLAS.
+// Shared option: --threads N (0 = all cores): the OpenMP pool (the BLAS stays single-threaded).
 void apply_thread_count(int threads);
 
 }  // namespace entroscope::cli
