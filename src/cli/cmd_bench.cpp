@@ -21,6 +21,7 @@
 #include "kernels/gemm.h"
 #include "kernels/threads.h"
 #include "metrics/scorer.h"
+#include "model/architecture.h"
 #include "model/config.h"
 
 // The BLAS's own thread-count setters (weak: whichever BLAS is linked). entroscope keeps its BLAS
@@ -63,17 +64,6 @@ double peak_rss_bytes() {
   return static_cast<double>(ru.ru_maxrss) * 1024.0;  // Linux: kilobytes
 }
 
-// FLOPs of one forward pass over [B, T] (multiply-add = 2): the GEMMs (fused qkv, attention
-// output, MLP up and down, LM head over every position) and causal attention's q.k and p.v over
-// the unmasked pairs only.
-double forward_flops(const model::ModelConfig& c, int B, int T) {
-  const double D = c.d_model, F = c.d_ff, V = c.vocab_size, L = c.n_layer;
-  const double rows = static_cast<double>(B) * T;
-  const double gemm = 2.0 * rows * (L * (3 * D * D + D * D + 2 * D * F) + D * V);
-  const double attention = 2.0 * 2.0 * B * L * D * (static_cast<double>(T) * (T + 1) / 2.0);
-  return gemm + attention;
-}
-
 void check_shape(const BenchArgs& a, const model::ModelConfig& c) {
   if (a.batch <= 0) fail("--batch must be positive, got {}", a.batch);
   if (a.tokens <= 0) fail("--tokens must be positive, got {}", a.tokens);
@@ -85,13 +75,6 @@ void check_shape(const BenchArgs& a, const model::ModelConfig& c) {
 
 // ---- --sgemm: plain cblas_sgemm on the forward's GEMM shapes ----
 
-struct GemmShape {
-  const char* name;
-  int K, N;
-  bool trans_b;  // weights stored [N, K] (nn.Linear, LM head) vs [K, N] (GPT-2 Conv1D)
-  int count;     // per forward
-};
-
 void run_sgemm(const BenchArgs& a) {
   const model::ModelConfig c = model::load_config(a.model);
   check_shape(a, c);
@@ -99,12 +82,8 @@ void run_sgemm(const BenchArgs& a) {
   if (openblas_set_num_threads) openblas_set_num_threads(threads);
   if (bli_thread_set_num_threads) bli_thread_set_num_threads(threads);
   const int M = a.batch * a.tokens;
-  const int D = c.d_model, F = c.d_ff, V = c.vocab_size, L = c.n_layer;
-  const bool linear_t = c.arch == model::Architecture::kGptNeoX;  // [out, in]
-  std::vector<GemmShape> shapes = {
-      {"qkv", D, 3 * D, linear_t, L},   {"attn_out", D, D, linear_t, L}, {"mlp_up", D, F, linear_t, L},
-      {"mlp_down", F, D, linear_t, L}, {"lm_head", D, V, true, 1},
-  };
+  // The forward's GEMMs, from the architecture's tensor table.
+  const std::vector<model::GemmShape> shapes = model::forward_gemms(c);
   std::size_t max_a = 0, max_b = 0, max_c = 0;
   for (const auto& s : shapes) {
     max_a = std::max(max_a, static_cast<std::size_t>(M) * s.K);
@@ -131,9 +110,9 @@ void run_sgemm(const BenchArgs& a) {
   nlohmann::json shape_rows = nlohmann::json::array();
   double total_flops = 0.0, limit_s = 0.0, best = 0.0;
   for (const auto& s : shapes) {
-    const int ldb = s.trans_b ? s.K : s.N;
+    const int ldb = s.stored_out_in ? s.K : s.N;
     auto once = [&] {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, s.trans_b ? CblasTrans : CblasNoTrans, M, s.N, s.K, 1.0f, A.data(),
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, s.stored_out_in ? CblasTrans : CblasNoTrans, M, s.N, s.K, 1.0f, A.data(),
                   s.K, Bm.data(), ldb, 0.0f, C.data(), s.N);
     };
     for (int w = 0; w < std::max(1, a.warmup); ++w) once();
@@ -148,7 +127,7 @@ void run_sgemm(const BenchArgs& a) {
     total_flops += flops * s.count;
     limit_s += t * s.count;
     best = std::max(best, flops / t);
-    shape_rows.push_back({{"name", s.name}, {"m", M}, {"k", s.K}, {"n", s.N}, {"trans_b", s.trans_b},
+    shape_rows.push_back({{"name", s.name}, {"m", M}, {"k", s.K}, {"n", s.N}, {"trans_b", s.stored_out_in},
                           {"count", s.count}, {"median_s", t}, {"gflops_per_s", flops / t / 1e9}});
   }
   out["shapes"] = shape_rows;
@@ -230,12 +209,13 @@ void run_score(BenchArgs a, bool batch_given, bool tokens_given) {
   }
   const double med = median(times);
   const double tokens = static_cast<double>(a.batch) * a.tokens;
-  const double flops = forward_flops(c, a.batch, a.tokens);
+  const double flops = model::forward_flops(c, a.batch, a.tokens);
 
   nlohmann::ordered_json out;
   out["command"] = "bench";
   out["model"] = m.name;
   out["model_type"] = model::architecture_name(c.arch);
+  out["family"] = model::family_name(c.arch);
   out["parameters"] = c.parameter_count();
   out["weight_bytes_fp32"] = static_cast<double>(c.parameter_count()) * 4.0;
   out["batch"] = a.batch;

@@ -55,8 +55,11 @@ void run_forward(const ForwardArgs& args) {
   tensors.push_back({"logits", io::DType::F32, {B, T, c.vocab_size}, io::as_bytes_span(logits)});
   tensors.push_back({"entropy_bits", io::DType::F64, {B, T}, io::as_bytes_span(entropy)});
   tensors.push_back({"surprisal_bits", io::DType::F64, {B, T - 1}, io::as_bytes_span(surprisal)});
-  for (std::size_t k = 0; k < hidden.size(); ++k)
-    tensors.push_back({fmt::format("hidden.{}", k), io::DType::F32, {B, T, c.d_model}, io::as_bytes_span(hidden[k])});
+  // d_model wide, except the last after OPT's project_out (word_embed_proj_dim).
+  for (std::size_t k = 0; k < hidden.size(); ++k) {
+    const std::int64_t width = static_cast<std::int64_t>(hidden[k].size()) / (static_cast<std::int64_t>(B) * T);
+    tensors.push_back({fmt::format("hidden.{}", k), io::DType::F32, {B, T, width}, io::as_bytes_span(hidden[k])});
+  }
   io::write_safetensors(args.output, tensors, model_metadata(m));
 }
 
@@ -70,7 +73,8 @@ void add_forward_command(CLI::App& app) {
       "  IN.safetensors holds input_ids (I64 [B, T]: B independent sequences, positions 0..T-1).\n"
       "  OUT.safetensors gets logits (F32 [B,T,V]), entropy_bits (F64 [B,T]: entropy in bits of the\n"
       "  next-token distribution after each prefix), surprisal_bits (F64 [B,T-1]: -log2 p(ids[t+1]))\n"
-      "  and, with --hidden-states, hidden.0..hidden.L (F32 [B,T,D], transformers' output_hidden_states).\n"
+      "  and, with --hidden-states, hidden.0..hidden.L (F32 [B,T,D], transformers' output_hidden_states;\n"
+      "  OPT with word_embed_proj_dim: hidden.L after project_out).\n"
       "  Example: entroscope forward --model models/demo-gpt2-s --input ids.safetensors --output out.safetensors");
   cmd->add_option("--model", args->model, "Model directory (config.json + model.safetensors), demo name or Hub id")->required();
   cmd->add_option("--input", args->input, "safetensors file with input_ids (I64 [B, T])")->required()->check(CLI::ExistingFile);

@@ -1,12 +1,14 @@
 // entroscope info: what a checkpoint is and how entroscope holds it in memory.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/model_arg.h"
 #include "io/checkpoint.h"
+#include "model/architecture.h"
 
 namespace entroscope::cli {
 
@@ -16,6 +18,59 @@ struct InfoArgs {
   std::string model;
   bool json = false;
 };
+
+std::string position_description(const model::ModelConfig& c) {
+  std::string s;
+  if (c.learned_positions)
+    s = c.position_offset ? fmt::format("learned table (row = position + {})", c.position_offset) : "learned table";
+  switch (c.rotary_style) {
+    case model::RotaryStyle::kNone: break;
+    case model::RotaryStyle::kHalfSplit:
+    case model::RotaryStyle::kInterleaved: {
+      s += fmt::format("{}rotary ({}) on {} of {} dims per head, base {}", s.empty() ? "" : "; ",
+                       c.rotary_style == model::RotaryStyle::kHalfSplit ? "half split" : "interleaved pairs",
+                       c.rotary_ndims, c.head_dim, c.rotary_base);
+      switch (c.rope_scaling.type) {
+        case model::RopeScaling::Type::kNone: break;
+        case model::RopeScaling::Type::kLinear: s += fmt::format(", linear scaling x{}", c.rope_scaling.factor); break;
+        case model::RopeScaling::Type::kLlama3:
+          s += fmt::format(", llama3 scaling (factor {}, low {}, high {}, original context {})", c.rope_scaling.factor,
+                           c.rope_scaling.low_freq_factor, c.rope_scaling.high_freq_factor,
+                           c.rope_scaling.original_max_positions);
+          break;
+      }
+      break;
+    }
+  }
+  return s.empty() ? "none" : s;
+}
+
+std::string attention_description(const model::ModelConfig& c) {
+  std::string s;
+  switch (c.qkv_source) {
+    case model::QkvSource::kFusedBlocks: s = "fused qkv (q|k|v blocks)"; break;
+    case model::QkvSource::kFusedPerHead: s = "fused qkv (per head)"; break;
+    case model::QkvSource::kSeparate: s = "separate q, k, v"; break;
+  }
+  std::string biases;
+  for (auto [on, name] : {std::pair{c.q_bias, "q"}, {c.k_bias, "k"}, {c.v_bias, "v"}, {c.out_bias, "out"}})
+    if (on) biases += fmt::format("{}{}", biases.empty() ? "" : "/", name);
+  s += biases.empty() ? ", no biases" : ", biases on " + biases;
+  switch (c.qk_norm) {
+    case model::QkNorm::kNone: break;
+    case model::QkNorm::kPerHead: s += ", RMS QK-norm per head"; break;
+    case model::QkNorm::kFullProjection: s += ", RMS QK-norm over the whole projection"; break;
+  }
+  if (c.n_kv_head != c.n_head) s += fmt::format(", grouped-query ({} query heads per key/value head)", c.n_head / c.n_kv_head);
+  s += c.scale_attn_weights ? ", scores / sqrt(head_dim)" : ", unscaled scores";
+  if (c.scale_attn_by_inverse_layer_idx) s += " / (layer + 1)";
+  int local = 0;
+  for (int w : c.layer_window)
+    if (w > 0) ++local;
+  if (local > 0) s += fmt::format(", local window of {} keys in {} of {} layers",
+                                  *std::max_element(c.layer_window.begin(), c.layer_window.end()), local, c.n_layer);
+  return s;
+}
 
 void run_info(const InfoArgs& args) {
   model::Model m = load_model_arg(args.model);
@@ -31,24 +86,25 @@ void run_info(const InfoArgs& args) {
   j["model"] = m.name;
   j["path"] = m.dir.string();
   j["architecture"] = model::architecture_name(c.arch);
+  j["family"] = model::family_name(c.arch);
+  j["hf_class"] = model::family_info(c.arch).hf_class;
   j["vocab_size"] = c.vocab_size;
   j["context_length"] = c.max_positions;
   j["d_model"] = c.d_model;
   j["n_layer"] = c.n_layer;
   j["n_head"] = c.n_head;
+  j["n_kv_head"] = c.n_kv_head;
   j["head_dim"] = c.head_dim;
   j["d_ff"] = c.d_ff;
+  if (c.embed_dim != c.d_model) j["embed_dim"] = c.embed_dim;
   j["activation"] = c.activation_string;
-  j["layer_norm_eps"] = c.layer_norm_eps;
-  if (c.arch == model::Architecture::kGptNeoX) {
-    j["rotary_dims"] = c.rotary_ndims;
-    j["rotary_base"] = c.rotary_base;
-    j["parallel_residual"] = c.parallel_residual;
-  } else {
-    j["scale_attn_weights"] = c.scale_attn_weights;
-    j["scale_attn_by_inverse_layer_idx"] = c.scale_attn_by_inverse_layer_idx;
-  }
-  j["tied_lm_head"] = c.arch == model::Architecture::kGpt2 || c.tie_word_embeddings;
+  j["mlp"] = c.gated_mlp ? "gated (SwiGLU)" : "plain";
+  j["norm"] = model::norm_name(c.norm);
+  j["norm_eps"] = c.norm_eps;
+  j["residual"] = model::residual_name(c.residual);
+  j["positions"] = position_description(c);
+  j["attention"] = attention_description(c);
+  j["tied_lm_head"] = c.tie_word_embeddings;
   j["params_total"] = c.parameter_count();
   j["params_non_embedding"] = c.non_embedding_parameter_count();
   j["storage_dtypes"] = dtype_counts;
@@ -74,13 +130,19 @@ void run_info(const InfoArgs& args) {
   }
   fmt::print("model           {}\n", m.name);
   fmt::print("path            {}\n", m.dir.string());
-  fmt::print("architecture    {} ({} layers, d_model {}, {} heads x {}, d_ff {}, vocab {}, context {})\n",
-             model::architecture_name(c.arch), c.n_layer, c.d_model, c.n_head, c.head_dim, c.d_ff, c.vocab_size,
-             c.max_positions);
-  fmt::print("activation      {} = {}\n", c.activation_string, model::activation_name(c.activation));
-  if (c.arch == model::Architecture::kGptNeoX)
-    fmt::print("rotary          {} of {} dims per head, base {}; {} residual\n", c.rotary_ndims, c.head_dim,
-               c.rotary_base, c.parallel_residual ? "parallel" : "sequential");
+  fmt::print("architecture    {} ({}, {}): {} layers, d_model {}, {} heads x {}{}, d_ff {}, vocab {}, context {}\n",
+             model::architecture_name(c.arch), model::family_name(c.arch), model::family_info(c.arch).hf_class,
+             c.n_layer, c.d_model, c.n_head, c.head_dim,
+             c.n_kv_head != c.n_head ? fmt::format(" ({} key/value heads)", c.n_kv_head) : std::string(), c.d_ff,
+             c.vocab_size, c.max_positions);
+  fmt::print("blocks          {} {}, eps {}; {} residual; {} MLP, {} = {}{}\n", model::norm_name(c.norm),
+             c.norm == model::NormKind::kLayerNorm ? "" : "(no bias)", c.norm_eps, model::residual_name(c.residual),
+             c.gated_mlp ? "gated (SwiGLU)" : "plain", c.activation_string, model::activation_name(c.activation),
+             c.embed_dim != c.d_model ? fmt::format("; embeddings {} wide (project_in/out)", c.embed_dim) : std::string());
+  fmt::print("positions       {}\n", position_description(c));
+  fmt::print("attention       {}\n", attention_description(c));
+  fmt::print("lm head         {}\n", c.tie_word_embeddings ? "tied to the token embedding"
+                                                           : (c.lm_head_bias ? "untied, with bias" : "untied"));
   fmt::print("parameters      {} total, {} non-embedding\n", c.parameter_count(), c.non_embedding_parameter_count());
   std::string dtypes;
   for (const auto& [d, n] : dtype_counts) dtypes += fmt::format("{}{} x{}", dtypes.empty() ? "" : ", ", d, n);
@@ -101,7 +163,8 @@ void add_info_command(CLI::App& app) {
   auto args = std::make_shared<InfoArgs>();
   CLI::App* cmd = app.add_subcommand(
       "info",
-      "Describe a checkpoint: architecture, dimensions, parameter counts, stored dtypes, files with\n"
+      "Describe a checkpoint: architecture (family, norms, positions, attention, MLP), dimensions,\n"
+      "  parameter counts, stored dtypes, files with\n"
       "  their data-section offsets, and how many tensors are used in place (mapped) vs copied.\n"
       "  Example: entroscope info --model models/demo-gpt2-m");
   cmd->add_option("--model", args->model, "Model directory, demo name or Hub id")->required();

@@ -52,7 +52,7 @@ FileDigest digest(const fs::path& path, const fs::path& dir) {
 
 }  // namespace
 
-std::string family_of(model::Architecture arch) { return arch == model::Architecture::kGpt2 ? "GPT-2" : "GPT-NeoX"; }
+std::string family_of(model::Architecture arch) { return std::string(model::family_name(arch)); }
 
 std::string file_safe(const std::string& name) {
   std::string out;

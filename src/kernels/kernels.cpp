@@ -74,7 +74,42 @@ void layer_norm(Scalar* out, const Scalar* in, const Scalar* gamma, const Scalar
       sq += d * d;
     }
     double rstd = 1.0 / std::sqrt(sq / D + eps);
-    for (int i = 0; i < D; ++i) y[i] = static_cast<Scalar>((x[i] - mean) * rstd) * gamma[i] + beta[i];
+    if (beta) {
+      for (int i = 0; i < D; ++i) y[i] = static_cast<Scalar>((x[i] - mean) * rstd) * gamma[i] + beta[i];
+    } else {
+      for (int i = 0; i < D; ++i) y[i] = static_cast<Scalar>((x[i] - mean) * rstd) * gamma[i];
+    }
+  }
+}
+
+namespace {
+// One RMSNorm segment: y = x / sqrt(mean(x^2) + eps) * gamma (as transformers: normalize in
+// float, round, then scale by the weight).
+template <typename Scalar>
+inline void rms_segment(Scalar* y, const Scalar* x, const Scalar* gamma, int D, double eps) {
+  double sq = 0.0;
+  for (int i = 0; i < D; ++i) sq += static_cast<double>(x[i]) * x[i];
+  const double rstd = 1.0 / std::sqrt(sq / D + eps);
+  for (int i = 0; i < D; ++i) y[i] = static_cast<Scalar>(x[i] * rstd) * gamma[i];
+}
+}  // namespace
+
+template <typename Scalar>
+void rms_norm(Scalar* out, const Scalar* in, const Scalar* gamma, int M, int D, double eps) {
+#pragma omp parallel for schedule(static)
+  for (int m = 0; m < M; ++m)
+    rms_segment(out + static_cast<std::size_t>(m) * D, in + static_cast<std::size_t>(m) * D, gamma, D, eps);
+}
+
+template <typename Scalar>
+void rms_norm_segments(Scalar* x, int M, std::size_t row_stride, int offset, int groups, int width, const Scalar* gamma,
+                       double eps) {
+#pragma omp parallel for schedule(static)
+  for (int m = 0; m < M; ++m) {
+    for (int g = 0; g < groups; ++g) {
+      Scalar* seg = x + static_cast<std::size_t>(m) * row_stride + offset + static_cast<std::size_t>(g) * width;
+      rms_segment(seg, seg, gamma, width, eps);
+    }
   }
 }
 
@@ -123,18 +158,47 @@ void gelu_erf(Scalar* x, std::size_t n) {
 }
 
 template <typename Scalar>
+void relu(Scalar* x, std::size_t n) {
+#pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < n; ++i) x[i] = x[i] > Scalar(0) ? x[i] : Scalar(0);
+}
+
+namespace {
+__attribute__((target_clones("avx512f", "avx2", "default"))) void silu_mul_f32(float* gate, const float* up,
+                                                                              std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g / (1.0f + fast_exp(-g)) * up[i];
+  }
+}
+}  // namespace
+
+template <typename Scalar>
+void silu_mul(Scalar* gate, const Scalar* up, std::size_t n) {
+  constexpr std::size_t kChunk = 4096;
+  const std::size_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+  for (std::size_t c = 0; c < chunks; ++c) {
+    const std::size_t first = c * kChunk, count = std::min(kChunk, n - first);
+    if constexpr (std::is_same_v<Scalar, float>) {
+      silu_mul_f32(gate + first, up + first, count);
+    } else {
+      for (std::size_t i = first; i < first + count; ++i) gate[i] = gate[i] / (Scalar(1) + std::exp(-gate[i])) * up[i];
+    }
+  }
+}
+
+template <typename Scalar>
 void add(Scalar* out, const Scalar* a, const Scalar* b, std::size_t n) {
 #pragma omp parallel for schedule(static)
   for (std::size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
 }
 
 template <typename Scalar>
-void rotary_tables(Scalar* cos_table, Scalar* sin_table, int T, int rotary_dims, double base) {
-  int half = rotary_dims / 2;
+void rotary_tables(Scalar* cos_table, Scalar* sin_table, int T, const double* inv_freq, int half) {
   for (int t = 0; t < T; ++t) {
     for (int i = 0; i < half; ++i) {
-      double inv_freq = 1.0 / std::pow(base, (2.0 * i) / rotary_dims);
-      double angle = t * inv_freq;
+      double angle = t * inv_freq[i];
       cos_table[static_cast<std::size_t>(t) * half + i] = static_cast<Scalar>(std::cos(angle));
       sin_table[static_cast<std::size_t>(t) * half + i] = static_cast<Scalar>(std::sin(angle));
     }
@@ -142,86 +206,100 @@ void rotary_tables(Scalar* cos_table, Scalar* sin_table, int T, int rotary_dims,
 }
 
 template <typename Scalar>
-void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table, int B, int T, int n_head,
-                  int head_dim, int rotary_dims, QkvLayout layout) {
+void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table, int B, int T, QkvLayout layout,
+                  int n_head, int n_kv_head, int rotary_dims, bool interleaved) {
   if (rotary_dims == 0) return;
   const int half = rotary_dims / 2;
-  const std::size_t row = static_cast<std::size_t>(3) * n_head * head_dim;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int b = 0; b < B; ++b) {
-    for (int t = 0; t < T; ++t) {
-      Scalar* token = qkv + (static_cast<std::size_t>(b) * T + t) * row;
-      const Scalar* c = cos_table + static_cast<std::size_t>(t) * half;
-      const Scalar* s = sin_table + static_cast<std::size_t>(t) * half;
-      for (int h = 0; h < n_head; ++h) {
-        for (int part = 0; part < 2; ++part) {  // q, then k
-          Scalar* x = token + h * layout.head_stride + part * layout.part_stride;
-          for (int i = 0; i < half; ++i) {  // rotate_half: pairs (i, i + half)
-            Scalar x1 = x[i], x2 = x[i + half];
-            x[i] = x1 * c[i] - x2 * s[i];
-            x[i + half] = x2 * c[i] + x1 * s[i];
-          }
-        }
-      }
+  auto rotate = [&](Scalar* x, const Scalar* c, const Scalar* s) {
+    for (int i = 0; i < half; ++i) {
+      const int a = interleaved ? 2 * i : i, b = interleaved ? 2 * i + 1 : i + half;  // the pair
+      Scalar x1 = x[a], x2 = x[b];
+      x[a] = x1 * c[i] - x2 * s[i];
+      x[b] = x2 * c[i] + x1 * s[i];
     }
+  };
+#pragma omp parallel for schedule(static)
+  for (int row = 0; row < B * T; ++row) {
+    const int t = row % T;
+    Scalar* token = qkv + static_cast<std::size_t>(row) * layout.row;
+    const Scalar* c = cos_table + static_cast<std::size_t>(t) * half;
+    const Scalar* s = sin_table + static_cast<std::size_t>(t) * half;
+    for (int h = 0; h < n_head; ++h) rotate(token + layout.q_offset + h * layout.q_head_stride, c, s);
+    for (int g = 0; g < n_kv_head; ++g) rotate(token + layout.k_offset + g * layout.kv_head_stride, c, s);
   }
 }
 
 namespace {
 
-// One row of causal softmax in place: s[0..visible) scaled, exponentiated and normalized,
-// s[visible..total) set to 0 (masked keys then contribute exactly nothing to P V). The sum runs
-// in 16 fixed float64 lanes, so every vector width gives the same bits.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void causal_softmax_row(float* s, int visible, int total,
-                                                                                   float scale) {
+// One row of causal softmax in place: s[first..visible) scaled, exponentiated and normalized,
+// s[0..first) and s[visible..total) set to 0 (masked keys then contribute exactly nothing to P V).
+// The sum runs in 16 fixed float64 lanes, so every vector width gives the same bits.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void causal_softmax_row(float* s, int first, int visible,
+                                                                                   int total, float scale) {
   // Flat loops and per-lane reductions (16 fixed lanes), so that each one vectorizes.
   constexpr int kLanes = 16;
-  for (int j = 0; j < visible; ++j) s[j] *= scale;
+  for (int j = 0; j < first; ++j) s[j] = 0.0f;
+  float* v = s + first;
+  const int n = visible - first;
+  for (int j = 0; j < n; ++j) v[j] *= scale;
   float lane_max[kLanes];
   for (int l = 0; l < kLanes; ++l) lane_max[l] = -INFINITY;
   int j = 0;
-  for (; j + kLanes <= visible; j += kLanes)
-    for (int l = 0; l < kLanes; ++l) lane_max[l] = s[j + l] > lane_max[l] ? s[j + l] : lane_max[l];
-  for (int l = 0; j < visible; ++j, ++l) lane_max[l] = s[j] > lane_max[l] ? s[j] : lane_max[l];
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane_max[l] = v[j + l] > lane_max[l] ? v[j + l] : lane_max[l];
+  for (int l = 0; j < n; ++j, ++l) lane_max[l] = v[j] > lane_max[l] ? v[j] : lane_max[l];
   float max_score = lane_max[0];
   for (int l = 1; l < kLanes; ++l) max_score = lane_max[l] > max_score ? lane_max[l] : max_score;
 
-  for (j = 0; j < visible; ++j) s[j] = fast_exp(s[j] - max_score);
+  for (j = 0; j < n; ++j) v[j] = fast_exp(v[j] - max_score);
   double lane_sum[kLanes] = {};
-  for (j = 0; j + kLanes <= visible; j += kLanes)
-    for (int l = 0; l < kLanes; ++l) lane_sum[l] += s[j + l];
-  for (int l = 0; j < visible; ++j, ++l) lane_sum[l] += s[j];
+  for (j = 0; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane_sum[l] += v[j + l];
+  for (int l = 0; j < n; ++j, ++l) lane_sum[l] += v[j];
   double sum = 0.0;
   for (int l = 0; l < kLanes; ++l) sum += lane_sum[l];
   const float inv = static_cast<float>(1.0 / sum);
-  for (j = 0; j < visible; ++j) s[j] *= inv;
-  for (; j < total; ++j) s[j] = 0.0f;
+  for (j = 0; j < n; ++j) v[j] *= inv;
+  for (j = visible; j < total; ++j) s[j] = 0.0f;
 }
 
-// fp32 attention on the packed GEMM (kernels/gemm.h): per (sequence, head) the keys and values are
-// packed once; each block of kAttentionQueryBlock queries uses the prefix up to its last query.
-void causal_attention_f32(float* out, const float* qkv, int B, int T, int n_head, int head_dim, float scale,
-                          QkvLayout layout) {
-  const std::size_t row = static_cast<std::size_t>(3) * n_head * head_dim;  // ld of q, k, v
+// The first key query i sees: 0, or i - window + 1 with a local window.
+inline int first_visible_key(int i, int window) { return window > 0 ? std::max(0, i - window + 1) : 0; }
+
+// fp32 attention on the packed GEMM (kernels/gemm.h): per (sequence, key/value head) the keys and
+// values are packed once and shared by the group's query heads (each thread walks consecutive
+// query heads, so it repacks only when the group changes); each block of kAttentionQueryBlock
+// queries uses the prefix up to its last query.
+void causal_attention_f32(float* out, const float* qkv, int B, int T, QkvLayout layout, int n_head, int n_kv_head,
+                          int head_dim, float scale, int window) {
+  const std::size_t row = layout.row;  // ld of q, k, v
   const std::size_t out_row = static_cast<std::size_t>(n_head) * head_dim;
+  const int group = n_head / n_kv_head;
 #pragma omp parallel
   {
     PackedMatrix keys, values;  // this thread's, reused across heads
+    int packed_b = -1, packed_g = -1;
     std::vector<float> scores(static_cast<std::size_t>(kAttentionQueryBlock) * T);  // [rows, keys]
-#pragma omp for collapse(2) schedule(dynamic)
+#pragma omp for collapse(2) schedule(static)
     for (int b = 0; b < B; ++b) {
       for (int h = 0; h < n_head; ++h) {
         const float* seq = qkv + static_cast<std::size_t>(b) * T * row;
-        const float* k = seq + h * layout.head_stride + layout.part_stride;      // [T, hd], rows `row` apart
-        const float* v = seq + h * layout.head_stride + 2 * layout.part_stride;  // [T, hd]
-        keys.pack({k, head_dim, T, WeightLayout::kOutIn, row});    // scores = q K^T: the map hd -> T
-        values.pack({v, T, head_dim, WeightLayout::kInOut, row});  // context = P V: the map T -> hd
+        const int g = h / group;
+        if (b != packed_b || g != packed_g) {
+          const float* k = seq + layout.k_offset + g * layout.kv_head_stride;  // [T, hd], rows `row` apart
+          const float* v = seq + layout.v_offset + g * layout.kv_head_stride;  // [T, hd]
+          keys.pack({k, head_dim, T, WeightLayout::kOutIn, row});    // scores = q K^T: the map hd -> T
+          values.pack({v, T, head_dim, WeightLayout::kInOut, row});  // context = P V: the map T -> hd
+          packed_b = b;
+          packed_g = g;
+        }
         for (int i0 = 0; i0 < T; i0 += kAttentionQueryBlock) {
           const int rows = std::min(kAttentionQueryBlock, T - i0), visible_end = i0 + rows;
-          const float* q = seq + static_cast<std::size_t>(i0) * row + h * layout.head_stride;  // [rows, hd]
+          const float* q = seq + static_cast<std::size_t>(i0) * row + layout.q_offset + h * layout.q_head_stride;
           gemm_serial(scores.data(), visible_end, q, row, rows, keys, head_dim, visible_end);
           for (int r = 0; r < rows; ++r)
-            causal_softmax_row(scores.data() + static_cast<std::size_t>(r) * visible_end, i0 + r + 1, visible_end, scale);
+            causal_softmax_row(scores.data() + static_cast<std::size_t>(r) * visible_end,
+                               first_visible_key(i0 + r, window), i0 + r + 1, visible_end, scale);
           float* o = out + (static_cast<std::size_t>(b) * T + i0) * out_row + h * head_dim;  // [rows, hd]
           gemm_serial(o, out_row, scores.data(), visible_end, rows, values, visible_end, head_dim);
         }
@@ -233,17 +311,18 @@ void causal_attention_f32(float* out, const float* qkv, int B, int T, int n_head
 }  // namespace
 
 template <typename Scalar>
-void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, int n_head, int head_dim, Scalar scale,
-                      QkvLayout layout) {
+void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, QkvLayout layout, int n_head, int n_kv_head,
+                      int head_dim, Scalar scale, int window) {
   if constexpr (std::is_same_v<Scalar, float>) {
-    causal_attention_f32(out, qkv, B, T, n_head, head_dim, scale, layout);
+    causal_attention_f32(out, qkv, B, T, layout, n_head, n_kv_head, head_dim, scale, window);
   } else {
     // float64 (doctor's reference) through the BLAS.
     // Per (sequence, head, block of kAttentionQueryBlock queries): scores = Q K^T over the keys up to
     // the block's last query (one GEMM), causal softmax per row, then context = P V (one GEMM).
     // GEMM shapes depend only on T and the block's position, so batching does not change any bit.
-    const int row = 3 * n_head * head_dim;  // ld of q, k, v inside the fused rows
+    const int row = layout.row;  // ld of q, k, v inside the fused rows
     const int out_row = n_head * head_dim;
+    const int group = n_head / n_kv_head;
     const int query_blocks = (T + kAttentionQueryBlock - 1) / kAttentionQueryBlock;
 #pragma omp parallel
     {
@@ -255,26 +334,29 @@ void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, int n_head, 
             const int i0 = qb * kAttentionQueryBlock;
             const int rows = std::min(kAttentionQueryBlock, T - i0);
             const int keys = i0 + rows;
+            const int g = h / group;
             const Scalar* seq = qkv + static_cast<std::size_t>(b) * T * row;
-            const Scalar* q = seq + static_cast<std::size_t>(i0) * row + h * layout.head_stride;  // [rows, hd]
-            const Scalar* k = seq + h * layout.head_stride + layout.part_stride;                 // [keys, hd]
-            const Scalar* v = seq + h * layout.head_stride + 2 * layout.part_stride;             // [keys, hd]
+            const Scalar* q = seq + static_cast<std::size_t>(i0) * row + layout.q_offset + h * layout.q_head_stride;
+            const Scalar* k = seq + layout.k_offset + g * layout.kv_head_stride;  // [keys, hd]
+            const Scalar* v = seq + layout.v_offset + g * layout.kv_head_stride;  // [keys, hd]
             gemm(CblasTrans, rows, keys, head_dim, q, row, k, row, Scalar(0), scores.data(), keys);
             for (int r = 0; r < rows; ++r) {
               Scalar* s = scores.data() + static_cast<std::size_t>(r) * keys;
-              const int t = i0 + r;  // keys 0..t are visible
+              const int t = i0 + r;  // keys first..t are visible
+              const int first = first_visible_key(t, window);
               Scalar max_score = -INFINITY;
-              for (int j = 0; j <= t; ++j) {
+              for (int j = first; j <= t; ++j) {
                 s[j] *= scale;
                 max_score = std::max(max_score, s[j]);
               }
               double sum = 0.0;
-              for (int j = 0; j <= t; ++j) {
+              for (int j = first; j <= t; ++j) {
                 s[j] = std::exp(s[j] - max_score);
                 sum += s[j];
               }
               const Scalar inv = static_cast<Scalar>(1.0 / sum);
-              for (int j = 0; j <= t; ++j) s[j] *= inv;
+              for (int j = first; j <= t; ++j) s[j] *= inv;
+              for (int j = 0; j < first; ++j) s[j] = 0;      // outside the window
               for (int j = t + 1; j < keys; ++j) s[j] = 0;  // masked: contributes exactly nothing
             }
             Scalar* o = out + (static_cast<std::size_t>(b) * T + i0) * out_row + h * head_dim;  // [rows, hd]
@@ -312,14 +394,18 @@ std::size_t find_non_finite(const Scalar* x, std::size_t n) {
 }
 
 #define ES_INSTANTIATE_KERNELS(S)                                                                            \
-  template void linear<S>(S*, const S*, const S*, const S*, int, int, int, int, WeightLayout);                    \
+  template void linear<S>(S*, const S*, const S*, const S*, int, int, int, int, WeightLayout);                \
   template void layer_norm<S>(S*, const S*, const S*, const S*, int, int, double);                           \
+  template void rms_norm<S>(S*, const S*, const S*, int, int, double);                                       \
+  template void rms_norm_segments<S>(S*, int, std::size_t, int, int, int, const S*, double);                 \
   template void gelu_tanh<S>(S*, std::size_t);                                                               \
   template void gelu_erf<S>(S*, std::size_t);                                                                \
+  template void relu<S>(S*, std::size_t);                                                                    \
+  template void silu_mul<S>(S*, const S*, std::size_t);                                                      \
   template void add<S>(S*, const S*, const S*, std::size_t);                                                 \
-  template void rotary_tables<S>(S*, S*, int, int, double);                                                  \
-  template void apply_rotary<S>(S*, const S*, const S*, int, int, int, int, int, QkvLayout);                 \
-  template void causal_attention<S>(S*, const S*, int, int, int, int, S, QkvLayout);                         \
+  template void rotary_tables<S>(S*, S*, int, const double*, int);                                           \
+  template void apply_rotary<S>(S*, const S*, const S*, int, int, QkvLayout, int, int, int, bool);           \
+  template void causal_attention<S>(S*, const S*, int, int, QkvLayout, int, int, int, S, int);               \
   template std::size_t find_non_finite<S>(const S*, std::size_t);
 ES_INSTANTIATE_KERNELS(float)
 ES_INSTANTIATE_KERNELS(double)

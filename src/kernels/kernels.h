@@ -7,8 +7,8 @@
 
 namespace entroscope::kernels {
 
-// How a weight matrix is stored. GPT-2's Conv1D stores [in, out] (y = x W + b); GPT-NeoX's
-// nn.Linear stores [out, in] (y = x W^T + b).
+// How a weight matrix is stored. GPT-2's Conv1D stores [in, out] (y = x W + b); nn.Linear
+// (every other family) stores [out, in] (y = x W^T + b).
 enum class WeightLayout { kInOut, kOutIn };
 
 // out[B*T, N] = in[B*T, K] * W + bias[N] (bias may be null), through CBLAS sgemm / dgemm. The fp32
@@ -24,46 +24,76 @@ void linear(Scalar* out, const Scalar* in, const Scalar* weight, const Scalar* b
             WeightLayout layout);
 
 // out[M, D] = (in - mean) / sqrt(var + eps) * gamma + beta per row; biased variance, statistics in
-// double. out may alias in.
+// double; beta may be null (no bias). out may alias in.
 template <typename Scalar>
 void layer_norm(Scalar* out, const Scalar* in, const Scalar* gamma, const Scalar* beta, int M, int D, double eps);
+
+// out[M, D] = in / sqrt(mean(in^2) + eps) * gamma per row (RMSNorm: no mean, no bias); the
+// statistic in double. out may alias in.
+template <typename Scalar>
+void rms_norm(Scalar* out, const Scalar* in, const Scalar* gamma, int M, int D, double eps);
+
+// RMSNorm in place over `groups` consecutive segments of `width` values starting at `offset` in
+// each of M rows `row_stride` apart, every segment with the same gamma[width]: QK-norm per head
+// (groups = heads, width = head_dim) or over a whole projection (groups = 1).
+template <typename Scalar>
+void rms_norm_segments(Scalar* x, int M, std::size_t row_stride, int offset, int groups, int width, const Scalar* gamma,
+                       double eps);
 
 // In place over n values.
 template <typename Scalar>
 void gelu_tanh(Scalar* x, std::size_t n);  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
 template <typename Scalar>
 void gelu_erf(Scalar* x, std::size_t n);   // 0.5 x (1 + erf(x / sqrt(2)))
+template <typename Scalar>
+void relu(Scalar* x, std::size_t n);       // max(x, 0)
+// SwiGLU: gate[n] = silu(gate[n]) * up[n], silu(x) = x / (1 + exp(-x)).
+template <typename Scalar>
+void silu_mul(Scalar* gate, const Scalar* up, std::size_t n);
 
 // out[n] = a[n] + b[n]; out may alias a or b.
 template <typename Scalar>
 void add(Scalar* out, const Scalar* a, const Scalar* b, std::size_t n);
 
-// Where q, k and v of head h start inside one token's fused qkv row:
-// q = h * head_stride, k = q + part_stride, v = q + 2 part_stride.
-// GPT-2 (three contiguous blocks): head_stride = head_dim, part_stride = d_model.
-// GPT-NeoX (per-head [q k v]):     head_stride = 3 head_dim, part_stride = head_dim.
+// Where q, k and v of each head lie inside one token's row of the qkv buffer. Query head h starts
+// at q_offset + h * q_head_stride; key/value head g at k_offset / v_offset + g * kv_head_stride.
+// Query head h reads key/value head h / (n_head / n_kv_head) (grouped-query attention shares each
+// key/value head with a contiguous group of query heads; with n_kv_head = n_head it is MHA).
 struct QkvLayout {
-  int head_stride;
-  int part_stride;
+  int row;  // values per token row
+  int q_offset, k_offset, v_offset;
+  int q_head_stride, kv_head_stride;
+  // q | k | v blocks (GPT-2's c_attn, and separate projections written side by side).
+  static QkvLayout blocks(int n_head, int n_kv_head, int head_dim) {
+    return {(n_head + 2 * n_kv_head) * head_dim, 0, n_head * head_dim, (n_head + n_kv_head) * head_dim, head_dim,
+            head_dim};
+  }
+  // Per head [q k v] (GPT-NeoX's query_key_value).
+  static QkvLayout per_head(int n_head, int head_dim) {
+    return {3 * n_head * head_dim, 0, head_dim, 2 * head_dim, 3 * head_dim, 3 * head_dim};
+  }
 };
 
-// Rotary position embedding (rotate-half convention) applied in place to the first `rotary_dims`
-// dims of every q and k head. cos/sin: [T, rotary_dims / 2]. qkv: [B*T, 3D].
+// Rotary position embedding applied in place to the first `rotary_dims` dims of every q and k
+// head. Pairs (i, i + rotary_dims/2) (rotate_half) or, `interleaved`, (2i, 2i+1) (GPT-J's
+// rotate_every_two); pair i turns by angle pos * inv_freq[i]. cos/sin: [T, rotary_dims / 2].
 template <typename Scalar>
-void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table, int B, int T, int n_head,
-                  int head_dim, int rotary_dims, QkvLayout layout);
-// cos/sin tables for positions 0..T-1: angle = pos / base^(2i / rotary_dims), computed in double.
+void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table, int B, int T, QkvLayout layout,
+                  int n_head, int n_kv_head, int rotary_dims, bool interleaved);
+// cos/sin tables for positions 0..T-1: angle = pos * inv_freq[i], computed in double.
 template <typename Scalar>
-void rotary_tables(Scalar* cos_table, Scalar* sin_table, int T, int rotary_dims, double base);
+void rotary_tables(Scalar* cos_table, Scalar* sin_table, int T, const double* inv_freq, int half);
 
 // Queries per attention block: one GEMM pair per (sequence, head, block).
 inline constexpr int kAttentionQueryBlock = 64;
 
-// Causal multi-head attention. qkv: [B*T, 3D] fused rows; out: [B*T, D] heads concatenated.
-// scores = q.k * scale, masked to positions <= t, softmax, weighted sum of v.
+// Causal attention with grouped-query heads. qkv: [B*T, layout.row]; out: [B*T, n_head * head_dim]
+// heads concatenated. scores = q.k * scale over keys j <= i (and i - window < j when window > 0),
+// softmax, weighted sum of v. Each (sequence, key/value head)'s keys and values are packed once and
+// shared by its query heads.
 template <typename Scalar>
-void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, int n_head, int head_dim, Scalar scale,
-                      QkvLayout layout);
+void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, QkvLayout layout, int n_head, int n_kv_head,
+                      int head_dim, Scalar scale, int window);
 
 // Index of the first non-finite value in x[0..n), or n when all are finite.
 template <typename Scalar>

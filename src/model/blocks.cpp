@@ -1,6 +1,7 @@
 #include "model/blocks.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -38,96 +39,180 @@ void BlockContext<Scalar>::step_rows(int layer, const char* name, const Scalar* 
   throw NonFiniteError(where);
 }
 
-namespace {
-// y [M, N] = x [M, K] W + bias with W as stored (layout per architecture). The fp32 path uses
-// kernels::gemm (the same bits for any batch, thread count or CPU); doctor's float64 reference
-// goes through the BLAS.
 template <typename Scalar>
-void project(const BlockContext<Scalar>& ctx, Scalar* y, const Scalar* x, const Scalar* weight, const Scalar* bias,
-             int K, int N) {
+void embed_tokens(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids, Scalar* x) {
+  const int E = ctx.config.embed_dim;
+  const Scalar* table = ctx.w(-1, Role::kTokenEmbedding);  // [V, E]
+#pragma omp parallel for schedule(static)
+  for (int row = 0; row < ctx.rows(); ++row)
+    std::memcpy(x + static_cast<std::size_t>(row) * E, table + static_cast<std::size_t>(ids[row]) * E,
+                sizeof(Scalar) * E);
+}
+
+template <typename Scalar>
+void add_position_embedding(const BlockContext<Scalar>& ctx, Scalar* x) {
+  const int D = ctx.config.d_model, T = ctx.T;
+  const Scalar* table = ctx.w(-1, Role::kPositionEmbedding);  // [P + offset, D]
+#pragma omp parallel for schedule(static)
+  for (int row = 0; row < ctx.rows(); ++row) {
+    const Scalar* pos = table + static_cast<std::size_t>(row % T + ctx.config.position_offset) * D;
+    Scalar* y = x + static_cast<std::size_t>(row) * D;
+    for (int i = 0; i < D; ++i) y[i] = y[i] + pos[i];
+  }
+}
+
+template <typename Scalar>
+void project(const BlockContext<Scalar>& ctx, Scalar* y, int ldy, const Scalar* x, int K, int N, const Scalar* weight,
+             const Scalar* bias) {
   const auto layout = ctx.weights.layout;
   if constexpr (std::is_same_v<Scalar, float>) {
+    // The fp32 path: kernels::gemm (the same bits for any batch, thread count or CPU).
     const std::size_t ld = layout == kernels::WeightLayout::kInOut ? N : K;
-    kernels::gemm(y, N, x, K, ctx.rows(), kernels::WeightView{weight, K, N, layout, ld}, bias);
+    kernels::gemm(y, ldy, x, K, ctx.rows(), kernels::WeightView{weight, K, N, layout, ld}, bias);
   } else {
-    kernels::linear(y, x, weight, bias, ctx.B, ctx.T, K, N, layout);
+    // doctor's float64 reference through the BLAS, which writes dense [rows, N].
+    if (ldy == N) {
+      kernels::linear(y, x, weight, bias, ctx.B, ctx.T, K, N, layout);
+    } else {
+      std::vector<Scalar> dense(static_cast<std::size_t>(ctx.rows()) * N);
+      kernels::linear(dense.data(), x, weight, bias, ctx.B, ctx.T, K, N, layout);
+      for (int r = 0; r < ctx.rows(); ++r)
+        std::memcpy(y + static_cast<std::size_t>(r) * ldy, dense.data() + static_cast<std::size_t>(r) * N,
+                    sizeof(Scalar) * N);
+    }
   }
 }
-}  // namespace
 
 template <typename Scalar>
-void attention_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x, QkvLayout qkv_layout,
-                     Scalar score_scale, bool rotary) {
+void norm(const BlockContext<Scalar>& ctx, int layer, const char* step, Scalar* out, const Scalar* in, Role weight,
+          Role bias) {
   const ModelConfig& c = ctx.config;
-  const auto& w = ctx.weights.layers[layer];
   const int M = ctx.rows(), D = c.d_model;
-  auto& a = ctx.act;
-
-  kernels::layer_norm(a.normed.data(), x, w.ln1_weight, w.ln1_bias, M, D, c.layer_norm_eps);  // [M, D]
-  ctx.step(layer, "attn.norm", a.normed.data(), D);
-  project(ctx, a.qkv.data(), a.normed.data(), w.qkv_weight, w.qkv_bias, D, 3 * D);  // [M, 3D]
-  ctx.step(layer, "attn.qkv", a.qkv.data(), 3 * D);
-  if (rotary && c.rotary_ndims > 0) {
-    kernels::apply_rotary(a.qkv.data(), a.rotary_cos.data(), a.rotary_sin.data(), ctx.B, ctx.T, c.n_head, c.head_dim,
-                          c.rotary_ndims, qkv_layout);
-    ctx.step(layer, "attn.rotary", a.qkv.data(), 3 * D);
+  switch (c.norm) {
+    case NormKind::kLayerNorm:
+      kernels::layer_norm(out, in, ctx.w(layer, weight), bias == Role::kCount ? nullptr : ctx.w(layer, bias), M, D,
+                          c.norm_eps);
+      break;
+    case NormKind::kRmsNorm:
+      kernels::rms_norm(out, in, ctx.w(layer, weight), M, D, c.norm_eps);
+      break;
   }
-  kernels::causal_attention(a.context.data(), a.qkv.data(), ctx.B, ctx.T, c.n_head, c.head_dim, score_scale,
-                            qkv_layout);  // [M, D]
-  ctx.step(layer, "attn.context", a.context.data(), D);
-  project(ctx, a.attn_out.data(), a.context.data(), w.attn_out_weight, w.attn_out_bias, D, D);  // [M, D]
-  ctx.step(layer, "attn.out", a.attn_out.data(), D);
+  ctx.step(layer, step, out, D);
 }
 
 template <typename Scalar>
-void mlp_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x, Scalar* normed) {
+void prepare_rotary(const BlockContext<Scalar>& ctx) {
   const ModelConfig& c = ctx.config;
-  const auto& w = ctx.weights.layers[layer];
+  if (c.rotary_style == RotaryStyle::kNone || c.rotary_ndims == 0) return;
+  // inv_freq from the config (stored rotary_emb.inv_freq buffers are ignored, as in transformers:
+  // in bf16 checkpoints they are rounded).
+  const std::vector<double> inv_freq = c.rotary_inv_freq();
+  kernels::rotary_tables(ctx.act.rotary_cos.data(), ctx.act.rotary_sin.data(), ctx.T, inv_freq.data(),
+                         c.rotary_ndims / 2);
+}
+
+template <typename Scalar>
+void attention_block(const BlockContext<Scalar>& ctx, int l, const Scalar* x) {
+  const ModelConfig& c = ctx.config;
+  const int M = ctx.rows(), D = c.d_model, H = c.n_head, KV = c.n_kv_head, hd = c.head_dim;
+  auto& a = ctx.act;
+  Scalar* qkv = a.qkv.data();
+  QkvLayout layout = QkvLayout::blocks(H, KV, hd);
+  switch (c.qkv_source) {
+    case QkvSource::kFusedBlocks:  // [M, 3D] = q | k | v
+      project(ctx, qkv, layout.row, x, D, layout.row, ctx.w(l, Role::kQkvWeight), ctx.w(l, Role::kQkvBias));
+      break;
+    case QkvSource::kFusedPerHead:  // [M, 3D], per head [q k v]
+      layout = QkvLayout::per_head(H, hd);
+      project(ctx, qkv, layout.row, x, D, layout.row, ctx.w(l, Role::kQkvWeight), ctx.w(l, Role::kQkvBias));
+      break;
+    case QkvSource::kSeparate:  // three projections written side by side into the blocks layout
+      project(ctx, qkv + layout.q_offset, layout.row, x, D, H * hd, ctx.w(l, Role::kQWeight), ctx.w(l, Role::kQBias));
+      project(ctx, qkv + layout.k_offset, layout.row, x, D, KV * hd, ctx.w(l, Role::kKWeight), ctx.w(l, Role::kKBias));
+      project(ctx, qkv + layout.v_offset, layout.row, x, D, KV * hd, ctx.w(l, Role::kVWeight), ctx.w(l, Role::kVBias));
+      break;
+  }
+  ctx.step(l, "attn.qkv", qkv, layout.row);
+  switch (c.qk_norm) {
+    case QkNorm::kNone: break;
+    case QkNorm::kPerHead:  // Qwen3: each head, after the split, before rotary
+      kernels::rms_norm_segments(qkv, M, layout.row, layout.q_offset, H, hd, ctx.w(l, Role::kQNormWeight), c.norm_eps);
+      kernels::rms_norm_segments(qkv, M, layout.row, layout.k_offset, KV, hd, ctx.w(l, Role::kKNormWeight), c.norm_eps);
+      ctx.step(l, "attn.qk_norm", qkv, layout.row);
+      break;
+    case QkNorm::kFullProjection:  // OLMo-2: the whole q and k projections, before the split
+      kernels::rms_norm_segments(qkv, M, layout.row, layout.q_offset, 1, H * hd, ctx.w(l, Role::kQNormWeight), c.norm_eps);
+      kernels::rms_norm_segments(qkv, M, layout.row, layout.k_offset, 1, KV * hd, ctx.w(l, Role::kKNormWeight), c.norm_eps);
+      ctx.step(l, "attn.qk_norm", qkv, layout.row);
+      break;
+  }
+  if (c.rotary_style != RotaryStyle::kNone && c.rotary_ndims > 0) {
+    kernels::apply_rotary(qkv, a.rotary_cos.data(), a.rotary_sin.data(), ctx.B, ctx.T, layout, H, KV, c.rotary_ndims,
+                          c.rotary_style == RotaryStyle::kInterleaved);
+    ctx.step(l, "attn.rotary", qkv, layout.row);
+  }
+  kernels::causal_attention(a.context.data(), qkv, ctx.B, ctx.T, layout, H, KV, hd,
+                            static_cast<Scalar>(c.attention_scale(l)), c.layer_window[l]);  // [M, H hd]
+  ctx.step(l, "attn.context", a.context.data(), H * hd);
+  project(ctx, a.attn_out.data(), D, a.context.data(), H * hd, D, ctx.w(l, Role::kAttnOutWeight),
+          ctx.w(l, Role::kAttnOutBias));  // [M, D]
+  ctx.step(l, "attn.out", a.attn_out.data(), D);
+}
+
+template <typename Scalar>
+void mlp_block(const BlockContext<Scalar>& ctx, int l, const Scalar* x) {
+  const ModelConfig& c = ctx.config;
   const int M = ctx.rows(), D = c.d_model, F = c.d_ff;
   auto& a = ctx.act;
-
-  kernels::layer_norm(normed, x, w.ln2_weight, w.ln2_bias, M, D, c.layer_norm_eps);  // [M, D]
-  ctx.step(layer, "mlp.norm", normed, D);
-  project(ctx, a.mlp_hidden.data(), normed, w.mlp_up_weight, w.mlp_up_bias, D, F);  // [M, F]
-  ctx.step(layer, "mlp.up", a.mlp_hidden.data(), F);
-  std::size_t n = static_cast<std::size_t>(M) * F;
-  if (c.activation == Activation::kGeluErf)
-    kernels::gelu_erf(a.mlp_hidden.data(), n);
-  else
-    kernels::gelu_tanh(a.mlp_hidden.data(), n);
-  ctx.step(layer, "mlp.act", a.mlp_hidden.data(), F);
-  project(ctx, a.mlp_out.data(), a.mlp_hidden.data(), w.mlp_down_weight, w.mlp_down_bias, F, D);  // [M, D]
-  ctx.step(layer, "mlp.out", a.mlp_out.data(), D);
+  const std::size_t n = static_cast<std::size_t>(M) * F;
+  Scalar* hidden = a.mlp_hidden.data();  // [M, F]
+  if (c.gated_mlp) {
+    project(ctx, hidden, F, x, D, F, ctx.w(l, Role::kMlpGateWeight), ctx.w(l, Role::kMlpGateBias));
+    ctx.step(l, "mlp.gate", hidden, F);
+    project(ctx, a.mlp_up.data(), F, x, D, F, ctx.w(l, Role::kMlpUpWeight), ctx.w(l, Role::kMlpUpBias));
+    ctx.step(l, "mlp.up", a.mlp_up.data(), F);
+  } else {
+    project(ctx, hidden, F, x, D, F, ctx.w(l, Role::kMlpUpWeight), ctx.w(l, Role::kMlpUpBias));
+    ctx.step(l, "mlp.up", hidden, F);
+  }
+  switch (c.activation) {
+    case Activation::kGeluTanh: kernels::gelu_tanh(hidden, n); break;
+    case Activation::kGeluErf: kernels::gelu_erf(hidden, n); break;
+    case Activation::kRelu: kernels::relu(hidden, n); break;
+    case Activation::kSilu: break;  // only gated (config parsing enforces it), fused with the product below
+  }
+  if (c.gated_mlp) kernels::silu_mul(hidden, a.mlp_up.data(), n);
+  ctx.step(l, "mlp.act", hidden, F);
+  project(ctx, a.mlp_out.data(), D, hidden, F, D, ctx.w(l, Role::kMlpDownWeight), ctx.w(l, Role::kMlpDownBias));
+  ctx.step(l, "mlp.out", a.mlp_out.data(), D);
 }
 
 template <typename Scalar>
-void capture_hidden(const BlockContext<Scalar>& ctx, const ForwardOutputsT<Scalar>& out, int k, const Scalar* x) {
+void capture_hidden(const BlockContext<Scalar>& ctx, const ForwardOutputsT<Scalar>& out, int k, const Scalar* x,
+                    int width) {
   if (!out.hidden) return;
-  std::size_t n = static_cast<std::size_t>(ctx.rows()) * ctx.config.d_model;
+  std::size_t n = static_cast<std::size_t>(ctx.rows()) * width;
   (*out.hidden)[k].assign(x, x + n);
 }
 
 template <typename Scalar>
-void final_norm_and_head(const BlockContext<Scalar>& ctx, const ForwardOutputsT<Scalar>& out) {
+void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutputsT<Scalar>& out) {
   const ModelConfig& c = ctx.config;
   const auto& w = ctx.weights;
-  const int M = ctx.rows(), D = c.d_model, V = c.vocab_size;
+  const int M = ctx.rows(), E = c.embed_dim, V = c.vocab_size;
   auto& a = ctx.act;
-  kernels::layer_norm(a.normed.data(), a.residual.data(), w.final_norm_weight, w.final_norm_bias, M, D,
-                      c.layer_norm_eps);
-  ctx.step(-1, "final_norm", a.normed.data(), D);
-  capture_hidden(ctx, out, c.n_layer, a.normed.data());
-  // The LM head is [V, D] in both architectures (wte / embed_out): logits = x W^T, W^T being the
-  // map D -> V stored [out, in]; packed once per model (PackedHeadCache) on the fp32 path.
-  auto head = [&](Scalar* y, const Scalar* x, int B, int T) {
+  const Scalar* bias = w[Role::kLmHeadBias];
+  // The LM head is [V, E] in every family (token embedding when tied): logits = x W^T, W^T being
+  // the map E -> V stored [out, in]; packed once per model (PackedHeadCache) on the fp32 path.
+  auto head = [&](Scalar* y, const Scalar* rows_in, int B, int T) {
     if constexpr (std::is_same_v<Scalar, float>) {
-      kernels::gemm(y, V, x, D, B * T, w.packed_head->get(w.lm_head, D, V), nullptr);
+      kernels::gemm(y, V, rows_in, E, B * T, w.packed_head->get(w[Role::kLmHead], E, V), bias);
     } else {
-      kernels::linear<Scalar>(y, x, w.lm_head, nullptr, B, T, D, V, kernels::WeightLayout::kOutIn);
+      kernels::linear<Scalar>(y, rows_in, w[Role::kLmHead], bias, B, T, E, V, kernels::WeightLayout::kOutIn);
     }
   };
   if (out.logits) {
-    head(out.logits, a.normed.data(), ctx.B, ctx.T);
+    head(out.logits, x, ctx.B, ctx.T);
     ctx.step(-1, "logits", out.logits, V);
   }
   if (out.logits_consumer) {
@@ -139,7 +224,7 @@ void final_norm_and_head(const BlockContext<Scalar>& ctx, const ForwardOutputsT<
       const int rows = kAnyShape ? std::min(kLogitsBlockRows, M - first)
                                  : std::min(kLogitsBlockRows, ctx.T - first % ctx.T);
       Scalar* block = a.logits_block.data();
-      head(block, a.normed.data() + static_cast<std::size_t>(first) * D, 1, rows);
+      head(block, x + static_cast<std::size_t>(first) * E, 1, rows);
       ctx.step_rows(-1, "logits", block, V, first, rows);
       out.logits_consumer(first, rows, block);
       first += rows;
@@ -147,12 +232,17 @@ void final_norm_and_head(const BlockContext<Scalar>& ctx, const ForwardOutputsT<
   }
 }
 
-#define ES_INSTANTIATE_BLOCKS(S)                                                                              \
-  template struct BlockContext<S>;                                                                            \
-  template void attention_block<S>(const BlockContext<S>&, int, const S*, QkvLayout, S, bool);                \
-  template void mlp_block<S>(const BlockContext<S>&, int, const S*, S*);                                      \
-  template void final_norm_and_head<S>(const BlockContext<S>&, const ForwardOutputsT<S>&);                    \
-  template void capture_hidden<S>(const BlockContext<S>&, const ForwardOutputsT<S>&, int, const S*);
+#define ES_INSTANTIATE_BLOCKS(S)                                                                                 \
+  template struct BlockContext<S>;                                                                               \
+  template void embed_tokens<S>(const BlockContext<S>&, std::span<const std::int32_t>, S*);                      \
+  template void add_position_embedding<S>(const BlockContext<S>&, S*);                                           \
+  template void project<S>(const BlockContext<S>&, S*, int, const S*, int, int, const S*, const S*);             \
+  template void norm<S>(const BlockContext<S>&, int, const char*, S*, const S*, Role, Role);                     \
+  template void prepare_rotary<S>(const BlockContext<S>&);                                                       \
+  template void attention_block<S>(const BlockContext<S>&, int, const S*);                                       \
+  template void mlp_block<S>(const BlockContext<S>&, int, const S*);                                             \
+  template void lm_head<S>(const BlockContext<S>&, const S*, const ForwardOutputsT<S>&);                         \
+  template void capture_hidden<S>(const BlockContext<S>&, const ForwardOutputsT<S>&, int, const S*, int);
 ES_INSTANTIATE_BLOCKS(float)
 ES_INSTANTIATE_BLOCKS(double)
 #undef ES_INSTANTIATE_BLOCKS

@@ -1,7 +1,10 @@
 #pragma once
-// Building blocks shared by GPT-2 and GPT-NeoX. Each reads like llm.c: named buffers, shapes in
-// comments; the architecture differences (weight layout, qkv split, rotary, attention scale)
-// arrive as explicit parameters. Scalar is float (compute) or double (doctor's reference).
+// Building blocks shared by every family's forward. Each reads like llm.c: named buffers, shapes
+// in comments; what varies between families (norm kind, qkv source and biases, grouped-query
+// heads, QK-norm, rotary style, attention scale and windows, gated MLP and activation, head bias)
+// is read from ModelConfig and the weights' roles, never from the family's name. The wiring of the
+// blocks (pre/post norms, sequential or parallel residual) is in each family's forward.
+// Scalar is float (compute) or double (doctor's reference).
 #include "model/forward.h"
 
 namespace entroscope::model {
@@ -17,6 +20,7 @@ struct BlockContext {
   ForwardObserver* observer;  // fp32 path only
 
   int rows() const { return B * T; }
+  const Scalar* w(int layer, Role r) const { return layer < 0 ? weights.model[r] : weights.layers[layer][r]; }
   // Checks buf [B*T, width] for non-finite values (throws NonFiniteError naming layer/step/
   // position/channel) and shows it to the observer.
   void step(int layer, const char* name, Scalar* buf, int width) const;
@@ -28,28 +32,66 @@ struct BlockContext {
 // Rows of logits computed per LM-head block when logits are streamed.
 inline constexpr int kLogitsBlockRows = 128;
 
-// x [B*T, D] -> act.attn_out [B*T, D]: norm1 -> fused qkv -> (rotary) -> causal attention -> out proj.
+// x [B*T, E] = token_embedding[ids].
 template <typename Scalar>
-void attention_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x, kernels::QkvLayout qkv_layout,
-                     Scalar score_scale, bool rotary);
+void embed_tokens(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids, Scalar* x);
 
-// x [B*T, D] -> act.mlp_out [B*T, D]: norm2 -> up -> GELU -> down. `normed` is scratch [B*T, D].
+// x [B*T, D] += position_embedding[t + position_offset] (learned absolute positions).
 template <typename Scalar>
-void mlp_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x, Scalar* normed);
+void add_position_embedding(const BlockContext<Scalar>& ctx, Scalar* x);
 
-// act.residual [B*T, D] -> logits [B*T, V] (and hidden[L] = final norm output when asked).
+// y [B*T, N] (row stride ldy) = x [B*T, K] W + bias, W as stored (the family's layout).
 template <typename Scalar>
-void final_norm_and_head(const BlockContext<Scalar>& ctx, const ForwardOutputsT<Scalar>& out);
+void project(const BlockContext<Scalar>& ctx, Scalar* y, int ldy, const Scalar* x, int K, int N, const Scalar* weight,
+             const Scalar* bias);
 
-// Copies x [B*T, D] into hidden[k] when hidden states are requested.
+// out [B*T, D] = the config's norm (LayerNorm with or without bias, or RMSNorm) of in; out may
+// alias in. `bias` = Role::kCount: none.
 template <typename Scalar>
-void capture_hidden(const BlockContext<Scalar>& ctx, const ForwardOutputsT<Scalar>& out, int k, const Scalar* x);
+void norm(const BlockContext<Scalar>& ctx, int layer, const char* step, Scalar* out, const Scalar* in, Role weight,
+          Role bias = Role::kCount);
 
-// Per-architecture forwards (gpt2.cpp, gpt_neox.cpp).
+// Fills act.rotary_cos/sin for positions 0..T-1 when the config uses rotary.
 template <typename Scalar>
-void gpt2_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids, const ForwardOutputsT<Scalar>& out);
+void prepare_rotary(const BlockContext<Scalar>& ctx);
+
+// x [B*T, D] (already normed where the family norms first) -> act.attn_out [B*T, D]:
+// q/k/v projections (fused or separate, biases as the table has them) -> QK-norm -> rotary ->
+// causal attention (grouped heads, the layer's window, the config's scale) -> output projection.
 template <typename Scalar>
-void gpt_neox_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids,
+void attention_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x);
+
+// x [B*T, D] (already normed) -> act.mlp_out [B*T, D]: up -> activation -> down, or gated
+// (SwiGLU): down(act(gate(x)) * up(x)).
+template <typename Scalar>
+void mlp_block(const BlockContext<Scalar>& ctx, int layer, const Scalar* x);
+
+// x [B*T, E] -> logits [B*T, V] = x lm_head^T (+ bias), whole or streamed in row blocks.
+template <typename Scalar>
+void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutputsT<Scalar>& out);
+
+// Copies x [B*T, width] into hidden[k] when hidden states are requested.
+template <typename Scalar>
+void capture_hidden(const BlockContext<Scalar>& ctx, const ForwardOutputsT<Scalar>& out, int k, const Scalar* x,
+                    int width);
+
+// The forwards: the pre-norm decoder (prenorm_forward.cpp: GPT-2, GPT-Neo, GPT-NeoX, GPT-J, Llama,
+// Mistral, Qwen2, Qwen3), OPT (opt.cpp: project_in/out, pre- or post-LN) and OLMo-2 (olmo2.cpp:
+// norms inside the residual).
+#define ES_FAMILY_FORWARD(name)                                                                        \
+  template <typename Scalar>                                                                           \
+  void name##_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids,              \
                       const ForwardOutputsT<Scalar>& out);
+ES_FAMILY_FORWARD(prenorm)
+ES_FAMILY_FORWARD(opt)
+ES_FAMILY_FORWARD(olmo2)
+#undef ES_FAMILY_FORWARD
+
+// Explicit instantiation of a family forward for float and double (end of each family file).
+#define ES_INSTANTIATE_FORWARD(name)                                                                              \
+  template void name##_forward<float>(const BlockContext<float>&, std::span<const std::int32_t>,                  \
+                                      const ForwardOutputsT<float>&);                                             \
+  template void name##_forward<double>(const BlockContext<double>&, std::span<const std::int32_t>,                \
+                                       const ForwardOutputsT<double>&);
 
 }  // namespace entroscope::model

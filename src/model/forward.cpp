@@ -25,11 +25,13 @@ void ActivationsT<Scalar>::reserve(const ModelConfig& c, int B, int T) {
   residual.resize(rows * c.d_model);
   normed.resize(rows * c.d_model);
   normed2.resize(rows * c.d_model);
-  qkv.resize(rows * 3 * c.d_model);
-  context.resize(rows * c.d_model);
+  qkv.resize(rows * c.qkv_width());
+  context.resize(rows * c.n_head * c.head_dim);
   attn_out.resize(rows * c.d_model);
   mlp_hidden.resize(rows * c.d_ff);
+  mlp_up.resize(c.gated_mlp ? rows * c.d_ff : 0);
   mlp_out.resize(rows * c.d_model);
+  embed.resize(c.embed_dim != c.d_model ? rows * c.embed_dim : 0);
   std::size_t rot = static_cast<std::size_t>(T) * std::max(1, c.rotary_ndims / 2);
   rotary_cos.resize(rot);
   rotary_sin.resize(rot);
@@ -56,10 +58,18 @@ void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std:
   act.reserve(c, B, T);
   if (out.hidden) out.hidden->assign(c.n_layer + 1, {});
   BlockContext<Scalar> ctx{c, weights, model.name, B, T, act, observer};
-  if (c.arch == Architecture::kGpt2)
-    gpt2_forward(ctx, ids, out);
-  else
-    gpt_neox_forward(ctx, ids, out);
+  switch (c.arch) {
+    case Architecture::kGpt2:
+    case Architecture::kGptNeoX:
+    case Architecture::kGptNeo:
+    case Architecture::kGptJ:
+    case Architecture::kLlama:
+    case Architecture::kMistral:
+    case Architecture::kQwen2:
+    case Architecture::kQwen3: return prenorm_forward(ctx, ids, out);
+    case Architecture::kOpt: return opt_forward(ctx, ids, out);
+    case Architecture::kOlmo2: return olmo2_forward(ctx, ids, out);
+  }
 }
 
 template void forward_with<float>(const Model&, const ModelWeightsT<float>&, std::span<const std::int32_t>, int, int,

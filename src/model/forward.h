@@ -56,13 +56,15 @@ class ForwardObserver {
 template <typename Scalar>
 struct ActivationsT {
   AlignedBuffer<Scalar> residual;   // [B*T, D] the residual stream
-  AlignedBuffer<Scalar> normed;     // [B*T, D] layer-norm output
+  AlignedBuffer<Scalar> normed;     // [B*T, D] norm output
   AlignedBuffer<Scalar> normed2;    // [B*T, D] second norm (NeoX parallel residual)
-  AlignedBuffer<Scalar> qkv;        // [B*T, 3D]
-  AlignedBuffer<Scalar> context;    // [B*T, D] attention-weighted values, heads concatenated
+  AlignedBuffer<Scalar> qkv;        // [B*T, (H + 2 KVH) hd]
+  AlignedBuffer<Scalar> context;    // [B*T, H hd] attention-weighted values, heads concatenated
   AlignedBuffer<Scalar> attn_out;   // [B*T, D]
-  AlignedBuffer<Scalar> mlp_hidden; // [B*T, F]
+  AlignedBuffer<Scalar> mlp_hidden; // [B*T, F] up (or, gated, the gate and then act(gate) * up)
+  AlignedBuffer<Scalar> mlp_up;     // [B*T, F] gated MLPs: the up projection
   AlignedBuffer<Scalar> mlp_out;    // [B*T, D]
+  AlignedBuffer<Scalar> embed;      // [B*T, E] token embeddings before OPT's project_in / head input after project_out
   AlignedBuffer<Scalar> rotary_cos; // [T, rotary/2]
   AlignedBuffer<Scalar> rotary_sin; // [T, rotary/2]
   AlignedBuffer<Scalar> logits_block; // [kLogitsBlockRows, V] for streamed logits
@@ -73,7 +75,9 @@ using Activations = ActivationsT<float>;
 template <typename Scalar>
 struct ForwardOutputsT {
   Scalar* logits = nullptr;                              // [B*T, V] when non-null
-  std::vector<std::vector<Scalar>>* hidden = nullptr;    // when non-null: L+1 buffers of [B*T, D]
+  // When non-null: L+1 buffers, transformers' output_hidden_states: [B*T, D] each, except that the
+  // last is [B*T, E] after OPT's project_out.
+  std::vector<std::vector<Scalar>>* hidden = nullptr;
   // Streaming alternative to `logits`: the LM head runs over blocks of rows and hands each block
   // [rows, V] (rows first_row.. of the flattened [B*T]) to the consumer, so [B*T, V] is never
   // materialized (50k-vocabulary logits for T=1024 would be 200 MB).

@@ -3,52 +3,58 @@
 //   per block:  x = x + c_proj(attn(ln_1(x)));  x = x + mlp(ln_2(x))
 //   logits = ln_f(x) @ wte^T
 // Conv1D weights are [in, out]; c_attn's output is three contiguous blocks q | k | v.
-#include <cmath>
-
-#include "kernels/kernels.h"
-#include "model/blocks.h"
+#include "common/error.h"
+#include "model/architecture.h"
 
 namespace entroscope::model {
 
-template <typename Scalar>
-void gpt2_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids,
-                  const ForwardOutputsT<Scalar>& out) {
-  const ModelConfig& c = ctx.config;
-  const auto& w = ctx.weights;
-  const int B = ctx.B, T = ctx.T, D = c.d_model;
-  Scalar* x = ctx.act.residual.data();  // [B*T, D]
-
-  // Embeddings: token + learned absolute position.
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int b = 0; b < B; ++b) {
-    for (int t = 0; t < T; ++t) {
-      std::size_t row = static_cast<std::size_t>(b) * T + t;
-      const Scalar* tok = w.token_embedding + static_cast<std::size_t>(ids[row]) * D;
-      const Scalar* pos = w.position_embedding + static_cast<std::size_t>(t) * D;
-      for (int i = 0; i < D; ++i) x[row * D + i] = tok[i] + pos[i];
-    }
-  }
-  ctx.step(-1, "embedding", x, D);
-  capture_hidden(ctx, out, 0, x);
-
-  const kernels::QkvLayout qkv_layout{c.head_dim, D};  // q | k | v blocks of D each
-  const std::size_t n = static_cast<std::size_t>(B) * T * D;
-  for (int l = 0; l < c.n_layer; ++l) {
-    // scale_attn_weights: / sqrt(head_dim); scale_attn_by_inverse_layer_idx: also / (l + 1).
-    Scalar scale = c.scale_attn_weights ? Scalar(1) / std::sqrt(static_cast<Scalar>(c.head_dim)) : Scalar(1);
-    if (c.scale_attn_by_inverse_layer_idx) scale /= static_cast<Scalar>(l + 1);
-    attention_block(ctx, l, x, qkv_layout, scale, /*rotary=*/false);
-    kernels::add(x, ctx.act.attn_out.data(), x, n);
-    ctx.step(l, "residual.attn", x, D);
-    mlp_block(ctx, l, x, ctx.act.normed.data());
-    kernels::add(x, x, ctx.act.mlp_out.data(), n);
-    ctx.step(l, "residual.mlp", x, D);
-    if (l + 1 < c.n_layer) capture_hidden(ctx, out, l + 1, x);
-  }
-  final_norm_and_head(ctx, out);
+void gpt2_parse_config(const ConfigFields& f, ModelConfig& c) {
+  c.vocab_size = f.positive_int("vocab_size");
+  c.max_positions = f.positive_int("n_positions");
+  c.d_model = f.positive_int("n_embd");
+  c.n_head = f.positive_int("n_head");
+  c.n_layer = f.positive_int("n_layer");
+  c.d_ff = f.int_or("n_inner", 4 * c.d_model);
+  c.activation_string = f.string_or("activation_function", "gelu_new");
+  c.activation = parse_activation(c.activation_string, f, "activation_function");
+  if (c.activation == Activation::kSilu) fail("{}: activation_function silu is not supported for gpt2", f.label());
+  c.norm = NormKind::kLayerNorm;
+  c.norm_eps = f.number_or("layer_norm_epsilon", 1e-5);
+  c.qkv_source = QkvSource::kFusedBlocks;
+  c.out_bias = true;
+  c.learned_positions = true;
+  c.scale_attn_weights = f.bool_or("scale_attn_weights", true);
+  c.scale_attn_by_inverse_layer_idx = f.bool_or("scale_attn_by_inverse_layer_idx", false);
+  c.tie_word_embeddings = f.bool_or("tie_word_embeddings", true);
+  if (!c.tie_word_embeddings)
+    fail("{}: tie_word_embeddings=false is not supported for gpt2 (GPT2LMHeadModel's head is wte)", f.label());
+  f.require_bool("add_cross_attention", false, "no encoder to attend to");
 }
 
-template void gpt2_forward<float>(const BlockContext<float>&, std::span<const std::int32_t>, const ForwardOutputsT<float>&);
-template void gpt2_forward<double>(const BlockContext<double>&, std::span<const std::int32_t>, const ForwardOutputsT<double>&);
+void gpt2_tensors(const ModelConfig& c, std::vector<TensorEntry>& t) {
+  const std::int64_t D = c.d_model, F = c.d_ff, V = c.vocab_size, P = c.max_positions;
+  TableBuilder b(t);
+  b.global(Role::kTokenEmbedding, "wte.weight", {V, D}, SynthInit::kNormal);
+  b.global(Role::kPositionEmbedding, "wpe.weight", {P, D}, SynthInit::kNormal);
+  for (int l = 0; l < c.n_layer; ++l) {
+    b.layer(l, Role::kAttnNormWeight, "h.{}.ln_1.weight", {D}, SynthInit::kOnes);
+    b.layer(l, Role::kAttnNormBias, "h.{}.ln_1.bias", {D}, SynthInit::kZeros);
+    // The Hub's files carry the causal mask buffers: synth writes them so its files have the real size.
+    b.layer(l, Role::kBuffer, "h.{}.attn.bias", {1, 1, P, P}, SynthInit::kCausalMask);
+    b.layer(l, Role::kQkvWeight, "h.{}.attn.c_attn.weight", {D, 3 * D}, SynthInit::kNormal);
+    b.layer(l, Role::kQkvBias, "h.{}.attn.c_attn.bias", {3 * D}, SynthInit::kZeros);
+    b.layer(l, Role::kAttnOutWeight, "h.{}.attn.c_proj.weight", {D, D}, SynthInit::kResidualNormal);
+    b.layer(l, Role::kAttnOutBias, "h.{}.attn.c_proj.bias", {D}, SynthInit::kZeros);
+    b.layer(l, Role::kMlpNormWeight, "h.{}.ln_2.weight", {D}, SynthInit::kOnes);
+    b.layer(l, Role::kMlpNormBias, "h.{}.ln_2.bias", {D}, SynthInit::kZeros);
+    b.layer(l, Role::kMlpUpWeight, "h.{}.mlp.c_fc.weight", {D, F}, SynthInit::kNormal);
+    b.layer(l, Role::kMlpUpBias, "h.{}.mlp.c_fc.bias", {F}, SynthInit::kZeros);
+    b.layer(l, Role::kMlpDownWeight, "h.{}.mlp.c_proj.weight", {F, D}, SynthInit::kResidualNormal);
+    b.layer(l, Role::kMlpDownBias, "h.{}.mlp.c_proj.bias", {D}, SynthInit::kZeros);
+  }
+  b.global(Role::kFinalNormWeight, "ln_f.weight", {D}, SynthInit::kFinalNormGain);
+  b.global(Role::kFinalNormBias, "ln_f.bias", {D}, SynthInit::kZeros);
+  b.top(Role::kTiedCopy, "lm_head.weight", {V, D}, SynthInit::kNormal, /*optional=*/true);
+}
 
 }  // namespace entroscope::model

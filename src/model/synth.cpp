@@ -62,16 +62,6 @@ inline void normal_pair(std::uint64_t key, std::uint64_t k, double& z0, double& 
 
 // ---- plan ----
 
-SynthTensor normal(std::string name, std::vector<std::int64_t> shape, double stddev) {
-  return {std::move(name), std::move(shape), SynthInit::kNormal, stddev, true};
-}
-SynthTensor zeros(std::string name, std::vector<std::int64_t> shape) {
-  return {std::move(name), std::move(shape), SynthInit::kZeros, 0.0, true};
-}
-SynthTensor ones(std::string name, std::vector<std::int64_t> shape) {
-  return {std::move(name), std::move(shape), SynthInit::kOnes, 1.0, true};
-}
-
 // ---- file writing ----
 
 void write_all(int fd, const void* data, std::size_t n, const fs::path& path) {
@@ -184,6 +174,7 @@ void encode(const float* in, std::size_t n, io::DType dtype, std::uint8_t* out) 
 void fill_chunk(const SynthTensor& t, std::uint64_t seed, std::uint64_t first, std::size_t n, float* values) {
   switch (t.init) {
     case SynthInit::kNormal:
+    case SynthInit::kResidualNormal:
       synth_normal(seed, t.name, t.value, first, n, values);
       break;
     case SynthInit::kZeros:
@@ -192,7 +183,7 @@ void fill_chunk(const SynthTensor& t, std::uint64_t seed, std::uint64_t first, s
     case SynthInit::kOnes:
       std::fill(values, values + n, 1.0f);
       break;
-    case SynthInit::kConstant:
+    case SynthInit::kFinalNormGain:
       std::fill(values, values + n, static_cast<float>(t.value));
       break;
     case SynthInit::kCausalMask: {  // [.., P, P]: 1 where column <= row
@@ -246,51 +237,20 @@ void synth_normal(std::uint64_t seed, std::string_view name, double stddev, std:
 }
 
 std::vector<SynthTensor> synth_plan(const ModelConfig& c) {
-  const std::int64_t D = c.d_model, F = c.d_ff, V = c.vocab_size, P = c.max_positions;
-  const double std0 = 0.02;
-  const double std_resid = 0.02 / std::sqrt(2.0 * c.n_layer);
+  const std::string& prefix = family_info(c.arch).base_prefixes.front();
   std::vector<SynthTensor> t;
-  if (c.arch == Architecture::kGpt2) {
-    t.push_back(normal("wte.weight", {V, D}, std0));
-    t.push_back(normal("wpe.weight", {P, D}, std0));
-    for (int l = 0; l < c.n_layer; ++l) {
-      std::string p = fmt::format("h.{}.", l);
-      t.push_back(ones(p + "ln_1.weight", {D}));
-      t.push_back(zeros(p + "ln_1.bias", {D}));
-      t.push_back({p + "attn.bias", {1, 1, P, P}, SynthInit::kCausalMask, 0.0, false});
-      t.push_back(normal(p + "attn.c_attn.weight", {D, 3 * D}, std0));
-      t.push_back(zeros(p + "attn.c_attn.bias", {3 * D}));
-      t.push_back(normal(p + "attn.c_proj.weight", {D, D}, std_resid));
-      t.push_back(zeros(p + "attn.c_proj.bias", {D}));
-      t.push_back(ones(p + "ln_2.weight", {D}));
-      t.push_back(zeros(p + "ln_2.bias", {D}));
-      t.push_back(normal(p + "mlp.c_fc.weight", {D, F}, std0));
-      t.push_back(zeros(p + "mlp.c_fc.bias", {F}));
-      t.push_back(normal(p + "mlp.c_proj.weight", {F, D}, std_resid));
-      t.push_back(zeros(p + "mlp.c_proj.bias", {D}));
+  for (const auto& e : tensor_table(c)) {
+    if (e.role == Role::kTiedCopy) continue;
+    double value = 0.0;
+    switch (e.init) {
+      case SynthInit::kNormal: value = 0.02; break;
+      case SynthInit::kResidualNormal: value = 0.02 / std::sqrt(2.0 * c.n_layer); break;
+      case SynthInit::kOnes: value = 1.0; break;
+      case SynthInit::kFinalNormGain: value = final_norm_gain(c.d_model); break;
+      case SynthInit::kZeros:
+      case SynthInit::kCausalMask: break;
     }
-    t.push_back({"ln_f.weight", {D}, SynthInit::kConstant, final_norm_gain(c.d_model), true});
-    t.push_back(zeros("ln_f.bias", {D}));
-  } else {
-    t.push_back(normal("gpt_neox.embed_in.weight", {V, D}, std0));
-    for (int l = 0; l < c.n_layer; ++l) {
-      std::string p = fmt::format("gpt_neox.layers.{}.", l);
-      t.push_back(ones(p + "input_layernorm.weight", {D}));
-      t.push_back(zeros(p + "input_layernorm.bias", {D}));
-      t.push_back(normal(p + "attention.query_key_value.weight", {3 * D, D}, std0));
-      if (c.attention_bias) t.push_back(zeros(p + "attention.query_key_value.bias", {3 * D}));
-      t.push_back(normal(p + "attention.dense.weight", {D, D}, std_resid));
-      if (c.attention_bias) t.push_back(zeros(p + "attention.dense.bias", {D}));
-      t.push_back(ones(p + "post_attention_layernorm.weight", {D}));
-      t.push_back(zeros(p + "post_attention_layernorm.bias", {D}));
-      t.push_back(normal(p + "mlp.dense_h_to_4h.weight", {F, D}, std0));
-      t.push_back(zeros(p + "mlp.dense_h_to_4h.bias", {F}));
-      t.push_back(normal(p + "mlp.dense_4h_to_h.weight", {D, F}, std_resid));
-      t.push_back(zeros(p + "mlp.dense_4h_to_h.bias", {D}));
-    }
-    t.push_back({"gpt_neox.final_layer_norm.weight", {D}, SynthInit::kConstant, final_norm_gain(c.d_model), true});
-    t.push_back(zeros("gpt_neox.final_layer_norm.bias", {D}));
-    if (!c.tie_word_embeddings) t.push_back(normal("embed_out.weight", {V, D}, std0));
+    t.push_back({e.top_level ? e.name : prefix + e.name, e.shape, e.init, value, e.parameter()});
   }
   std::sort(t.begin(), t.end(), [](const SynthTensor& a, const SynthTensor& b) { return a.name < b.name; });
   return t;

@@ -3,19 +3,19 @@
 // Hugging Face Hub file layout, written streaming (one chunk in memory at a time, so gpt2-xl's
 // 6.4 GB needs a few MB) and atomically (temporary file + rename; config.json last).
 //
-// Layout (what the Hub's model.safetensors files hold, not save_pretrained's):
-//   GPT-2:   no "transformer." prefix, no lm_head.weight (tied to wte), and the h.N.attn.bias causal
-//            mask buffers [1, 1, n_positions, n_positions] (lower-triangular ones) that the Hub's
-//            files carry, so the file has the real one's size (gpt2: 548 MB) and loaders must skip
-//            them, as with the real file.
-//   GPT-NeoX: gpt_neox.* + untied embed_out.weight; no buffers (transformers does not save them).
+// Layout: the architecture's tensor table (architecture.h) under the family's first base prefix,
+// which is what the Hub's files use: GPT-2 without "transformer." and with the h.N.attn.bias causal
+// mask buffers [1, 1, n_positions, n_positions] (lower-triangular ones) that the Hub's files carry,
+// so the file has the real one's size (gpt2: 548 MB) and loaders must skip them, as with the real
+// file; the others as save_pretrained writes them (gpt_neox.*, transformer.*, model.decoder.*,
+// model.*). Tied heads are not written.
 // Tensors are laid out by name (all one dtype) and the header is padded to 8 bytes, as
 // io::serialize_safetensors does, so every tensor is aligned.
 //
 // Initialization (transformers' _init_weights): Linear/Conv1D weights and embeddings N(0, 0.02),
-// biases 0, LayerNorm weight 1 / bias 0, and the residual output projections (GPT-2 attn.c_proj /
-// mlp.c_proj, NeoX attention.dense / mlp.dense_4h_to_h) N(0, 0.02 / sqrt(2 n_layer)) (transformers
-// does this for GPT-2 only; applied to NeoX too so deep models' residual stream stays O(1)).
+// biases 0, norm weights 1 / biases 0, and the residual output projections (the attention output
+// and the MLP down projection of every family) N(0, 0.02 / sqrt(2 n_layer)) (transformers does
+// this for GPT-2 only; applied to all so deep models' residual stream stays O(1)).
 // One deliberate deviation: the final LayerNorm weight is final_norm_gain(D) instead of 1. With
 // transformers' init the logits are nearly white noise of std 0.02 sqrt(D) (0.55 for gpt2), so every
 // next-token distribution is within ~0.3 bits of uniform (log2 V = 15.6 bits); the gain scales the
@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "io/dtype.h"
+#include "model/architecture.h"
 #include "model/config.h"
 
 namespace entroscope::model {
@@ -39,18 +40,17 @@ namespace entroscope::model {
 inline constexpr double kSynthLogitStd = 4.4;
 double final_norm_gain(int d_model);
 
-enum class SynthInit { kNormal, kZeros, kOnes, kConstant, kCausalMask };
-
 struct SynthTensor {
-  std::string name;
+  std::string name;        // full checkpoint name
   std::vector<std::int64_t> shape;
   SynthInit init = SynthInit::kZeros;
-  double value = 0.0;      // kNormal: standard deviation; kConstant: the value
+  double value = 0.0;      // kNormal / kResidualNormal: standard deviation; kFinalNormGain: the value
   bool parameter = true;   // false for buffers (GPT-2 causal masks)
   std::uint64_t num_elements() const;
 };
 
-// The tensors of a Hub-layout checkpoint for `config`, sorted by name, with their initialization.
+// The tensors of a Hub-layout checkpoint for `config` (its architecture's tensor table under the
+// family's first base prefix, tied copies left out), sorted by name, with their initialization.
 std::vector<SynthTensor> synth_plan(const ModelConfig& config);
 
 // Sum of the plan's parameter element counts (equals config.parameter_count()).

@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <map>
-#include <regex>
 #include <set>
 #include <type_traits>
 
@@ -14,102 +13,29 @@ namespace entroscope::model {
 
 namespace {
 
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// One expected tensor: checkpoint name, expected shape, where to put the pointer.
-struct Expected {
-  std::string name;
-  std::vector<std::int64_t> shape;
-  const float** slot;
-  bool optional = false;
-};
-
 std::string shape_str(const std::vector<std::int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
-// GPT-2 hub names: "h.0.ln_1.weight" or "transformer.h.0.ln_1.weight". Conv1D weights [in, out].
-std::vector<Expected> gpt2_expected(const ModelConfig& c, const std::string& prefix, ModelWeights& w) {
-  const std::int64_t D = c.d_model, F = c.d_ff, V = c.vocab_size, P = c.max_positions;
-  std::vector<Expected> e;
-  e.push_back({prefix + "wte.weight", {V, D}, &w.token_embedding});
-  e.push_back({prefix + "wpe.weight", {P, D}, &w.position_embedding});
-  for (int l = 0; l < c.n_layer; ++l) {
-    auto& L = w.layers[l];
-    std::string p = fmt::format("{}h.{}.", prefix, l);
-    e.push_back({p + "ln_1.weight", {D}, &L.ln1_weight});
-    e.push_back({p + "ln_1.bias", {D}, &L.ln1_bias});
-    e.push_back({p + "attn.c_attn.weight", {D, 3 * D}, &L.qkv_weight});
-    e.push_back({p + "attn.c_attn.bias", {3 * D}, &L.qkv_bias});
-    e.push_back({p + "attn.c_proj.weight", {D, D}, &L.attn_out_weight});
-    e.push_back({p + "attn.c_proj.bias", {D}, &L.attn_out_bias});
-    e.push_back({p + "ln_2.weight", {D}, &L.ln2_weight});
-    e.push_back({p + "ln_2.bias", {D}, &L.ln2_bias});
-    e.push_back({p + "mlp.c_fc.weight", {D, F}, &L.mlp_up_weight});
-    e.push_back({p + "mlp.c_fc.bias", {F}, &L.mlp_up_bias});
-    e.push_back({p + "mlp.c_proj.weight", {F, D}, &L.mlp_down_weight});
-    e.push_back({p + "mlp.c_proj.bias", {D}, &L.mlp_down_bias});
-  }
-  e.push_back({prefix + "ln_f.weight", {D}, &w.final_norm_weight});
-  e.push_back({prefix + "ln_f.bias", {D}, &w.final_norm_bias});
-  return e;
+// The slot a table entry's pointer goes into (null for tied copies and buffers, which are never read).
+template <typename Scalar>
+const Scalar** slot_of(ModelWeightsT<Scalar>& w, const TensorEntry& e) {
+  if (!e.parameter()) return nullptr;
+  return e.layer < 0 ? &w.model.slot(e.role) : &w.layers[e.layer].slot(e.role);
 }
 
-// GPT-NeoX hub names under "gpt_neox."; nn.Linear weights [out, in]; embed_out at the top level.
-std::vector<Expected> neox_expected(const ModelConfig& c, ModelWeights& w) {
-  const std::int64_t D = c.d_model, F = c.d_ff, V = c.vocab_size;
-  std::vector<Expected> e;
-  e.push_back({"gpt_neox.embed_in.weight", {V, D}, &w.token_embedding});
-  for (int l = 0; l < c.n_layer; ++l) {
-    auto& L = w.layers[l];
-    std::string p = fmt::format("gpt_neox.layers.{}.", l);
-    e.push_back({p + "input_layernorm.weight", {D}, &L.ln1_weight});
-    e.push_back({p + "input_layernorm.bias", {D}, &L.ln1_bias});
-    e.push_back({p + "attention.query_key_value.weight", {3 * D, D}, &L.qkv_weight});
-    if (c.attention_bias) e.push_back({p + "attention.query_key_value.bias", {3 * D}, &L.qkv_bias});
-    e.push_back({p + "attention.dense.weight", {D, D}, &L.attn_out_weight});
-    if (c.attention_bias) e.push_back({p + "attention.dense.bias", {D}, &L.attn_out_bias});
-    e.push_back({p + "post_attention_layernorm.weight", {D}, &L.ln2_weight});
-    e.push_back({p + "post_attention_layernorm.bias", {D}, &L.ln2_bias});
-    e.push_back({p + "mlp.dense_h_to_4h.weight", {F, D}, &L.mlp_up_weight});
-    e.push_back({p + "mlp.dense_h_to_4h.bias", {F}, &L.mlp_up_bias});
-    e.push_back({p + "mlp.dense_4h_to_h.weight", {D, F}, &L.mlp_down_weight});
-    e.push_back({p + "mlp.dense_4h_to_h.bias", {D}, &L.mlp_down_bias});
+// The base prefix this checkpoint uses: the first candidate under which the table's first
+// non-top-level tensor exists (else the first candidate, so that "missing" names the usual layout).
+std::string detect_prefix(const io::Checkpoint& ckpt, const FamilyInfo& info, const std::vector<TensorEntry>& table) {
+  for (const auto& e : table) {
+    if (e.top_level || !e.parameter()) continue;
+    for (const auto& p : info.base_prefixes)
+      if (ckpt.find(p + e.name)) return p;
+    break;
   }
-  e.push_back({"gpt_neox.final_layer_norm.weight", {D}, &w.final_norm_weight});
-  e.push_back({"gpt_neox.final_layer_norm.bias", {D}, &w.final_norm_bias});
-  if (!c.tie_word_embeddings) e.push_back({"embed_out.weight", {V, D}, &w.lm_head});
-  return e;
+  return info.base_prefixes.front();
 }
 
-}  // namespace
+std::string full_name(const std::string& prefix, const TensorEntry& e) { return e.top_level ? e.name : prefix + e.name; }
 
-namespace {
-// Every weight pointer of a model with its element count, in one place, so conversions cannot
-// forget one.
-template <typename W, typename Visit>
-void for_each_weight(const ModelConfig& c, W& w, Visit visit) {
-  const std::size_t D = c.d_model, F = c.d_ff, V = c.vocab_size, P = c.max_positions;
-  visit(w.token_embedding, V * D);
-  visit(w.position_embedding, P * D);
-  for (auto& L : w.layers) {
-    visit(L.ln1_weight, D);
-    visit(L.ln1_bias, D);
-    visit(L.qkv_weight, 3 * D * D);
-    visit(L.qkv_bias, 3 * D);
-    visit(L.attn_out_weight, D * D);
-    visit(L.attn_out_bias, D);
-    visit(L.ln2_weight, D);
-    visit(L.ln2_bias, D);
-    visit(L.mlp_up_weight, D * F);
-    visit(L.mlp_up_bias, F);
-    visit(L.mlp_down_weight, F * D);
-    visit(L.mlp_down_bias, D);
-  }
-  visit(w.final_norm_weight, D);
-  visit(w.final_norm_bias, D);
-  visit(w.lm_head, V * D);
-}
 }  // namespace
 
 template <typename Scalar, typename Convert>
@@ -117,45 +43,28 @@ OwnedWeights<Scalar> convert_weights(const Model& m, Convert convert) {
   OwnedWeights<Scalar> out;
   out.weights.layout = m.weights.layout;
   out.weights.layers.resize(m.weights.layers.size());
-  // Walk source and destination pointer lists in the same order.
-  std::vector<std::pair<const float*, std::size_t>> sources;
-  for_each_weight(m.config, m.weights, [&](const float* p, std::size_t n) { sources.emplace_back(p, n); });
-  std::map<const float*, const Scalar*> converted;  // tied tensors (wte = lm_head) convert once
-  out.storage.reserve(sources.size());
-  std::size_t i = 0;
-  for_each_weight(m.config, out.weights, [&](const Scalar*& dst, std::size_t n) {
-    auto [src, count] = sources[i++];
-    if (!src) {
-      dst = nullptr;
-      return;
-    }
-    if (auto it = converted.find(src); it != converted.end()) {
-      dst = it->second;
-      return;
-    }
+  std::map<const float*, const Scalar*> converted;  // tied tensors (token embedding = LM head) convert once
+  auto convert_one = [&](const float* src, std::size_t count) -> const Scalar* {
+    if (!src) return nullptr;
+    if (auto it = converted.find(src); it != converted.end()) return it->second;
     std::vector<Scalar> buf(count);
     for (std::size_t k = 0; k < count; ++k) buf[k] = convert(src[k]);
     out.storage.push_back(std::move(buf));
-    dst = out.storage.back().data();
-    converted[src] = dst;
-  });
+    return converted[src] = out.storage.back().data();
+  };
+  for (const auto& e : tensor_table(m.config)) {
+    if (!e.parameter()) continue;
+    const float* src = e.layer < 0 ? m.weights.model[e.role] : m.weights.layers[e.layer][e.role];
+    *slot_of(out.weights, e) = convert_one(src, e.num_elements());
+  }
+  if (m.config.tie_word_embeddings)
+    out.weights.model.slot(Role::kLmHead) = out.weights.model[Role::kTokenEmbedding];
   if constexpr (std::is_same_v<Scalar, float>) out.weights.packed_head = std::make_shared<PackedHeadCache>();
   return out;
 }
 
 template OwnedWeights<double> convert_weights<double>(const Model&, double (*)(float));
 template OwnedWeights<float> convert_weights<float>(const Model&, float (*)(float));
-
-bool is_ignored_buffer(const std::string& name, Architecture arch) {
-  if (arch == Architecture::kGpt2) {
-    // "h.N.attn.bias" is the causal mask; "h.N.attn.c_attn.bias" is a real weight, so match the
-    // whole component path, not just the suffix.
-    static const std::regex mask(R"((transformer\.)?h\.\d+\.attn\.(bias|masked_bias))");
-    return std::regex_match(name, mask);
-  }
-  return ends_with(name, ".attention.bias") || ends_with(name, ".attention.masked_bias") ||
-         ends_with(name, ".attention.rotary_emb.inv_freq");
-}
 
 Model load_model(const std::filesystem::path& dir, const std::string& display_name) {
   Model m;
@@ -165,51 +74,30 @@ Model load_model(const std::filesystem::path& dir, const std::string& display_na
   m.config = load_config(dir);
   m.checkpoint = std::make_unique<io::Checkpoint>(dir);
   const ModelConfig& c = m.config;
+  const FamilyInfo& info = family_info(c.arch);
   io::Checkpoint& ckpt = *m.checkpoint;
   ModelWeights& w = m.weights;
   w = ModelWeights{};
+  w.layout = info.layout;
   w.layers.assign(c.n_layer, LayerWeights{});
 
-  std::vector<Expected> expected;
-  std::set<std::string> allowed_extra;  // present-but-redundant tensors that must match something
-  std::string tied_head_name;
-  if (c.arch == Architecture::kGpt2) {
-    w.layout = kernels::WeightLayout::kInOut;
-    // save_pretrained writes the "transformer." prefix; the hub's original files do not.
-    std::string prefix = ckpt.find("transformer.wte.weight") ? "transformer." : "";
-    expected = gpt2_expected(c, prefix, w);
-    tied_head_name = "lm_head.weight";  // optional; equals wte when present
-  } else {
-    w.layout = kernels::WeightLayout::kOutIn;
-    expected = neox_expected(c, w);
-    if (c.tie_word_embeddings) tied_head_name = "embed_out.weight";
-  }
-
+  const std::vector<TensorEntry> table = tensor_table(c);
+  const std::string prefix = detect_prefix(ckpt, info, table);
   std::set<std::string> used;
   std::vector<std::string> missing, mismatched;
-  for (const auto& e : expected) {
-    const io::TensorInfo* info = ckpt.find(e.name);
-    if (!info) {
-      if (!e.optional) missing.push_back(e.name);
+  for (const auto& e : table) {
+    if (e.role == Role::kBuffer) continue;  // matched by the ignore pattern below
+    const std::string name = full_name(prefix, e);
+    const io::TensorInfo* t = ckpt.find(name);
+    if (!t) {
+      if (!e.optional) missing.push_back(name);
       continue;
     }
-    used.insert(e.name);
-    if (info->shape != e.shape) {
-      mismatched.push_back(fmt::format("{} has shape {}, expected {}", e.name, info->shape_string(), shape_str(e.shape)));
-      continue;
-    }
-    if (!io::is_float_dtype(info->dtype)) {
-      mismatched.push_back(fmt::format("{} has dtype {}, expected a float type", e.name, io::dtype_name(info->dtype)));
-      continue;
-    }
-  }
-  if (!tied_head_name.empty()) {
-    if (const io::TensorInfo* head = ckpt.find(tied_head_name)) {
-      used.insert(tied_head_name);
-      std::vector<std::int64_t> want{c.vocab_size, c.d_model};
-      if (head->shape != want)
-        mismatched.push_back(fmt::format("{} has shape {}, expected {}", tied_head_name, head->shape_string(), shape_str(want)));
-    }
+    used.insert(name);
+    if (t->shape != e.shape)
+      mismatched.push_back(fmt::format("{} has shape {}, expected {}", name, t->shape_string(), shape_str(e.shape)));
+    else if (!io::is_float_dtype(t->dtype))
+      mismatched.push_back(fmt::format("{} has dtype {}, expected a float type", name, io::dtype_name(t->dtype)));
   }
   std::vector<std::string> unexpected;
   for (const auto& name : ckpt.tensor_names())
@@ -230,11 +118,10 @@ Model load_model(const std::filesystem::path& dir, const std::string& display_na
          fmt::format("{}", fmt::join(parts, "; ")));
   }
 
-  for (const auto& e : expected)
-    if (ckpt.find(e.name)) *e.slot = ckpt.load_f32(e.name).data;
-  // The LM head: GPT-2 (and tied NeoX) use the token embedding; a stored copy is ignored as
-  // transformers does when tying.
-  if (c.arch == Architecture::kGpt2 || c.tie_word_embeddings) w.lm_head = w.token_embedding;
+  for (const auto& e : table)
+    if (const float** slot = slot_of(w, e)) *slot = ckpt.load_f32(full_name(prefix, e)).data;
+  // A tied head is the token embedding; a stored copy is ignored, as transformers does when tying.
+  if (c.tie_word_embeddings) w.model.slot(Role::kLmHead) = w.model[Role::kTokenEmbedding];
   w.packed_head = std::make_shared<PackedHeadCache>();
   return m;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The weights of one model, by role, as pointers, plus the checkpoint they come from.
-// Hub tensor names differ per architecture; the mapping is spelled out in weights.cpp.
+// Which tensors a family has, under which names and shapes, is its tensor table (architecture.h).
+#include <array>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -10,26 +11,19 @@
 #include "io/checkpoint.h"
 #include "kernels/gemm.h"
 #include "kernels/kernels.h"
+#include "model/architecture.h"
 #include "model/config.h"
 
 namespace entroscope::model {
 
 // Scalar is float for the compute path; doctor builds double (float64 reference) and rounded
-// float (fp16/bf16 emulation) copies.
+// float (fp16/bf16 emulation) copies. Pointers by role (architecture.h); null where the family's
+// table has no such tensor (a bias it does not use, a fused qkv where it has separate ones).
 template <typename Scalar>
 struct LayerWeightsT {
-  const Scalar* ln1_weight;        // [D]   GPT-2 ln_1, NeoX input_layernorm
-  const Scalar* ln1_bias;          // [D]
-  const Scalar* qkv_weight;        // GPT-2 [D, 3D] (in,out); NeoX [3D, D] (out,in)
-  const Scalar* qkv_bias;          // [3D] (null when NeoX attention_bias=false)
-  const Scalar* attn_out_weight;   // [D, D]
-  const Scalar* attn_out_bias;     // [D]
-  const Scalar* ln2_weight;        // [D]   GPT-2 ln_2, NeoX post_attention_layernorm
-  const Scalar* ln2_bias;          // [D]
-  const Scalar* mlp_up_weight;     // GPT-2 [D, F]; NeoX [F, D]
-  const Scalar* mlp_up_bias;       // [F]
-  const Scalar* mlp_down_weight;   // GPT-2 [F, D]; NeoX [D, F]
-  const Scalar* mlp_down_bias;     // [D]
+  std::array<const Scalar*, kRoleCount> tensors{};
+  const Scalar* operator[](Role r) const { return tensors[static_cast<int>(r)]; }
+  const Scalar*& slot(Role r) { return tensors[static_cast<int>(r)]; }
 };
 
 // The LM head packed for kernels::gemm on first use (the first forward) and kept: every block of
@@ -47,14 +41,11 @@ class PackedHeadCache {
 
 template <typename Scalar>
 struct ModelWeightsT {
-  kernels::WeightLayout layout;     // kInOut (GPT-2 Conv1D) or kOutIn (NeoX Linear)
-  const Scalar* token_embedding;    // [V, D] wte / embed_in
-  const Scalar* position_embedding; // [P, D] wpe (GPT-2), null for NeoX
+  kernels::WeightLayout layout;     // kInOut (GPT-2 Conv1D) or kOutIn (nn.Linear)
+  LayerWeightsT<Scalar> model;      // model-level roles; kLmHead is the token embedding when tied
   std::vector<LayerWeightsT<Scalar>> layers;
-  const Scalar* final_norm_weight;  // [D] ln_f / final_layer_norm
-  const Scalar* final_norm_bias;    // [D]
-  const Scalar* lm_head;            // [V, D] (wte when tied; embed_out for NeoX)
   std::shared_ptr<PackedHeadCache> packed_head;  // set on fp32 weights (load_model, convert_weights)
+  const Scalar* operator[](Role r) const { return model[r]; }
 };
 
 using LayerWeights = LayerWeightsT<float>;
@@ -82,9 +73,5 @@ struct OwnedWeights {
 };
 template <typename Scalar, typename Convert>
 OwnedWeights<Scalar> convert_weights(const Model& m, Convert convert);
-
-// True for checkpoint entries that are buffers, not parameters (causal masks, rotary inv_freq):
-// GPT-2 h.N.attn.bias / h.N.attn.masked_bias, NeoX attention.bias / masked_bias / rotary_emb.inv_freq.
-bool is_ignored_buffer(const std::string& name, Architecture arch);
 
 }  // namespace entroscope::model

@@ -61,7 +61,10 @@ inline const std::vector<std::string>& golden_fixtures() {
       "neox-tiny-bf16", "variants/gpt2-scale-inv-layer-idx", "variants/gpt2-no-scale-attn-weights",
       "variants/gpt2-gelu-erf", "variants/gpt2-n-inner", "variants/neox-sequential-residual",
       "variants/neox-rotary-full", "variants/neox-rotary-base500", "variants/neox-gelu-new",
-      "variants/neox-tied-embeddings", "variants/neox-no-attention-bias"};
+      "variants/neox-tied-embeddings", "variants/neox-no-attention-bias",
+      // the families of README-families.md
+      "gpt-neo-tiny", "gptj-tiny", "opt-tiny", "opt-350m-tiny", "llama-tiny", "llama3-tiny", "mistral-tiny",
+      "qwen2-tiny", "qwen3-tiny", "olmo2-tiny"};
   return names;
 }
 

@@ -29,7 +29,7 @@ TEST_P(GoldenFixture, MatchesFloat64Reference) {
   std::vector<std::int32_t> ids(ids64.begin(), ids64.end());
 
   model::Model m = model::load_model(dir);
-  const int V = m.config.vocab_size, D = m.config.d_model;
+  const int V = m.config.vocab_size;
   std::vector<float> logits(static_cast<std::size_t>(B) * T * V);
   std::vector<std::vector<float>> hidden;
   model::Activations act;
@@ -41,8 +41,11 @@ TEST_P(GoldenFixture, MatchesFloat64Reference) {
   std::vector<io::TensorToWrite> t{{"logits", io::DType::F32, {B, T, V}, io::as_bytes_span(logits)},
                                    {"entropy_bits", io::DType::F64, {B, T}, io::as_bytes_span(entropy)},
                                    {"surprisal_bits", io::DType::F64, {B, T - 1}, io::as_bytes_span(surprisal)}};
-  for (std::size_t k = 0; k < hidden.size(); ++k)
-    t.push_back({"hidden." + std::to_string(k), io::DType::F32, {B, T, D}, io::as_bytes_span(hidden[k])});
+  // Each hidden state is [B*T, width]: d_model, except OPT's last after project_out.
+  for (std::size_t k = 0; k < hidden.size(); ++k) {
+    const std::int64_t width = static_cast<std::int64_t>(hidden[k].size()) / (static_cast<std::int64_t>(B) * T);
+    t.push_back({"hidden." + std::to_string(k), io::DType::F32, {B, T, width}, io::as_bytes_span(hidden[k])});
+  }
   test_util::TempDir tmp;
   io::write_safetensors(tmp / "out.safetensors", t);
   io::SafetensorsFile out(tmp / "out.safetensors");

@@ -42,18 +42,18 @@ TEST(ModelLoad, UnknownModelTypeIsRejected) {
   TempDir tmp;
   test_util::copy_model_dir(kModels / "gpt2-tiny", tmp.path());
   auto cfg = read_json_file(tmp / "config.json");
-  cfg["model_type"] = "llama";
+  cfg["model_type"] = "mamba";
   test_util::write_file(tmp / "config.json", cfg.dump());
-  EXPECT_NE(load_error(tmp.path()).find("unknown model_type 'llama'"), std::string::npos);
+  EXPECT_NE(load_error(tmp.path()).find("unknown model_type 'mamba'"), std::string::npos);
 }
 
 TEST(ModelLoad, UnsupportedActivationIsRejected) {
   TempDir tmp;
   test_util::copy_model_dir(kModels / "neox-tiny", tmp.path());
   auto cfg = read_json_file(tmp / "config.json");
-  cfg["hidden_act"] = "relu";
+  cfg["hidden_act"] = "quick_gelu";
   test_util::write_file(tmp / "config.json", cfg.dump());
-  EXPECT_NE(load_error(tmp.path()).find("hidden_act 'relu' is not supported"), std::string::npos);
+  EXPECT_NE(load_error(tmp.path()).find("hidden_act 'quick_gelu' is not supported"), std::string::npos);
 }
 
 TEST(ModelLoad, MissingUnexpectedAndMisshapenTensorsAreListed) {

@@ -111,14 +111,14 @@ TEST(Presets, PublishedDimensions) {
     EXPECT_EQ(c.d_ff, w.ff);
     EXPECT_EQ(c.vocab_size, w.vocab);
     EXPECT_EQ(c.max_positions, w.ctx);
-    EXPECT_EQ(c.layer_norm_eps, 1e-5);
+    EXPECT_EQ(c.norm_eps, 1e-5);
     if (w.arch == model::Architecture::kGpt2) {
       EXPECT_EQ(c.activation, model::Activation::kGeluTanh);
       EXPECT_TRUE(c.tie_word_embeddings);
     } else {  // Pythia
       EXPECT_EQ(c.activation, model::Activation::kGeluErf);
       EXPECT_EQ(c.rotary_ndims, c.head_dim / 4);
-      EXPECT_TRUE(c.parallel_residual);
+      EXPECT_EQ(c.residual, model::ResidualWiring::kParallel);
       EXPECT_FALSE(c.tie_word_embeddings);
       EXPECT_EQ(c.rotary_base, 10000.0);
     }
