@@ -65,8 +65,9 @@ enum class Role {
 inline constexpr int kRoleCount = static_cast<int>(Role::kCount);
 std::string_view role_name(Role r);
 
-// How synth initializes a tensor (see synth.h for the values).
-enum class SynthInit { kNormal, kResidualNormal, kZeros, kOnes, kFinalNormGain, kCausalMask };
+// How synth initializes a tensor (see synth.h for the values). kFanInNormal: N(0, 1/sqrt(inputs)),
+// norm-preserving (OPT's project_out, so the logit scale set by the final norm's gain survives it).
+enum class SynthInit { kNormal, kResidualNormal, kFanInNormal, kZeros, kOnes, kFinalNormGain, kCausalMask };
 
 // One tensor of a family's table, for one concrete config.
 struct TensorEntry {

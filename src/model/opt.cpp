@@ -50,7 +50,7 @@ void opt_tensors(const ModelConfig& c, std::vector<TensorEntry>& t) {
   b.global(Role::kPositionEmbedding, "embed_positions.weight", {P + c.position_offset, D}, SynthInit::kNormal);
   if (E != D) {
     b.global(Role::kProjectIn, "project_in.weight", {D, E}, SynthInit::kNormal);
-    b.global(Role::kProjectOut, "project_out.weight", {E, D}, SynthInit::kNormal);
+    b.global(Role::kProjectOut, "project_out.weight", {E, D}, SynthInit::kFanInNormal);
   }
   const SynthInit bias_init = SynthInit::kZeros;
   for (int l = 0; l < c.n_layer; ++l) {

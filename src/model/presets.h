@@ -1,5 +1,5 @@
 #pragma once
-// Model presets: the published dimensions of the GPT-2 and Pythia checkpoints on the Hugging Face
+// Model presets: the published dimensions of checkpoints of every supported family on the Hugging Face
 // Hub, as the config.json transformers writes for them. Used by `entroscope synth` to write a
 // random-initialized checkpoint of the same shape (test a machine before downloading gigabytes)
 // and by the benchmark. Hidden presets (tiny-*) are small models for tests.
@@ -12,7 +12,7 @@
 namespace entroscope::model {
 
 struct Preset {
-  std::string name;                 // "gpt2", "pythia-160m", ...
+  std::string name;                 // "gpt2", "pythia-160m", "llama-3.2-1b", ...
   std::string hub_id;               // where the real weights live ("openai-community/gpt2"); empty for tiny-*
   bool hidden = false;              // test-only: not listed in --help
   long long published_parameters;   // total parameter count of the real checkpoint (untied heads counted), 0 for tiny-*

@@ -175,6 +175,7 @@ void fill_chunk(const SynthTensor& t, std::uint64_t seed, std::uint64_t first, s
   switch (t.init) {
     case SynthInit::kNormal:
     case SynthInit::kResidualNormal:
+    case SynthInit::kFanInNormal:
       synth_normal(seed, t.name, t.value, first, n, values);
       break;
     case SynthInit::kZeros:
@@ -185,6 +186,12 @@ void fill_chunk(const SynthTensor& t, std::uint64_t seed, std::uint64_t first, s
       break;
     case SynthInit::kFinalNormGain:
       std::fill(values, values + n, static_cast<float>(t.value));
+      if (t.random_signs) {
+        std::vector<float> signs(n);
+        synth_normal(seed, t.name, 1.0, first, n, signs.data());
+        for (std::size_t i = 0; i < n; ++i)
+          if (signs[i] < 0.0f) values[i] = -values[i];
+      }
       break;
     case SynthInit::kCausalMask: {  // [.., P, P]: 1 where column <= row
       const std::uint64_t P = static_cast<std::uint64_t>(t.shape.back());
@@ -246,11 +253,13 @@ std::vector<SynthTensor> synth_plan(const ModelConfig& c) {
       case SynthInit::kNormal: value = 0.02; break;
       case SynthInit::kResidualNormal: value = 0.02 / std::sqrt(2.0 * c.n_layer); break;
       case SynthInit::kOnes: value = 1.0; break;
-      case SynthInit::kFinalNormGain: value = final_norm_gain(c.d_model); break;
+      case SynthInit::kFanInNormal: value = 1.0 / std::sqrt(static_cast<double>(e.shape[1])); break;
+      case SynthInit::kFinalNormGain: value = final_norm_gain(c.embed_dim); break;
       case SynthInit::kZeros:
       case SynthInit::kCausalMask: break;
     }
-    t.push_back({e.top_level ? e.name : prefix + e.name, e.shape, e.init, value, e.parameter()});
+    const bool signs = e.init == SynthInit::kFinalNormGain && c.tie_word_embeddings && !c.learned_positions;
+    t.push_back({e.top_level ? e.name : prefix + e.name, e.shape, e.init, value, e.parameter(), signs});
   }
   std::sort(t.begin(), t.end(), [](const SynthTensor& a, const SynthTensor& b) { return a.name < b.name; });
   return t;

@@ -20,7 +20,11 @@
 // transformers' init the logits are nearly white noise of std 0.02 sqrt(D) (0.55 for gpt2), so every
 // next-token distribution is within ~0.3 bits of uniform (log2 V = 15.6 bits); the gain scales the
 // logits to std ~kSynthLogitStd for every width, which puts entropies in a realistic range (gpt2,
-// gpt2-medium, pythia-160m: ~0.1 to ~8 bits, median 4-6) and keeps it comparable across presets. Values are a pure function of (seed, tensor name, element index): the same
+// gpt2-medium, pythia-160m: ~0.1 to ~8 bits, median 4-6) and keeps it comparable across presets.
+// With a tied head and no position table (Llama 3.2, SmolLM2, Qwen) the final hidden state stays
+// aligned with its own token's embedding, whose logit would then dominate every distribution
+// (entropy ~0 everywhere): there the gain gets a random sign per element, which decorrelates
+// them. OPT's project_out is N(0, 1/sqrt(D)) (norm-preserving) and the gain is over its width. Values are a pure function of (seed, tensor name, element index): the same
 // seed gives the same checkpoint bit for bit on every machine and thread count, and an f16/bf16
 // checkpoint is the f32 one rounded to nearest even.
 #include <cstdint>
@@ -44,8 +48,9 @@ struct SynthTensor {
   std::string name;        // full checkpoint name
   std::vector<std::int64_t> shape;
   SynthInit init = SynthInit::kZeros;
-  double value = 0.0;      // kNormal / kResidualNormal: standard deviation; kFinalNormGain: the value
+  double value = 0.0;      // the normal inits: standard deviation; kFinalNormGain: the value
   bool parameter = true;   // false for buffers (GPT-2 causal masks)
+  bool random_signs = false;  // kFinalNormGain: each element +-value (tied heads without a position table)
   std::uint64_t num_elements() const;
 };
 

@@ -12,6 +12,7 @@
 #include "kernels/gemm.h"
 #include "kernels/threads.h"
 #include "metrics/scorer.h"
+#include "model/architecture.h"
 #include "model/forward.h"
 
 namespace fs = std::filesystem;
@@ -185,7 +186,11 @@ TEST_P(Invariance, EveryGemmKernelGivesTheSameBits) {
   EXPECT_GE(compared, 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, Invariance, ::testing::Values("gpt2-tiny", "neox-tiny"), [](const auto& info) {
+INSTANTIATE_TEST_SUITE_P(Models, Invariance,
+                         ::testing::Values("gpt2-tiny", "neox-tiny", "gpt-neo-tiny", "gptj-tiny", "opt-tiny",
+                                           "opt-350m-tiny", "llama-tiny", "llama3-tiny", "mistral-tiny", "qwen2-tiny",
+                                           "qwen3-tiny", "olmo2-tiny"),
+                         [](const auto& info) {
   std::string s = info.param;
   for (char& ch : s)
     if (ch == '-') ch = '_';
@@ -209,6 +214,233 @@ TEST(Config, NeoXRotaryDefaultsFollowTransformers) {
   EXPECT_EQ(c.rotary_base, 500.0);
   doc["rope_parameters"]["rope_type"] = "linear";
   EXPECT_THROW(model::parse_config(doc, "config.json"), Error);
+}
+
+
+// ---- families: config parsing ----
+
+nlohmann::json llama_doc(const char* model_type = "llama") {
+  return {{"model_type", model_type}, {"vocab_size", 100}, {"max_position_embeddings", 64}, {"hidden_size", 64},
+          {"num_attention_heads", 4}, {"num_key_value_heads", 2}, {"num_hidden_layers", 3},
+          {"intermediate_size", 96}};
+}
+
+std::string config_error(const nlohmann::json& doc) {
+  try {
+    model::parse_config(doc, "config.json");
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    EXPECT_EQ(msg.rfind("config.json: ", 0), 0u) << msg;
+    return msg;
+  }
+  ADD_FAILURE() << "no error for " << doc.dump();
+  return "";
+}
+
+TEST(Config, UnknownValuesOfFieldsThatChangeTheMathAreErrors) {
+  auto doc = llama_doc();
+  doc["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+  EXPECT_NE(config_error(doc).find("rope_scaling type 'yarn' is not supported"), std::string::npos);
+  doc = llama_doc();
+  doc["rope_scaling"] = {{"type", "dynamic"}, {"factor", 2.0}};  // the pre-4.40 spelling
+  EXPECT_NE(config_error(doc).find("'dynamic'"), std::string::npos);
+  doc = llama_doc();
+  doc["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}};
+  EXPECT_NE(config_error(doc).find("rope_scaling.low_freq_factor is required"), std::string::npos);
+  doc = llama_doc();
+  doc["hidden_act"] = "gelu";
+  EXPECT_NE(config_error(doc).find("hidden_act 'gelu' is not supported for llama"), std::string::npos);
+  doc = llama_doc();
+  doc["num_key_value_heads"] = 3;
+  EXPECT_NE(config_error(doc).find("not a multiple of 3 key/value heads"), std::string::npos);
+  doc = llama_doc("qwen2");
+  doc["use_sliding_window"] = true;
+  doc["sliding_window"] = 8;
+  doc["layer_types"] = {"full_attention", "chunked_attention", "full_attention"};
+  EXPECT_NE(config_error(doc).find("layer_types[1] 'chunked_attention' is not supported"), std::string::npos);
+  nlohmann::json neo = {{"model_type", "gpt_neo"}, {"vocab_size", 100}, {"max_position_embeddings", 64},
+                        {"hidden_size", 64},        {"num_heads", 4},     {"num_layers", 2},
+                        {"window_size", 8},         {"attention_types", {{{"global", "sparse"}, 1}}}};
+  EXPECT_NE(config_error(neo).find("attention type 'sparse' is not supported"), std::string::npos);
+  neo["attention_types"] = {{{"global", "local"}, 2}};
+  EXPECT_NE(config_error(neo).find("name 4 layers, num_layers is 2"), std::string::npos);
+  nlohmann::json opt = {{"model_type", "opt"}, {"vocab_size", 100}, {"max_position_embeddings", 64},
+                        {"hidden_size", 64},   {"num_attention_heads", 4}, {"num_hidden_layers", 2},
+                        {"ffn_dim", 128},      {"layer_norm_elementwise_affine", false}};
+  EXPECT_NE(config_error(opt).find("layer_norm_elementwise_affine=false is not supported"), std::string::npos);
+}
+
+TEST(Config, SlidingWindowsFollowEachFamilysRule) {
+  // Qwen2/Qwen3: only with use_sliding_window, then layers >= max_window_layers (or layer_types).
+  auto doc = llama_doc("qwen2");
+  doc["sliding_window"] = 8;
+  doc["max_window_layers"] = 1;
+  EXPECT_EQ(model::parse_config(doc, "c").layer_window, (std::vector<int>{0, 0, 0}));
+  doc["use_sliding_window"] = true;
+  EXPECT_EQ(model::parse_config(doc, "c").layer_window, (std::vector<int>{0, 8, 8}));
+  doc["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention"};
+  EXPECT_EQ(model::parse_config(doc, "c").layer_window, (std::vector<int>{8, 0, 8}));
+  // Mistral: every layer; null: none.
+  doc = llama_doc("mistral");
+  doc["sliding_window"] = 5;
+  EXPECT_EQ(model::parse_config(doc, "c").layer_window, (std::vector<int>{5, 5, 5}));
+  doc["sliding_window"] = nullptr;
+  EXPECT_EQ(model::parse_config(doc, "c").layer_window, (std::vector<int>{0, 0, 0}));
+  // GPT-Neo: attention_types expanded.
+  nlohmann::json neo = {{"model_type", "gpt_neo"}, {"vocab_size", 100}, {"max_position_embeddings", 64},
+                        {"hidden_size", 64},        {"num_heads", 4},     {"num_layers", 4},
+                        {"window_size", 8},         {"attention_types", {{{"global", "local"}, 2}}}};
+  EXPECT_EQ(model::parse_config(neo, "c").layer_window, (std::vector<int>{0, 8, 0, 8}));
+}
+
+TEST(Config, Llama3RopeScalingKeepsShortWavelengthsAndSlowsLongOnes) {
+  auto doc = llama_doc();
+  doc["rope_theta"] = 500000.0;
+  doc["head_dim"] = 24;
+  doc["rope_scaling"] = {{"rope_type", "llama3"},  {"factor", 8.0}, {"low_freq_factor", 1.0},
+                         {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 64}};
+  const auto c = model::parse_config(doc, "c");
+  const auto scaled = c.rotary_inv_freq();
+  ASSERT_EQ(scaled.size(), 12u);
+  int kept = 0, slowed = 0, between = 0;
+  for (int i = 0; i < 12; ++i) {
+    const double base = 1.0 / std::pow(500000.0, 2.0 * i / 24);
+    const double wavelen = 2 * M_PI / base;
+    if (wavelen < 16) {
+      EXPECT_EQ(scaled[i], base);
+      ++kept;
+    } else if (wavelen > 64) {
+      EXPECT_DOUBLE_EQ(scaled[i], base / 8);
+      ++slowed;
+    } else {
+      EXPECT_LT(scaled[i], base);
+      EXPECT_GT(scaled[i], base / 8);
+      ++between;
+    }
+  }
+  EXPECT_GT(kept, 0);
+  EXPECT_GT(slowed, 0);
+  EXPECT_GT(between, 0);
+  doc["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 4.0}};
+  EXPECT_DOUBLE_EQ(model::parse_config(doc, "c").rotary_inv_freq()[3], 1.0 / std::pow(500000.0, 6.0 / 24) / 4);
+}
+
+// ---- families: the tensor table against real checkpoints ----
+
+class FamilyFixture : public ::testing::TestWithParam<std::string> {};
+
+// The table's parameter count is what the checkpoint holds (less a tied copy and ignored buffers).
+TEST_P(FamilyFixture, TableParameterCountEqualsTheCheckpoint) {
+  model::Model m = model::load_model(kModels / GetParam());
+  std::uint64_t stored = 0;
+  for (const auto& name : m.checkpoint->tensor_names()) {
+    if (model::is_ignored_buffer(name, m.config.arch)) continue;
+    if (m.config.tie_word_embeddings && name == "lm_head.weight") continue;
+    std::uint64_t n = 1;
+    for (auto d : m.checkpoint->find(name)->shape) n *= static_cast<std::uint64_t>(d);
+    stored += n;
+  }
+  EXPECT_EQ(static_cast<std::uint64_t>(m.config.parameter_count()), stored);
+  EXPECT_LT(m.config.non_embedding_parameter_count(), m.config.parameter_count());
+}
+
+// A checkpoint without the base-model prefix (as a base model's save_pretrained writes it), with
+// a stale rotary inv_freq buffer and a stored copy of a tied head, loads and gives the same bits.
+TEST_P(FamilyFixture, PrefixlessCheckpointWithBuffersGivesTheSameBits) {
+  const fs::path src = kModels / GetParam();
+  model::Model original = model::load_model(src);
+  const auto& info = model::family_info(original.config.arch);
+  std::string prefix;
+  for (const auto& p : info.base_prefixes)
+    if (!p.empty() && original.checkpoint->find(p + model::tensor_table(original.config)[0].name)) prefix = p;
+  if (prefix.empty()) GTEST_SKIP() << "stored without a prefix";
+  TempDir tmp;
+  test_util::copy_model_dir(src, tmp.path());
+  const bool rotary = original.config.rotary_style != model::RotaryStyle::kNone;
+  const bool tied = original.config.tie_word_embeddings;
+  const model::ModelConfig config = original.config;
+  rewrite_checkpoint(tmp.path(), [&](test_util::EditableTensors& t) {
+    test_util::EditableTensors out;
+    for (auto& [name, value] : t) {
+      const bool top = name.rfind(prefix, 0) != 0;
+      out[top ? name : name.substr(prefix.size())] = value;
+    }
+    if (rotary && (config.arch == model::Architecture::kLlama || config.arch == model::Architecture::kQwen2))
+      out["layers.0.self_attn.rotary_emb.inv_freq"] = {{config.head_dim / 2}, std::vector<float>(config.head_dim / 2, 9.0f)};
+    if (tied) out["lm_head.weight"] = out.count("embed_tokens.weight") ? out["embed_tokens.weight"] : out["wte.weight"];
+    t = out;
+  });
+  model::Model edited = model::load_model(tmp.path());
+  auto seqs = test_sequences(config.vocab_size);
+  metrics::Scorer a(original), b(edited);
+  const auto want = a.score(seqs), got = b.score(seqs);
+  for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(got[i].entropy_bits, want[i].entropy_bits) << i;
+}
+
+TEST_P(FamilyFixture, MissingAndMisshapenTensorsAreNamedInFull) {
+  const fs::path src = kModels / GetParam();
+  const model::ModelConfig config = model::load_config(src);
+  TempDir tmp;
+  test_util::copy_model_dir(src, tmp.path());
+  std::string removed, reshaped;
+  rewrite_checkpoint(tmp.path(), [&](test_util::EditableTensors& t) {
+    for (auto it = t.begin(); it != t.end(); ++it)
+      if (it->first.find("layers.1.") != std::string::npos || it->first.find("h.1.") != std::string::npos) {
+        if (removed.empty() && it->second.first.size() == 2) {
+          removed = it->first;
+        } else if (reshaped.empty() && it->second.first.size() == 1) {
+          reshaped = it->first;
+          it->second.first = {it->second.first[0] - 1};
+          it->second.second.pop_back();
+        }
+      }
+    t.erase(removed);
+  });
+  const std::string msg = load_error(tmp.path());
+  EXPECT_NE(msg.find("missing tensors: " + removed), std::string::npos) << msg;
+  EXPECT_NE(msg.find(reshaped + " has shape"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(std::string(model::architecture_name(config.arch)) + " config.json"), std::string::npos) << msg;
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, FamilyFixture,
+                         ::testing::Values("gpt-neo-tiny", "gptj-tiny", "opt-tiny", "opt-350m-tiny", "llama-tiny",
+                                           "llama3-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny", "olmo2-tiny"),
+                         [](const auto& info) {
+                           std::string s = info.param;
+                           for (char& ch : s)
+                             if (ch == '-') ch = '_';
+                           return s;
+                         });
+
+TEST(Forward, NaNInQwen3QkNormIsLocatedAtThatStep) {
+  TempDir tmp;
+  test_util::copy_model_dir(kModels / "qwen3-tiny", tmp.path());
+  rewrite_checkpoint(tmp.path(), [](auto& t) {
+    t["model.layers.1.self_attn.k_norm.weight"].second[3] = std::numeric_limits<float>::infinity();
+  });
+  model::Model m = model::load_model(tmp.path(), "qwen3-inf");
+  model::Activations act;
+  std::vector<std::int32_t> ids{3, 7, 11, 13};
+  std::vector<float> logits(ids.size() * m.config.vocab_size);
+  try {
+    model::forward(m, ids, 1, 4, act, {logits.data(), nullptr});
+    FAIL() << "no error";
+  } catch (const model::NonFiniteError& e) {
+    EXPECT_EQ(e.where().layer, 1);
+    EXPECT_EQ(e.where().step, "attn.qk_norm");
+  }
+}
+
+TEST(Architectures, EveryFamilyHasATableAndAName) {
+  for (model::Architecture a : model::kAllArchitectures) {
+    const auto& info = model::family_info(a);
+    model::Architecture back;
+    ASSERT_TRUE(model::architecture_from_model_type(info.model_type, back)) << info.model_type;
+    EXPECT_EQ(back, a);
+    EXPECT_FALSE(info.base_prefixes.empty());
+  }
+  EXPECT_EQ(model::supported_model_types(), "gpt2, gpt_neox, gpt_neo, gptj, opt, llama, mistral, qwen2, qwen3, olmo2");
 }
 
 }  // namespace

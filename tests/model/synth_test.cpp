@@ -137,10 +137,71 @@ TEST(Presets, ParameterCountsMatchThePublishedModels) {
     EXPECT_EQ(c.parameter_count(), p.published_parameters);
     EXPECT_EQ(model::synth_parameter_count(model::synth_plan(c)), p.published_parameters);
   }
-  EXPECT_EQ(listed, 8);
+  EXPECT_EQ(listed, 21);
   EXPECT_EQ(model::find_preset("gpt2")->published_parameters, 124439808LL);
   EXPECT_EQ(model::find_preset("gpt2-medium")->published_parameters, 354823168LL);
   EXPECT_EQ(model::find_preset("pythia-160m")->published_parameters, 162322944LL);
+  // The other families (transformers' num_parameters(): tied heads once).
+  EXPECT_EQ(model::find_preset("gpt-j-6b")->published_parameters, 6050882784LL);
+  EXPECT_EQ(model::find_preset("opt-350m")->published_parameters, 331196416LL);
+  EXPECT_EQ(model::find_preset("llama-3.2-1b")->published_parameters, 1235814400LL);
+  EXPECT_EQ(model::find_preset("smollm2-135m")->published_parameters, 134515008LL);
+  EXPECT_EQ(model::find_preset("qwen2.5-0.5b")->published_parameters, 494032768LL);
+  EXPECT_EQ(model::find_preset("mistral-7b")->published_parameters, 7241732096LL);
+}
+
+TEST(Presets, PublishedShapesOfTheOtherFamilies) {
+  struct Want {
+    const char* name;
+    model::Architecture arch;
+    int d, heads, kv_heads, head_dim, layers, ff, vocab, ctx;
+  };
+  const Want wants[] = {
+      {"gpt-neo-125m", model::Architecture::kGptNeo, 768, 12, 12, 64, 12, 3072, 50257, 2048},
+      {"gpt-neo-1.3b", model::Architecture::kGptNeo, 2048, 16, 16, 128, 24, 8192, 50257, 2048},
+      {"gpt-j-6b", model::Architecture::kGptJ, 4096, 16, 16, 256, 28, 16384, 50400, 2048},
+      {"opt-125m", model::Architecture::kOpt, 768, 12, 12, 64, 12, 3072, 50272, 2048},
+      {"opt-350m", model::Architecture::kOpt, 1024, 16, 16, 64, 24, 4096, 50272, 2048},
+      {"opt-1.3b", model::Architecture::kOpt, 2048, 32, 32, 64, 24, 8192, 50272, 2048},
+      {"llama-3.2-1b", model::Architecture::kLlama, 2048, 32, 8, 64, 16, 8192, 128256, 131072},
+      {"smollm2-135m", model::Architecture::kLlama, 576, 9, 3, 64, 30, 1536, 49152, 8192},
+      {"smollm2-360m", model::Architecture::kLlama, 960, 15, 5, 64, 32, 2560, 49152, 8192},
+      {"qwen2.5-0.5b", model::Architecture::kQwen2, 896, 14, 2, 64, 24, 4864, 151936, 32768},
+      {"qwen3-0.6b", model::Architecture::kQwen3, 1024, 16, 8, 128, 28, 3072, 151936, 40960},
+      {"olmo-2-1b", model::Architecture::kOlmo2, 2048, 16, 16, 128, 16, 8192, 100352, 4096},
+      {"mistral-7b", model::Architecture::kMistral, 4096, 32, 8, 128, 32, 14336, 32000, 32768},
+  };
+  for (const auto& w : wants) {
+    SCOPED_TRACE(w.name);
+    model::ModelConfig c = preset_config(w.name);
+    EXPECT_EQ(c.arch, w.arch);
+    EXPECT_EQ(c.d_model, w.d);
+    EXPECT_EQ(c.n_head, w.heads);
+    EXPECT_EQ(c.n_kv_head, w.kv_heads);
+    EXPECT_EQ(c.head_dim, w.head_dim);
+    EXPECT_EQ(c.n_layer, w.layers);
+    EXPECT_EQ(c.d_ff, w.ff);
+    EXPECT_EQ(c.vocab_size, w.vocab);
+    EXPECT_EQ(c.max_positions, w.ctx);
+  }
+  // The distinctive options.
+  EXPECT_EQ(preset_config("gpt-neo-125m").layer_window[1], 256);
+  EXPECT_EQ(preset_config("gpt-neo-125m").layer_window[0], 0);
+  EXPECT_FALSE(preset_config("gpt-neo-125m").scale_attn_weights);
+  EXPECT_EQ(preset_config("gpt-j-6b").rotary_ndims, 64);
+  EXPECT_EQ(preset_config("gpt-j-6b").rotary_style, model::RotaryStyle::kInterleaved);
+  EXPECT_TRUE(preset_config("gpt-j-6b").lm_head_bias);
+  EXPECT_EQ(preset_config("opt-350m").embed_dim, 512);
+  EXPECT_EQ(preset_config("opt-350m").residual, model::ResidualWiring::kPostLayerNorm);
+  EXPECT_FALSE(preset_config("opt-350m").final_norm);
+  EXPECT_EQ(preset_config("llama-3.2-1b").rope_scaling.type, model::RopeScaling::Type::kLlama3);
+  EXPECT_EQ(preset_config("llama-3.2-1b").rope_scaling.factor, 32.0);
+  EXPECT_TRUE(preset_config("qwen2.5-0.5b").q_bias);
+  EXPECT_EQ(preset_config("qwen2.5-0.5b").layer_window, std::vector<int>(24, 0));  // use_sliding_window false
+  EXPECT_EQ(preset_config("qwen3-0.6b").qk_norm, model::QkNorm::kPerHead);
+  EXPECT_EQ(preset_config("olmo-2-1b").qk_norm, model::QkNorm::kFullProjection);
+  EXPECT_EQ(preset_config("olmo-2-1b").residual, model::ResidualWiring::kPostNormInside);
+  EXPECT_EQ(preset_config("mistral-7b").layer_window, std::vector<int>(32, 4096));
 }
 
 TEST(Presets, Gpt2FileHasTheHubFilesDataSize) {
@@ -152,7 +213,9 @@ TEST(Presets, Gpt2FileHasTheHubFilesDataSize) {
 
 TEST(Presets, ListingAndLookup) {
   EXPECT_EQ(model::preset_names(),
-            "gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-160m, pythia-410m, pythia-1b");
+            "gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-160m, pythia-410m, pythia-1b, gpt-neo-125m, "
+            "gpt-neo-1.3b, gpt-j-6b, opt-125m, opt-350m, opt-1.3b, llama-3.2-1b, smollm2-135m, smollm2-360m, "
+            "qwen2.5-0.5b, qwen3-0.6b, olmo-2-1b, mistral-7b");
   EXPECT_NE(model::preset_names(true).find("tiny-gpt2"), std::string::npos);
   EXPECT_EQ(model::find_preset("gpt-5"), nullptr);
   ASSERT_NE(model::find_preset("tiny-neox"), nullptr);
@@ -221,7 +284,8 @@ TEST_P(SynthTiny, WritesACheckpointTheLoaderAcceptsWithRealisticEntropies) {
   for (const auto& t : f.header().tensors) EXPECT_EQ(t.file_offset % 4, 0u) << t.name;
   EXPECT_EQ(f.header().metadata.at("format"), "pt");
   EXPECT_EQ(f.header().metadata.at("entroscope_synth"), GetParam());
-  if (preset_config(GetParam()).arch == model::Architecture::kGpt2) {
+  const model::ModelConfig config = preset_config(GetParam());
+  if (config.arch == model::Architecture::kGpt2) {
     EXPECT_NE(f.find("h.0.attn.bias"), nullptr);  // mask buffer, as in the Hub's file
     EXPECT_EQ(f.find("lm_head.weight"), nullptr);
     EXPECT_EQ(f.find("transformer.wte.weight"), nullptr);
@@ -230,13 +294,32 @@ TEST_P(SynthTiny, WritesACheckpointTheLoaderAcceptsWithRealisticEntropies) {
     EXPECT_EQ(mask[1], 0.0f);
     EXPECT_EQ(mask[128 + 1], 1.0f);
     EXPECT_EQ(mask[128 * 128 - 1], 1.0f);
-  } else {
+  } else if (config.arch == model::Architecture::kGptNeoX) {
     EXPECT_NE(f.find("embed_out.weight"), nullptr);
   }
-  // HF init: LayerNorm 1/0, biases 0, weights ~N(0, 0.02).
-  const std::string ln = preset_config(GetParam()).arch == model::Architecture::kGpt2 ? "h.1.ln_2" : "gpt_neox.layers.1.post_attention_layernorm";
-  for (float v : io::read_as_f32(f, *f.find(ln + ".weight"))) EXPECT_EQ(v, 1.0f);
-  for (float v : io::read_as_f32(f, *f.find(ln + ".bias"))) EXPECT_EQ(v, 0.0f);
+  // No tied copy is written.
+  if (config.tie_word_embeddings) {
+    EXPECT_EQ(f.find("lm_head.weight"), nullptr);
+  }
+  // Every tensor of the table under the family's first prefix, with HF init: norms 1 (layer 0;
+  // post-LN OPT's last block norm carries the logit gain), biases 0.
+  const std::string prefix = model::family_info(config.arch).base_prefixes.front();
+  std::size_t parameters = 0;
+  for (const auto& e : model::tensor_table(config)) {
+    if (e.role == model::Role::kTiedCopy) continue;
+    const std::string name = e.top_level ? e.name : prefix + e.name;
+    ASSERT_NE(f.find(name), nullptr) << name;
+    if (e.parameter()) ++parameters;
+    if (e.layer != 0) continue;
+    const auto values = io::read_as_f32(f, *f.find(name));
+    if (e.init == model::SynthInit::kOnes) {
+      for (float v : values) ASSERT_EQ(v, 1.0f) << name;
+    }
+    if (e.init == model::SynthInit::kZeros) {
+      for (float v : values) ASSERT_EQ(v, 0.0f) << name;
+    }
+  }
+  EXPECT_EQ(parameters, r.tensors - (config.arch == model::Architecture::kGpt2 ? config.n_layer : 0));
 
   model::Model m = model::load_model(dir);
   const auto& c = m.config;
@@ -258,7 +341,16 @@ TEST_P(SynthTiny, WritesACheckpointTheLoaderAcceptsWithRealisticEntropies) {
   EXPECT_GT(all.back() - all.front(), 0.5);
 }
 
-INSTANTIATE_TEST_SUITE_P(Presets, SynthTiny, ::testing::Values("tiny-gpt2", "tiny-neox"));
+INSTANTIATE_TEST_SUITE_P(Presets, SynthTiny,
+                         ::testing::Values("tiny-gpt2", "tiny-neox", "tiny-gpt-neo", "tiny-gptj", "tiny-opt",
+                                           "tiny-opt-350m", "tiny-llama", "tiny-mistral", "tiny-qwen2", "tiny-qwen3",
+                                           "tiny-olmo2"),
+                         [](const auto& info) {
+                           std::string s = info.param;
+                           for (char& ch : s)
+                             if (ch == '-') ch = '_';
+                           return s;
+                         });
 
 TEST(Synth, SameSeedSameBytesOtherSeedOtherBytes) {
   TempDir tmp;
