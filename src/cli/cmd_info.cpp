@@ -135,8 +135,8 @@ void run_info(const InfoArgs& args) {
              c.n_layer, c.d_model, c.n_head, c.head_dim,
              c.n_kv_head != c.n_head ? fmt::format(" ({} key/value heads)", c.n_kv_head) : std::string(), c.d_ff,
              c.vocab_size, c.max_positions);
-  fmt::print("blocks          {} {}, eps {}; {} residual; {} MLP, {} = {}{}\n", model::norm_name(c.norm),
-             c.norm == model::NormKind::kLayerNorm ? "" : "(no bias)", c.norm_eps, model::residual_name(c.residual),
+  fmt::print("blocks          {}{}, eps {}; {} residual; {} MLP, {} = {}{}\n", model::norm_name(c.norm),
+             c.norm == model::NormKind::kLayerNorm ? "" : " (no bias)", c.norm_eps, model::residual_name(c.residual),
              c.gated_mlp ? "gated (SwiGLU)" : "plain", c.activation_string, model::activation_name(c.activation),
              c.embed_dim != c.d_model ? fmt::format("; embeddings {} wide (project_in/out)", c.embed_dim) : std::string());
   fmt::print("positions       {}\n", position_description(c));

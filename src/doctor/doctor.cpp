@@ -72,7 +72,7 @@ Report run_doctor(const DoctorOptions& o) {
     report.add(Severity::kProblem, "model", e.what());
     return report;  // the forward checks need a loadable model
   }
-  check_weights(*m->checkpoint, m->config.arch, report);
+  check_weights(*m->checkpoint, m->config, report);
   nlohmann::ordered_json input;
   std::vector<std::int32_t> ids = choose_input(o, *m, input);
   report.sections["input"] = input;

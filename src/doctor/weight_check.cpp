@@ -42,7 +42,8 @@ TensorStats tensor_stats(const float* x, std::size_t n) {
   return s;
 }
 
-void check_weights(const io::Checkpoint& ckpt, model::Architecture arch, Report& report) {
+void check_weights(const io::Checkpoint& ckpt, const model::ModelConfig& config, Report& report) {
+  const auto roles = model::checkpoint_roles(ckpt, config);
   nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
   struct Ranked {
     std::string name;
@@ -52,9 +53,15 @@ void check_weights(const io::Checkpoint& ckpt, model::Architecture arch, Report&
   int bad_params = 0;
   for (const auto& name : ckpt.tensor_names()) {
     const io::TensorInfo& info = *ckpt.find(name);
-    bool buffer = model::is_ignored_buffer(name, arch);
+    const bool buffer = model::is_ignored_buffer(name, config.arch);
+    const auto role = roles.find(name);
+    std::string role_text = buffer ? "buffer (ignored)" : "not in the architecture's table";
+    if (role != roles.end()) {
+      role_text = std::string(model::role_name(role->second.first));
+      if (role->second.second >= 0) role_text = fmt::format("layer {} {}", role->second.second, role_text);
+    }
     nlohmann::ordered_json tj{{"name", name}, {"dtype", std::string(io::dtype_name(info.dtype))}, {"shape", info.shape},
-                              {"role", buffer ? "buffer (ignored)" : "parameter"}};
+                              {"role", role_text}};
     if (io::is_float_dtype(info.dtype)) {
       std::vector<float> values = io::read_as_f32(ckpt.file_of(name), info);
       TensorStats s = tensor_stats(values.data(), values.size());

@@ -1,7 +1,8 @@
 #pragma once
 // Doctor, section "weights": per tensor NaN/Inf counts and min/max/absmax/mean/std; non-finite
-// parameters are problems, extreme magnitudes are flagged (ranked); mask/rotary buffers are
-// reported as buffers (an fp16 -inf masked_bias is expected, not a problem).
+// parameters are problems, extreme magnitudes are flagged (ranked); each tensor's role comes from
+// the architecture's table; mask/rotary buffers are reported as buffers (an fp16 -inf masked_bias
+// is expected, not a problem).
 #include "doctor/report.h"
 #include "io/checkpoint.h"
 #include "model/config.h"
@@ -18,6 +19,6 @@ TensorStats tensor_stats(const float* x, std::size_t n);
 // trained transformer weights are typically below 10).
 inline constexpr double kExtremeWeight = 1000.0;
 
-void check_weights(const io::Checkpoint& checkpoint, model::Architecture arch, Report& report);
+void check_weights(const io::Checkpoint& checkpoint, const model::ModelConfig& config, Report& report);
 
 }  // namespace entroscope::doctor

@@ -38,6 +38,14 @@ std::string full_name(const std::string& prefix, const TensorEntry& e) { return 
 
 }  // namespace
 
+std::map<std::string, std::pair<Role, int>> checkpoint_roles(const io::Checkpoint& ckpt, const ModelConfig& c) {
+  const std::vector<TensorEntry> table = tensor_table(c);
+  const std::string prefix = detect_prefix(ckpt, family_info(c.arch), table);
+  std::map<std::string, std::pair<Role, int>> roles;
+  for (const auto& e : table) roles[full_name(prefix, e)] = {e.role, e.layer};
+  return roles;
+}
+
 template <typename Scalar, typename Convert>
 OwnedWeights<Scalar> convert_weights(const Model& m, Convert convert) {
   OwnedWeights<Scalar> out;

@@ -3,6 +3,7 @@
 // Which tensors a family has, under which names and shapes, is its tensor table (architecture.h).
 #include <array>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -59,6 +60,11 @@ struct Model {
   std::unique_ptr<io::Checkpoint> checkpoint;
   ModelWeights weights;
 };
+
+// What each tensor of a checkpoint is by the architecture's table ("attn.q", "mlp.down", "tied
+// copy", ...): name -> role, under the base prefix the checkpoint uses. Names not in the table are
+// absent (doctor reports them as buffers when is_ignored_buffer, else as unexpected).
+std::map<std::string, std::pair<Role, int>> checkpoint_roles(const io::Checkpoint& ckpt, const ModelConfig& c);
 
 // Loads config.json and the checkpoint in `dir`. Throws Error listing missing tensors,
 // unexpected tensors, and shape mismatches (all at once, each with the expected shape).

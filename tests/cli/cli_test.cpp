@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <vector>
 #include <sys/wait.h>
 
 #include "common/golden.h"
@@ -63,6 +64,37 @@ TEST(InfoCli, ReportsOffsetsAndCopiedTensors) {
   ASSERT_EQ(a.exit_code, 0) << a.out;
   EXPECT_NE(a.out.find("\"mapped\": 40"), std::string::npos) << a.out;
   EXPECT_NE(a.out.find("\"params_total\""), std::string::npos) << a.out;
+}
+
+// info shows each family's architecture as the fixture README describes it.
+TEST(InfoCli, DescribesEveryFamily) {
+  struct Want {
+    const char* fixture;
+    std::vector<std::string> text;
+  };
+  const Want wants[] = {
+      {"gpt-neo-tiny", {"gpt_neo (GPT-Neo, GPTNeoForCausalLM)", "unscaled scores", "local window of 8 keys in 1 of 2 layers",
+                        "learned table", "tied to the token embedding"}},
+      {"gptj-tiny", {"GPTJForCausalLM", "parallel (one shared norm)", "interleaved pairs) on 8 of 12 dims",
+                     "untied, with bias"}},
+      {"opt-350m-tiny", {"OPTForCausalLM", "post-LN", "embeddings 32 wide (project_in/out)",
+                         "learned table (row = position + 2)", "relu"}},
+      {"llama3-tiny", {"llama (Llama", "4 heads x 24 (1 key/value heads)", "RMSNorm", "gated (SwiGLU)",
+                       "llama3 scaling (factor 8, low 1, high 4, original context 64)"}},
+      {"mistral-tiny", {"MistralForCausalLM", "local window of 12 keys in 2 of 2 layers"}},
+      {"qwen2-tiny", {"Qwen2ForCausalLM", "biases on q/k/v", "base 1000000"}},
+      {"qwen3-tiny", {"Qwen3ForCausalLM", "RMS QK-norm per head", "4 heads x 24 (2 key/value heads)"}},
+      {"olmo2-tiny", {"Olmo2ForCausalLM", "norm inside the residual", "RMS QK-norm over the whole projection"}},
+  };
+  for (const auto& w : wants) {
+    auto r = run("info --model " + (kModels / w.fixture).string());
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    for (const auto& t : w.text) EXPECT_NE(r.out.find(t), std::string::npos) << w.fixture << ": " << t << "\n" << r.out;
+  }
+  auto j = run("info --model " + (kModels / "llama3-tiny").string() + " --json");
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  EXPECT_NE(j.out.find("\"family\": \"Llama\""), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"n_kv_head\": 1"), std::string::npos) << j.out;
 }
 
 TEST(Cli, ErrorsAreOneLineAndExitNonZero) {

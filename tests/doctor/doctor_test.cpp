@@ -8,6 +8,7 @@
 
 #include "common/checkpoint_edit.h"
 #include "common/temp_dir.h"
+#include "common/json_file.h"
 #include "doctor/doctor.h"
 
 namespace fs = std::filesystem;
@@ -127,5 +128,38 @@ TEST(DoctorCli, ExitCodes) {
   EXPECT_EQ(exit_code_of("doctor"), 2);
   EXPECT_EQ(exit_code_of("doctor " + tmp.path().string() + " --no-such-flag"), 2);
 }
+
+// Every family: healthy, fp32 within its fixture's logit tolerance of float64, the family's own
+// steps in the activation trace, and every tensor's role from the architecture's table.
+class DoctorFamily : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
+
+TEST_P(DoctorFamily, TracesTheFamilysStepsAndLabelsEveryTensor) {
+  const auto [fixture, step] = GetParam();
+  doctor::Report r = run_on(kModels / fixture);
+  EXPECT_EQ(r.worst(), doctor::Severity::kOk) << all_findings(r);
+  const double tol = read_json_file(kModels / fixture / "expected.json")["tolerances"]["logits_atol"];
+  EXPECT_LT(r.sections["precision"]["paths"][0]["max_abs_dlogit_vs_f64"].get<double>(), tol);
+  bool seen = false;
+  for (const auto& s : r.sections["activations"]["steps"]) seen |= s["step"] == step;
+  EXPECT_TRUE(seen) << fixture << " lacks step " << step;
+  for (const auto& t : r.sections["weights"]["tensors"]) {
+    const std::string role = t["role"];
+    EXPECT_EQ(role.find("not in the architecture"), std::string::npos) << t["name"];
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Families, DoctorFamily,
+    ::testing::Values(std::pair{"gpt-neo-tiny", "attn.context"}, std::pair{"gptj-tiny", "residual"},
+                      std::pair{"opt-350m-tiny", "project_out"}, std::pair{"opt-tiny", "residual.mlp"},
+                      std::pair{"llama3-tiny", "mlp.gate"}, std::pair{"mistral-tiny", "attn.rotary"},
+                      std::pair{"qwen2-tiny", "attn.qkv"}, std::pair{"qwen3-tiny", "attn.qk_norm"},
+                      std::pair{"olmo2-tiny", "attn.post_norm"}),
+    [](const auto& info) {
+      std::string s = info.param.first;
+      for (char& ch : s)
+        if (ch == '-') ch = '_';
+      return s;
+    });
 
 }  // namespace

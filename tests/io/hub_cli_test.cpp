@@ -158,3 +158,23 @@ TEST_F(HubCli, ErrorsAreOneLineWithExitStatusOne) {
   EXPECT_EQ(bad_id.exit_code, 1);
   EXPECT_NE(bad_id.err.find("is not a Hugging Face model id"), std::string::npos) << bad_id.err;
 }
+
+// Hub ids of every family resolve from the cache (a revision such as an OLMo-2 intermediate
+// checkpoint by its branch name), with no network.
+TEST_F(HubCli, EveryFamilyLoadsByHubIdAndRevisionFromTheCache) {
+  const std::string kCommit = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
+  const std::pair<const char*, const char*> families[] = {
+      {"EleutherAI/gpt-neo-tiny", "gpt-neo-tiny"}, {"EleutherAI/gpt-j-tiny", "gptj-tiny"},
+      {"facebook/opt-tiny", "opt-350m-tiny"},      {"meta-llama/llama-tiny", "llama3-tiny"},
+      {"mistralai/mistral-tiny", "mistral-tiny"},  {"Qwen/qwen2-tiny", "qwen2-tiny"},
+      {"Qwen/qwen3-tiny", "qwen3-tiny"},           {"allenai/olmo2-tiny", "olmo2-tiny"}};
+  for (const auto& [id, fixture] : families) {
+    hubtest::install_in_cache(cache_.path(), id, "stage1-step1000", kCommit, hubtest::fixture_dir(fixture),
+                              {"config.json", "model.safetensors"});
+    auto r = run({"info", "--model", std::string(id) + "@stage1-step1000", "--json"}, env({{"HF_HUB_OFFLINE", "1"}}));
+    ASSERT_EQ(r.exit_code, 0) << id << ": " << r.err;
+    const json j = json::parse(r.out);
+    EXPECT_EQ(j["architecture"], json::parse(hubtest::read_file(hubtest::fixture_dir(fixture) / "config.json"))["model_type"])
+        << id;
+  }
+}
