@@ -139,6 +139,15 @@ ES_FAMILY(llama)
 ES_FAMILY(olmo2)
 #undef ES_FAMILY
 
+class TableBuilder;
+// The Llama-style layout shared by llama.cpp (Llama, Mistral, Qwen2, Qwen3) and olmo2.cpp: the
+// common config fields (dimensions, head_dim, SwiGLU, RMSNorm, rotary over the whole head, rope
+// scaling, tying) and the attention / MLP / embedding / final-norm / head rows of the table.
+void parse_llama_style_config(const ConfigFields& f, ModelConfig& c, double default_eps);
+void llama_style_attention_tensors(TableBuilder& b, const ModelConfig& c, int layer);
+void llama_style_mlp_tensors(TableBuilder& b, const ModelConfig& c, int layer);
+void llama_style_ends(TableBuilder& b, const ModelConfig& c, bool before_layers);
+
 // Helpers for the table builders.
 class TableBuilder {
  public:

@@ -38,7 +38,7 @@ void qwen_windows(const ConfigFields& f, ModelConfig& c) {
 }
 }  // namespace
 
-void llama_parse_config(const ConfigFields& f, ModelConfig& c) {
+void parse_llama_style_config(const ConfigFields& f, ModelConfig& c, double default_eps) {
   c.vocab_size = f.positive_int("vocab_size");
   c.max_positions = f.positive_int("max_position_embeddings");
   c.d_model = f.positive_int("hidden_size");
@@ -59,17 +59,61 @@ void llama_parse_config(const ConfigFields& f, ModelConfig& c) {
   if (c.activation != Activation::kSilu)
     fail("{}: hidden_act '{}' is not supported for {} (silu)", f.label(), c.activation_string, architecture_name(c.arch));
   c.gated_mlp = true;
+  c.mlp_bias = false;
   c.norm = NormKind::kRmsNorm;
-  c.norm_eps = f.number_or("rms_norm_eps", 1e-6);
+  c.norm_eps = f.number_or("rms_norm_eps", default_eps);
   c.qkv_source = QkvSource::kSeparate;
   c.rotary_style = RotaryStyle::kHalfSplit;
   c.rotary_ndims = c.head_dim;
   parse_rope(f, c, 10000.0);
   if (f.has("partial_rotary_factor") && f.number_or("partial_rotary_factor", 1.0) != 1.0)
     fail("{}: partial_rotary_factor != 1 is not supported for {}", f.label(), architecture_name(c.arch));
-  const bool tie_default = false;
-  c.tie_word_embeddings = f.bool_or("tie_word_embeddings", tie_default);
-  c.mlp_bias = false;
+  c.tie_word_embeddings = f.bool_or("tie_word_embeddings", false);
+}
+
+void llama_style_attention_tensors(TableBuilder& b, const ModelConfig& c, int l) {
+  const std::int64_t D = c.d_model, Q = c.n_head * c.head_dim, KV = c.n_kv_head * c.head_dim;
+  b.layer(l, Role::kQWeight, "layers.{}.self_attn.q_proj.weight", {Q, D}, SynthInit::kNormal);
+  if (c.q_bias) b.layer(l, Role::kQBias, "layers.{}.self_attn.q_proj.bias", {Q}, SynthInit::kZeros);
+  b.layer(l, Role::kKWeight, "layers.{}.self_attn.k_proj.weight", {KV, D}, SynthInit::kNormal);
+  if (c.k_bias) b.layer(l, Role::kKBias, "layers.{}.self_attn.k_proj.bias", {KV}, SynthInit::kZeros);
+  b.layer(l, Role::kVWeight, "layers.{}.self_attn.v_proj.weight", {KV, D}, SynthInit::kNormal);
+  if (c.v_bias) b.layer(l, Role::kVBias, "layers.{}.self_attn.v_proj.bias", {KV}, SynthInit::kZeros);
+  const std::int64_t q_norm = c.qk_norm == QkNorm::kPerHead ? c.head_dim : Q;
+  const std::int64_t k_norm = c.qk_norm == QkNorm::kPerHead ? c.head_dim : KV;
+  if (c.qk_norm != QkNorm::kNone) {
+    b.layer(l, Role::kQNormWeight, "layers.{}.self_attn.q_norm.weight", {q_norm}, SynthInit::kOnes);
+    b.layer(l, Role::kKNormWeight, "layers.{}.self_attn.k_norm.weight", {k_norm}, SynthInit::kOnes);
+  }
+  b.layer(l, Role::kAttnOutWeight, "layers.{}.self_attn.o_proj.weight", {D, Q}, SynthInit::kResidualNormal);
+  if (c.out_bias) b.layer(l, Role::kAttnOutBias, "layers.{}.self_attn.o_proj.bias", {D}, SynthInit::kZeros);
+}
+
+void llama_style_mlp_tensors(TableBuilder& b, const ModelConfig& c, int l) {
+  const std::int64_t D = c.d_model, F = c.d_ff;
+  b.layer(l, Role::kMlpGateWeight, "layers.{}.mlp.gate_proj.weight", {F, D}, SynthInit::kNormal);
+  if (c.mlp_bias) b.layer(l, Role::kMlpGateBias, "layers.{}.mlp.gate_proj.bias", {F}, SynthInit::kZeros);
+  b.layer(l, Role::kMlpUpWeight, "layers.{}.mlp.up_proj.weight", {F, D}, SynthInit::kNormal);
+  if (c.mlp_bias) b.layer(l, Role::kMlpUpBias, "layers.{}.mlp.up_proj.bias", {F}, SynthInit::kZeros);
+  b.layer(l, Role::kMlpDownWeight, "layers.{}.mlp.down_proj.weight", {D, F}, SynthInit::kResidualNormal);
+  if (c.mlp_bias) b.layer(l, Role::kMlpDownBias, "layers.{}.mlp.down_proj.bias", {D}, SynthInit::kZeros);
+}
+
+void llama_style_ends(TableBuilder& b, const ModelConfig& c, bool before_layers) {
+  const std::int64_t D = c.d_model, V = c.vocab_size;
+  if (before_layers) {
+    b.global(Role::kTokenEmbedding, "embed_tokens.weight", {V, D}, SynthInit::kNormal);
+    return;
+  }
+  b.global(Role::kFinalNormWeight, "norm.weight", {D}, SynthInit::kFinalNormGain);
+  if (c.tie_word_embeddings)
+    b.top(Role::kTiedCopy, "lm_head.weight", {V, D}, SynthInit::kNormal, /*optional=*/true);
+  else
+    b.top(Role::kLmHead, "lm_head.weight", {V, D}, SynthInit::kNormal);
+}
+
+void llama_parse_config(const ConfigFields& f, ModelConfig& c) {
+  parse_llama_style_config(f, c, 1e-6);
   switch (c.arch) {
     case Architecture::kLlama: {
       const bool bias = f.bool_or("attention_bias", false);
@@ -103,37 +147,16 @@ void llama_parse_config(const ConfigFields& f, ModelConfig& c) {
 }
 
 void llama_tensors(const ModelConfig& c, std::vector<TensorEntry>& t) {
-  const std::int64_t D = c.d_model, F = c.d_ff, V = c.vocab_size, Q = c.n_head * c.head_dim,
-                     KV = c.n_kv_head * c.head_dim, hd = c.head_dim;
+  const std::int64_t D = c.d_model;
   TableBuilder b(t);
-  b.global(Role::kTokenEmbedding, "embed_tokens.weight", {V, D}, SynthInit::kNormal);
+  llama_style_ends(b, c, /*before_layers=*/true);
   for (int l = 0; l < c.n_layer; ++l) {
     b.layer(l, Role::kAttnNormWeight, "layers.{}.input_layernorm.weight", {D}, SynthInit::kOnes);
-    b.layer(l, Role::kQWeight, "layers.{}.self_attn.q_proj.weight", {Q, D}, SynthInit::kNormal);
-    if (c.q_bias) b.layer(l, Role::kQBias, "layers.{}.self_attn.q_proj.bias", {Q}, SynthInit::kZeros);
-    b.layer(l, Role::kKWeight, "layers.{}.self_attn.k_proj.weight", {KV, D}, SynthInit::kNormal);
-    if (c.k_bias) b.layer(l, Role::kKBias, "layers.{}.self_attn.k_proj.bias", {KV}, SynthInit::kZeros);
-    b.layer(l, Role::kVWeight, "layers.{}.self_attn.v_proj.weight", {KV, D}, SynthInit::kNormal);
-    if (c.v_bias) b.layer(l, Role::kVBias, "layers.{}.self_attn.v_proj.bias", {KV}, SynthInit::kZeros);
-    if (c.qk_norm == QkNorm::kPerHead) {
-      b.layer(l, Role::kQNormWeight, "layers.{}.self_attn.q_norm.weight", {hd}, SynthInit::kOnes);
-      b.layer(l, Role::kKNormWeight, "layers.{}.self_attn.k_norm.weight", {hd}, SynthInit::kOnes);
-    }
-    b.layer(l, Role::kAttnOutWeight, "layers.{}.self_attn.o_proj.weight", {D, Q}, SynthInit::kResidualNormal);
-    if (c.out_bias) b.layer(l, Role::kAttnOutBias, "layers.{}.self_attn.o_proj.bias", {D}, SynthInit::kZeros);
+    llama_style_attention_tensors(b, c, l);
     b.layer(l, Role::kMlpNormWeight, "layers.{}.post_attention_layernorm.weight", {D}, SynthInit::kOnes);
-    b.layer(l, Role::kMlpGateWeight, "layers.{}.mlp.gate_proj.weight", {F, D}, SynthInit::kNormal);
-    if (c.mlp_bias) b.layer(l, Role::kMlpGateBias, "layers.{}.mlp.gate_proj.bias", {F}, SynthInit::kZeros);
-    b.layer(l, Role::kMlpUpWeight, "layers.{}.mlp.up_proj.weight", {F, D}, SynthInit::kNormal);
-    if (c.mlp_bias) b.layer(l, Role::kMlpUpBias, "layers.{}.mlp.up_proj.bias", {F}, SynthInit::kZeros);
-    b.layer(l, Role::kMlpDownWeight, "layers.{}.mlp.down_proj.weight", {D, F}, SynthInit::kResidualNormal);
-    if (c.mlp_bias) b.layer(l, Role::kMlpDownBias, "layers.{}.mlp.down_proj.bias", {D}, SynthInit::kZeros);
+    llama_style_mlp_tensors(b, c, l);
   }
-  b.global(Role::kFinalNormWeight, "norm.weight", {D}, SynthInit::kFinalNormGain);
-  if (c.tie_word_embeddings)
-    b.top(Role::kTiedCopy, "lm_head.weight", {V, D}, SynthInit::kNormal, /*optional=*/true);
-  else
-    b.top(Role::kLmHead, "lm_head.weight", {V, D}, SynthInit::kNormal);
+  llama_style_ends(b, c, /*before_layers=*/false);
 }
 
 }  // namespace entroscope::model
