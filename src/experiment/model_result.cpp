@@ -130,6 +130,7 @@ ojson model_json(const ModelProvenance& m) {
           {"revision", m.revision},
           {"commit", m.commit},
           {"arch", m.arch},
+          {"model_type", m.arch},  // config.json's model_type (= arch), under the name people search for
           {"parameters", m.parameters},
           {"non_embedding_parameters", m.non_embedding_parameters},
           {"context", m.context},
