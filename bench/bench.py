@@ -10,7 +10,12 @@ both alike):
   * `entroscope bench --sgemm`: plain OpenBLAS sgemm on the forward's GEMM shapes, the limit.
 Each process loads the model, runs --warmup untimed and --reps timed repetitions; a cell's time is
 the median over all its timed repetitions. Before timing, PyTorch's entropies and surprisals are
-checked against `entroscope forward` on the same ids (max |difference| <= 1e-4 bits).
+checked against `entroscope forward` on the same ids (max |difference| <= --check-tol, 1e-4 bits; a failure is
+reported in the table and makes the exit status 1).
+
+Modes: --quick (gpt2), --full (gpt2, gpt2-medium), --families (smollm2-360m: Llama with grouped-query
+attention, and opt-125m, with the quick mode's protocol); --models takes any `entroscope synth` preset.
+FLOPs for both engines are `entroscope bench`'s forward_gflop (from the model's tensor table).
 
 Synthetic checkpoints (`entroscope synth`) and id files are cached in --cache
 (default ~/.cache/entroscope/bench); results go to results/bench/<time>-<mode>/ (git-ignored).
@@ -39,6 +44,11 @@ MODES = {
                   sgemm_reps=1),
     "full": dict(models=["gpt2", "gpt2-medium"], shapes=[(1, 1024), (1, 512), (8, 128)], rounds=5, reps=2, warmup=1,
                  torch_configs="all", sgemm_reps=2),
+    # Families: the quick protocol (same shapes, rounds, reps, torch configuration) on a Llama-shaped
+    # model with grouped-query attention (SmolLM2-360M: 15 query / 5 kv heads, tied head) and OPT-125m.
+    # --models qwen2.5-0.5b,opt-125m (or gpt2,smollm2-360m,opt-125m for gpt2 rows in the same run) works too.
+    "families": dict(models=["smollm2-360m", "opt-125m"], shapes=[(1, 1024), (8, 128)], rounds=3, reps=1, warmup=1,
+                     torch_configs="best-known", sgemm_reps=1),
 }
 
 
@@ -118,13 +128,18 @@ def ensure_ids(cache, vocab, B, T, seed):
     return path
 
 
-def check_agreement(binary, model_dir, ids, cache, threads):
+def check_agreement(binary, model_dir, ids, cache, threads, tol):
     out = os.path.join(cache, f"check-{os.getpid()}.safetensors")
     try:
         subprocess.run([binary, "forward", "--model", model_dir, "--input", ids, "--output", out, "--threads",
                         str(threads)], check=True, stdout=subprocess.DEVNULL)
-        r = run_json([PY, TORCH_REF, "check", "--model", model_dir, "--ids", ids, "--expected", out, "--torch-threads", "1"],
-                     env=torch_env(1, threads))
+        p = subprocess.run([PY, TORCH_REF, "check", "--model", model_dir, "--ids", ids, "--expected", out,
+                            "--torch-threads", "1", "--tol", repr(tol)], env=torch_env(1, threads),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
+        if not lines:  # exit 1 with a JSON line is a failed comparison, reported in the table
+            raise SystemExit(f"bench: torch_ref check failed on {model_dir}:\n{p.stderr.strip()}")
+        r = json.loads(lines[-1])
     finally:
         if os.path.exists(out):
             os.remove(out)
@@ -144,6 +159,8 @@ def main():
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_const", const="quick", dest="mode", help="gpt2 only, few reps (default)")
     g.add_argument("--full", action="store_const", const="full", dest="mode", help="gpt2 + gpt2-medium, all torch configs")
+    g.add_argument("--families", action="store_const", const="families", dest="mode",
+                   help="smollm2-360m (Llama, GQA) + opt-125m, quick mode's protocol")
     ap.add_argument("--binary", default=os.environ.get("ENTROSCOPE_BIN", os.path.join(REPO, "build", "entroscope")))
     ap.add_argument("--cache", default=os.environ.get("ENTROSCOPE_BENCH_CACHE",
                                                       os.path.join(os.path.expanduser("~"), ".cache", "entroscope", "bench")))
@@ -157,6 +174,8 @@ def main():
     ap.add_argument("--torch-configs", choices=["best-known", "all"], default=None)
     ap.add_argument("--seed", type=int, default=0, help="seed of the token ids")
     ap.add_argument("--no-check", action="store_true", help="skip the entroscope/PyTorch agreement check")
+    ap.add_argument("--check-tol", type=float, default=1e-4,
+                    help="agreement tolerance, max |difference| in bits (default 1e-4)")
     a = ap.parse_args()
     mode = a.mode or "quick"
     cfg = dict(MODES[mode])
@@ -198,11 +217,13 @@ def main():
 
     # Models, ids, agreement check.
     models = {}
+    model_types = {}
     for preset in cfg["models"]:
         d = ensure_model(binary, a.cache, preset)
         with open(os.path.join(d, "config.json")) as f:
             mc = json.load(f)
         models[preset] = (d, mc["vocab_size"])
+        model_types[preset] = mc.get("model_type", "?")
     ids = {}
     for preset, (d, vocab) in models.items():
         for (B, T) in cfg["shapes"]:
@@ -212,7 +233,8 @@ def main():
         for preset, (d, vocab) in models.items():
             B, T = max(cfg["shapes"], key=lambda s: s[1])
             log(f"check {preset}: PyTorch vs entroscope forward on the same ids [{B}, {T}]")
-            r = record("check", check_agreement(binary, d, ids[(preset, B, T)], a.cache, max(threads)), preset=preset)
+            r = record("check", check_agreement(binary, d, ids[(preset, B, T)], a.cache, max(threads), a.check_tol),
+                       preset=preset)
             checks.append(r)
             log(f"  max |entropy diff| {r['max_abs_entropy_diff_bits']:.2e} bits, "
                 f"max |surprisal diff| {r['max_abs_surprisal_diff_bits']:.2e} bits: {'ok' if r['ok'] else 'FAILED'}")
@@ -273,7 +295,7 @@ def main():
                 e_runs = [r for r in runs if r["kind"] == "entroscope" and r["preset"] == preset and r["threads"] == n
                           and r["batch"] == B and r["tokens"] == T]
                 flops = e_runs[0]["forward_gflop"]
-                cell = {"model": preset, "batch": B, "tokens": T, "threads": n,
+                cell = {"model": preset, "model_type": model_types[preset], "batch": B, "tokens": T, "threads": n,
                         "forward_gflop": flops,
                         "entroscope": {"median_s": e_med, "min_s": min(e_t), "max_s": max(e_t), "n": len(e_t),
                                        "tokens_per_s": M / e_med, "gflops_per_s": flops / e_med,
@@ -307,7 +329,8 @@ def main():
     for c in checks:
         lines.append(f"check {c['preset']} [{c['batch']}, {c['tokens']}]: max |entropy diff| "
                      f"{c['max_abs_entropy_diff_bits']:.1e} bits, max |surprisal diff| "
-                     f"{c['max_abs_surprisal_diff_bits']:.1e} bits ({'ok' if c['ok'] else 'FAILED'}, tolerance 1e-4)")
+                     f"{c['max_abs_surprisal_diff_bits']:.1e} bits ({'ok' if c['ok'] else 'FAILED'}, tolerance "
+                     f"{c['tolerance_bits']:.0e})")
     lines.append("")
     hdr = ("| model | B x T | thr | engine | tokens/s | median s (min-max) | GFLOP/s | entroscope / PyTorch "
            "| % of sgemm limit | peak RSS MB | load s |")

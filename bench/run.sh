@@ -2,6 +2,7 @@
 # entroscope vs PyTorch eager fp32 benchmark (see bench/README.md).
 #   bench/run.sh            quick mode: gpt2, B=1 T=1024 and B=8 T=128, threads 1 and 2 (< 5 min idle)
 #   bench/run.sh --full     gpt2 + gpt2-medium, also T=512, every PyTorch thread configuration
+#   bench/run.sh --families smollm2-360m (Llama, GQA) + opt-125m with the quick mode's protocol
 # Other options go to bench/bench.py (--help). Needs a built entroscope (scripts/build.sh) or
 # ENTROSCOPE_BIN / --binary; installs Debian's python3-torch if the system python lacks it.
 set -euo pipefail
