@@ -103,7 +103,14 @@ void run_info(const InfoArgs& args) {
   j["norm_eps"] = c.norm_eps;
   j["residual"] = model::residual_name(c.residual);
   j["positions"] = position_description(c);
+  if (c.rotary_style != model::RotaryStyle::kNone) {
+    j["rotary_dims"] = c.rotary_ndims;
+    j["rotary_base"] = c.rotary_base;
+  }
+  j["parallel_residual"] =
+      c.residual == model::ResidualWiring::kParallel || c.residual == model::ResidualWiring::kParallelOneNorm;
   j["attention"] = attention_description(c);
+  j["attention_windows"] = c.layer_window;
   j["tied_lm_head"] = c.tie_word_embeddings;
   j["params_total"] = c.parameter_count();
   j["params_non_embedding"] = c.non_embedding_parameter_count();
