@@ -140,6 +140,9 @@ ES_FAMILY(olmo2)
 #undef ES_FAMILY
 
 class TableBuilder;
+// GPT-2's config field names (n_embd, n_head, n_layer, n_positions, n_inner, activation_function,
+// layer_norm_epsilon), shared by gpt2.cpp and gptj.cpp.
+void parse_gpt2_style_config(const ConfigFields& f, ModelConfig& c);
 // The Llama-style layout shared by llama.cpp (Llama, Mistral, Qwen2, Qwen3) and olmo2.cpp: the
 // common config fields (dimensions, head_dim, SwiGLU, RMSNorm, rotary over the whole head, rope
 // scaling, tying) and the attention / MLP / embedding / final-norm / head rows of the table.

@@ -8,7 +8,7 @@
 
 namespace entroscope::model {
 
-void gpt2_parse_config(const ConfigFields& f, ModelConfig& c) {
+void parse_gpt2_style_config(const ConfigFields& f, ModelConfig& c) {
   c.vocab_size = f.positive_int("vocab_size");
   c.max_positions = f.positive_int("n_positions");
   c.d_model = f.positive_int("n_embd");
@@ -17,9 +17,14 @@ void gpt2_parse_config(const ConfigFields& f, ModelConfig& c) {
   c.d_ff = f.int_or("n_inner", 4 * c.d_model);
   c.activation_string = f.string_or("activation_function", "gelu_new");
   c.activation = parse_activation(c.activation_string, f, "activation_function");
-  if (c.activation == Activation::kSilu) fail("{}: activation_function silu is not supported for gpt2", f.label());
+  if (c.activation == Activation::kSilu)
+    fail("{}: activation_function silu is not supported for {}", f.label(), architecture_name(c.arch));
   c.norm = NormKind::kLayerNorm;
   c.norm_eps = f.number_or("layer_norm_epsilon", 1e-5);
+}
+
+void gpt2_parse_config(const ConfigFields& f, ModelConfig& c) {
+  parse_gpt2_style_config(f, c);
   c.qkv_source = QkvSource::kFusedBlocks;
   c.out_bias = true;
   c.learned_positions = true;

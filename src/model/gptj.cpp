@@ -10,17 +10,7 @@
 namespace entroscope::model {
 
 void gptj_parse_config(const ConfigFields& f, ModelConfig& c) {
-  c.vocab_size = f.positive_int("vocab_size");
-  c.max_positions = f.positive_int("n_positions");
-  c.d_model = f.positive_int("n_embd");
-  c.n_head = f.positive_int("n_head");
-  c.n_layer = f.positive_int("n_layer");
-  c.d_ff = f.int_or("n_inner", 4 * c.d_model);
-  c.activation_string = f.string_or("activation_function", "gelu_new");
-  c.activation = parse_activation(c.activation_string, f, "activation_function");
-  if (c.activation == Activation::kSilu) fail("{}: activation_function silu is not supported for gptj", f.label());
-  c.norm = NormKind::kLayerNorm;
-  c.norm_eps = f.number_or("layer_norm_epsilon", 1e-5);
+  parse_gpt2_style_config(f, c);  // GPTJConfig keeps GPT-2's field names
   c.qkv_source = QkvSource::kSeparate;
   c.residual = ResidualWiring::kParallelOneNorm;
   // transformers' GPT-J needs rotary_dim: with null its sin/cos tables do not fit the heads.

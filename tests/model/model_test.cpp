@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <cstring>
 #include <limits>
 
@@ -100,29 +101,41 @@ TEST(Forward, RejectsOutOfRangeIdsAndOverlongInput) {
   EXPECT_THROW(model::forward(m, long_ids, 1, static_cast<int>(long_ids.size()), act, {nullptr, nullptr}), Error);
 }
 
-TEST(Forward, NaNWeightStopsWithLayerStepAndPosition) {
+// Runs a copy of `fixture` with `edit` applied to its checkpoint; returns where the forward stopped.
+model::NonFiniteLocation non_finite_location(const std::string& fixture, const std::string& name,
+                                             const std::function<void(test_util::EditableTensors&)>& edit,
+                                             std::string* message = nullptr) {
   TempDir tmp;
-  test_util::copy_model_dir(kModels / "gpt2-tiny", tmp.path());
-  // A NaN in one output column of layer 1's MLP down-projection: the residual stream goes
-  // non-finite at every position of layer 1's mlp.out.
-  rewrite_checkpoint(tmp.path(), [](auto& t) { t["h.1.mlp.c_proj.weight"].second[5] = std::numeric_limits<float>::quiet_NaN(); });
-  model::Model m = model::load_model(tmp.path(), "nan-model");
+  test_util::copy_model_dir(kModels / fixture, tmp.path());
+  rewrite_checkpoint(tmp.path(), edit);
+  model::Model m = model::load_model(tmp.path(), name);
   model::Activations act;
   std::vector<std::int32_t> ids{3, 7, 11, 13};
   std::vector<float> logits(ids.size() * m.config.vocab_size);
   try {
     model::forward(m, ids, 1, 4, act, {logits.data(), nullptr});
-    FAIL() << "no error";
   } catch (const model::NonFiniteError& e) {
-    EXPECT_EQ(e.where().layer, 1);
-    EXPECT_EQ(e.where().step, "mlp.out");
-    EXPECT_EQ(e.where().position, 0);
-    EXPECT_EQ(e.where().channel, 5);
-    std::string msg = e.what();
-    EXPECT_NE(msg.find("nan-model: non-finite value (nan) in layer 1 at step 'mlp.out', batch row 0, token position 0, channel 5"),
-              std::string::npos)
-        << msg;
+    if (message) *message = e.what();
+    return e.where();
   }
+  ADD_FAILURE() << "no error";
+  return {};
+}
+
+TEST(Forward, NaNWeightStopsWithLayerStepAndPosition) {
+  // A NaN in one output column of layer 1's MLP down-projection: the residual stream goes
+  // non-finite at every position of layer 1's mlp.out.
+  std::string msg;
+  const auto where = non_finite_location("gpt2-tiny", "nan-model", [](auto& t) {
+    t["h.1.mlp.c_proj.weight"].second[5] = std::numeric_limits<float>::quiet_NaN();
+  }, &msg);
+  EXPECT_EQ(where.layer, 1);
+  EXPECT_EQ(where.step, "mlp.out");
+  EXPECT_EQ(where.position, 0);
+  EXPECT_EQ(where.channel, 5);
+  EXPECT_NE(msg.find("nan-model: non-finite value (nan) in layer 1 at step 'mlp.out', batch row 0, token position 0, channel 5"),
+            std::string::npos)
+      << msg;
 }
 
 std::vector<std::vector<std::int32_t>> test_sequences(int vocab) {
@@ -414,22 +427,11 @@ INSTANTIATE_TEST_SUITE_P(Families, FamilyFixture,
                          });
 
 TEST(Forward, NaNInQwen3QkNormIsLocatedAtThatStep) {
-  TempDir tmp;
-  test_util::copy_model_dir(kModels / "qwen3-tiny", tmp.path());
-  rewrite_checkpoint(tmp.path(), [](auto& t) {
+  const auto where = non_finite_location("qwen3-tiny", "qwen3-inf", [](auto& t) {
     t["model.layers.1.self_attn.k_norm.weight"].second[3] = std::numeric_limits<float>::infinity();
   });
-  model::Model m = model::load_model(tmp.path(), "qwen3-inf");
-  model::Activations act;
-  std::vector<std::int32_t> ids{3, 7, 11, 13};
-  std::vector<float> logits(ids.size() * m.config.vocab_size);
-  try {
-    model::forward(m, ids, 1, 4, act, {logits.data(), nullptr});
-    FAIL() << "no error";
-  } catch (const model::NonFiniteError& e) {
-    EXPECT_EQ(e.where().layer, 1);
-    EXPECT_EQ(e.where().step, "attn.qk_norm");
-  }
+  EXPECT_EQ(where.layer, 1);
+  EXPECT_EQ(where.step, "attn.qk_norm");
 }
 
 TEST(Architectures, EveryFamilyHasATableAndAName) {
