@@ -269,15 +269,19 @@ inline int first_visible_key(int i, int window) { return window > 0 ? std::max(0
 // fp32 attention on the packed GEMM (kernels/gemm.h): per (sequence, key/value head) the keys and
 // values are packed once and shared by the group's query heads (each thread walks consecutive
 // query heads, so it repacks only when the group changes); each block of kAttentionQueryBlock
-// queries uses the prefix up to its last query.
+// queries uses the prefix up to its last query. With a local window shorter than the sequence,
+// each block packs just the keys its queries can see (O(T window) work instead of O(T^2)).
 void causal_attention_f32(float* out, const float* qkv, int B, int T, QkvLayout layout, int n_head, int n_kv_head,
                           int head_dim, float scale, int window) {
   const std::size_t row = layout.row;  // ld of q, k, v
   const std::size_t out_row = static_cast<std::size_t>(n_head) * head_dim;
   const int group = n_head / n_kv_head;
+  // A window shorter than the sequence: each query block packs only the keys it can see.
+  const bool local = window > 0 && window < T;
 #pragma omp parallel
   {
     PackedMatrix keys, values;  // this thread's, reused across heads
+    PackedMatrix block_keys, block_values;  // a local window's keys and values for one query block
     int packed_b = -1, packed_g = -1;
     std::vector<float> scores(static_cast<std::size_t>(kAttentionQueryBlock) * T);  // [rows, keys]
 #pragma omp for collapse(2) schedule(static)
@@ -285,7 +289,7 @@ void causal_attention_f32(float* out, const float* qkv, int B, int T, QkvLayout 
       for (int h = 0; h < n_head; ++h) {
         const float* seq = qkv + static_cast<std::size_t>(b) * T * row;
         const int g = h / group;
-        if (b != packed_b || g != packed_g) {
+        if (!local && (b != packed_b || g != packed_g)) {
           const float* k = seq + layout.k_offset + g * layout.kv_head_stride;  // [T, hd], rows `row` apart
           const float* v = seq + layout.v_offset + g * layout.kv_head_stride;  // [T, hd]
           keys.pack({k, head_dim, T, WeightLayout::kOutIn, row});    // scores = q K^T: the map hd -> T
@@ -296,12 +300,26 @@ void causal_attention_f32(float* out, const float* qkv, int B, int T, QkvLayout 
         for (int i0 = 0; i0 < T; i0 += kAttentionQueryBlock) {
           const int rows = std::min(kAttentionQueryBlock, T - i0), visible_end = i0 + rows;
           const float* q = seq + static_cast<std::size_t>(i0) * row + layout.q_offset + h * layout.q_head_stride;
-          gemm_serial(scores.data(), visible_end, q, row, rows, keys, head_dim, visible_end);
-          for (int r = 0; r < rows; ++r)
-            causal_softmax_row(scores.data() + static_cast<std::size_t>(r) * visible_end,
-                               first_visible_key(i0 + r, window), i0 + r + 1, visible_end, scale);
           float* o = out + (static_cast<std::size_t>(b) * T + i0) * out_row + h * head_dim;  // [rows, hd]
-          gemm_serial(o, out_row, scores.data(), visible_end, rows, values, visible_end, head_dim);
+          // Keys [key0, visible_end): the whole prefix, or with a window only those the block's
+          // first query can see (its own small packing). Skipped keys have softmax weight exactly 0,
+          // so the results are the same either way.
+          const int key0 = local ? first_visible_key(i0, window) : 0, n_keys = visible_end - key0;
+          const PackedMatrix* k_packed = &keys;
+          const PackedMatrix* v_packed = &values;
+          if (local) {
+            const float* k = seq + static_cast<std::size_t>(key0) * row + layout.k_offset + g * layout.kv_head_stride;
+            const float* v = seq + static_cast<std::size_t>(key0) * row + layout.v_offset + g * layout.kv_head_stride;
+            block_keys.pack({k, head_dim, n_keys, WeightLayout::kOutIn, row});
+            block_values.pack({v, n_keys, head_dim, WeightLayout::kInOut, row});
+            k_packed = &block_keys;
+            v_packed = &block_values;
+          }
+          gemm_serial(scores.data(), n_keys, q, row, rows, *k_packed, head_dim, n_keys);
+          for (int r = 0; r < rows; ++r)
+            causal_softmax_row(scores.data() + static_cast<std::size_t>(r) * n_keys,
+                               first_visible_key(i0 + r, window) - key0, i0 + r + 1 - key0, n_keys, scale);
+          gemm_serial(o, out_row, scores.data(), n_keys, rows, *v_packed, n_keys, head_dim);
         }
       }
     }
