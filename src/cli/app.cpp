@@ -16,8 +16,9 @@ void apply_thread_count(int threads) { kernels::set_thread_count(threads); }
 
 int run_main(int argc, char** argv) {
   CLI::App app{
-      "entroscope: next-token entropy of GPT-2 and GPT-NeoX/Pythia models on CPU, exact fp32 with\n"
-      "checked numerics. Run `entroscope COMMAND --help` for the options of a command."};
+      "entroscope: next-token entropy and surprisal of language models on CPU (GPT-2, Pythia/GPT-NeoX,\n"
+      "GPT-Neo, GPT-J, OPT, Llama, Mistral, Qwen2/3, OLMo-2), exact fp32 with checked numerics.\n"
+      "Run `entroscope COMMAND --help` for the options of a command."};
   app.set_version_flag("--version", fmt::format("entroscope {} ({})", ENTROSCOPE_VERSION, ENTROSCOPE_GIT_HASH));
   app.require_subcommand(1);
   app.fallthrough(false);

@@ -46,7 +46,7 @@ const std::vector<std::string>& tokenizer_file_names() {
 FileSelection select_model_files(const RepoRevision& repo) {
   FileSelection sel;
   if (repo.find(kConfigFile) == nullptr) {
-    fail("{} has no config.json (commit {}); entroscope loads transformers GPT-2 / GPT-NeoX model repositories",
+    fail("{} has no config.json (commit {}); entroscope loads transformers causal-LM model repositories",
          repo_label(repo), repo.commit);
   }
   sel.files.push_back(kConfigFile);
