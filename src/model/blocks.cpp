@@ -112,6 +112,25 @@ void prepare_rotary(const BlockContext<Scalar>& ctx) {
 }
 
 template <typename Scalar>
+void input_embedding(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids, Scalar* x,
+                     const ForwardOutputsT<Scalar>& out) {
+  const int D = ctx.config.d_model;
+  embed_tokens(ctx, ids, x);
+  if (ctx.config.learned_positions) add_position_embedding(ctx, x);
+  ctx.step(-1, "embedding", x, D);
+  capture_hidden(ctx, out, 0, x, D);
+  prepare_rotary(ctx);
+}
+
+template <typename Scalar>
+void final_norm_and_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutputsT<Scalar>& out) {
+  Scalar* h = ctx.act.normed.data();
+  norm(ctx, -1, "final_norm", h, x, Role::kFinalNormWeight, Role::kFinalNormBias);
+  capture_hidden(ctx, out, ctx.config.n_layer, h, ctx.config.d_model);
+  lm_head(ctx, h, out);
+}
+
+template <typename Scalar>
 void attention_block(const BlockContext<Scalar>& ctx, int l, const Scalar* x) {
   const ModelConfig& c = ctx.config;
   const int M = ctx.rows(), D = c.d_model, H = c.n_head, KV = c.n_kv_head, hd = c.head_dim;
@@ -239,6 +258,9 @@ void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutp
   template void project<S>(const BlockContext<S>&, S*, int, const S*, int, int, const S*, const S*);             \
   template void norm<S>(const BlockContext<S>&, int, const char*, S*, const S*, Role, Role);                     \
   template void prepare_rotary<S>(const BlockContext<S>&);                                                       \
+  template void input_embedding<S>(const BlockContext<S>&, std::span<const std::int32_t>, S*,                     \
+                                   const ForwardOutputsT<S>&);                                                   \
+  template void final_norm_and_head<S>(const BlockContext<S>&, const S*, const ForwardOutputsT<S>&);             \
   template void attention_block<S>(const BlockContext<S>&, int, const S*);                                       \
   template void mlp_block<S>(const BlockContext<S>&, int, const S*);                                             \
   template void lm_head<S>(const BlockContext<S>&, const S*, const ForwardOutputsT<S>&);                         \

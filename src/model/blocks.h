@@ -51,6 +51,16 @@ template <typename Scalar>
 void norm(const BlockContext<Scalar>& ctx, int layer, const char* step, Scalar* out, const Scalar* in, Role weight,
           Role bias = Role::kCount);
 
+// The start of every d_model-wide forward: x [B*T, D] = token embedding (+ learned positions),
+// checked, captured as hidden[0]; rotary tables prepared when the config uses rotary.
+template <typename Scalar>
+void input_embedding(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids, Scalar* x,
+                     const ForwardOutputsT<Scalar>& out);
+
+// The end: hidden[L] = final_norm(x) (LayerNorm or RMSNorm), then the LM head.
+template <typename Scalar>
+void final_norm_and_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutputsT<Scalar>& out);
+
 // Fills act.rotary_cos/sin for positions 0..T-1 when the config uses rotary.
 template <typename Scalar>
 void prepare_rotary(const BlockContext<Scalar>& ctx);

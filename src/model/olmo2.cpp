@@ -45,10 +45,7 @@ void olmo2_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32_t
   auto& a = ctx.act;
   Scalar* x = a.residual.data();  // [B*T, D]
 
-  embed_tokens(ctx, ids, x);
-  ctx.step(-1, "embedding", x, D);
-  capture_hidden(ctx, out, 0, x, D);
-  prepare_rotary(ctx);
+  input_embedding(ctx, ids, x, out);
   for (int l = 0; l < c.n_layer; ++l) {
     attention_block(ctx, l, x);
     norm(ctx, l, "attn.post_norm", a.normed.data(), a.attn_out.data(), Role::kAttnPostNormWeight);
@@ -60,9 +57,7 @@ void olmo2_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32_t
     ctx.step(l, "residual.mlp", x, D);
     if (l + 1 < c.n_layer) capture_hidden(ctx, out, l + 1, x, D);
   }
-  norm(ctx, -1, "final_norm", a.normed.data(), x, Role::kFinalNormWeight);
-  capture_hidden(ctx, out, c.n_layer, a.normed.data(), D);
-  lm_head(ctx, a.normed.data(), out);
+  final_norm_and_head(ctx, x, out);
 }
 
 ES_INSTANTIATE_FORWARD(olmo2)

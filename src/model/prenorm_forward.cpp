@@ -24,11 +24,7 @@ void prenorm_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32
   auto& a = ctx.act;
   Scalar* x = a.residual.data();  // [B*T, D]
 
-  embed_tokens(ctx, ids, x);
-  if (c.learned_positions) add_position_embedding(ctx, x);
-  ctx.step(-1, "embedding", x, D);
-  capture_hidden(ctx, out, 0, x, D);
-  prepare_rotary(ctx);
+  input_embedding(ctx, ids, x, out);
   for (int l = 0; l < c.n_layer; ++l) {
     norm(ctx, l, "attn.norm", a.normed.data(), x, Role::kAttnNormWeight, Role::kAttnNormBias);
     attention_block(ctx, l, a.normed.data());
@@ -60,9 +56,7 @@ void prenorm_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32
     }
     if (l + 1 < c.n_layer) capture_hidden(ctx, out, l + 1, x, D);
   }
-  norm(ctx, -1, "final_norm", a.normed.data(), x, Role::kFinalNormWeight, Role::kFinalNormBias);
-  capture_hidden(ctx, out, c.n_layer, a.normed.data(), D);
-  lm_head(ctx, a.normed.data(), out);
+  final_norm_and_head(ctx, x, out);
 }
 
 ES_INSTANTIATE_FORWARD(prenorm)

@@ -85,32 +85,41 @@ std::vector<std::vector<std::int32_t>> random_ids(int B, int T, int V, std::uint
 
 // ---- presets ----
 
+// The published dimensions of a preset (config.json of its Hub repository).
+struct PublishedShape {
+  const char* name;
+  model::Architecture arch;
+  int d, heads, kv_heads, head_dim, layers, ff, vocab, ctx;
+};
+
+void expect_published_shape(const PublishedShape& w) {
+  SCOPED_TRACE(w.name);
+  model::ModelConfig c = preset_config(w.name);
+  EXPECT_EQ(c.arch, w.arch);
+  EXPECT_EQ(c.d_model, w.d);
+  EXPECT_EQ(c.n_head, w.heads);
+  EXPECT_EQ(c.n_kv_head, w.kv_heads);
+  EXPECT_EQ(c.head_dim, w.head_dim);
+  EXPECT_EQ(c.n_layer, w.layers);
+  EXPECT_EQ(c.d_ff, w.ff);
+  EXPECT_EQ(c.vocab_size, w.vocab);
+  EXPECT_EQ(c.max_positions, w.ctx);
+}
+
 TEST(Presets, PublishedDimensions) {
-  struct Want {
-    const char* name;
-    model::Architecture arch;
-    int d, heads, layers, ff, vocab, ctx;
-  };
-  const Want wants[] = {
-      {"gpt2", model::Architecture::kGpt2, 768, 12, 12, 3072, 50257, 1024},
-      {"gpt2-medium", model::Architecture::kGpt2, 1024, 16, 24, 4096, 50257, 1024},
-      {"gpt2-large", model::Architecture::kGpt2, 1280, 20, 36, 5120, 50257, 1024},
-      {"gpt2-xl", model::Architecture::kGpt2, 1600, 25, 48, 6400, 50257, 1024},
-      {"distilgpt2", model::Architecture::kGpt2, 768, 12, 6, 3072, 50257, 1024},
-      {"pythia-160m", model::Architecture::kGptNeoX, 768, 12, 12, 3072, 50304, 2048},
-      {"pythia-410m", model::Architecture::kGptNeoX, 1024, 16, 24, 4096, 50304, 2048},
-      {"pythia-1b", model::Architecture::kGptNeoX, 2048, 8, 16, 8192, 50304, 2048},
+  const PublishedShape wants[] = {
+      {"gpt2", model::Architecture::kGpt2, 768, 12, 12, 64, 12, 3072, 50257, 1024},
+      {"gpt2-medium", model::Architecture::kGpt2, 1024, 16, 16, 64, 24, 4096, 50257, 1024},
+      {"gpt2-large", model::Architecture::kGpt2, 1280, 20, 20, 64, 36, 5120, 50257, 1024},
+      {"gpt2-xl", model::Architecture::kGpt2, 1600, 25, 25, 64, 48, 6400, 50257, 1024},
+      {"distilgpt2", model::Architecture::kGpt2, 768, 12, 12, 64, 6, 3072, 50257, 1024},
+      {"pythia-160m", model::Architecture::kGptNeoX, 768, 12, 12, 64, 12, 3072, 50304, 2048},
+      {"pythia-410m", model::Architecture::kGptNeoX, 1024, 16, 16, 64, 24, 4096, 50304, 2048},
+      {"pythia-1b", model::Architecture::kGptNeoX, 2048, 8, 8, 256, 16, 8192, 50304, 2048},
   };
   for (const auto& w : wants) {
-    SCOPED_TRACE(w.name);
+    expect_published_shape(w);
     model::ModelConfig c = preset_config(w.name);
-    EXPECT_EQ(c.arch, w.arch);
-    EXPECT_EQ(c.d_model, w.d);
-    EXPECT_EQ(c.n_head, w.heads);
-    EXPECT_EQ(c.n_layer, w.layers);
-    EXPECT_EQ(c.d_ff, w.ff);
-    EXPECT_EQ(c.vocab_size, w.vocab);
-    EXPECT_EQ(c.max_positions, w.ctx);
     EXPECT_EQ(c.norm_eps, 1e-5);
     if (w.arch == model::Architecture::kGpt2) {
       EXPECT_EQ(c.activation, model::Activation::kGeluTanh);
@@ -151,12 +160,7 @@ TEST(Presets, ParameterCountsMatchThePublishedModels) {
 }
 
 TEST(Presets, PublishedShapesOfTheOtherFamilies) {
-  struct Want {
-    const char* name;
-    model::Architecture arch;
-    int d, heads, kv_heads, head_dim, layers, ff, vocab, ctx;
-  };
-  const Want wants[] = {
+  const PublishedShape wants[] = {
       {"gpt-neo-125m", model::Architecture::kGptNeo, 768, 12, 12, 64, 12, 3072, 50257, 2048},
       {"gpt-neo-1.3b", model::Architecture::kGptNeo, 2048, 16, 16, 128, 24, 8192, 50257, 2048},
       {"gpt-j-6b", model::Architecture::kGptJ, 4096, 16, 16, 256, 28, 16384, 50400, 2048},
@@ -171,19 +175,7 @@ TEST(Presets, PublishedShapesOfTheOtherFamilies) {
       {"olmo-2-1b", model::Architecture::kOlmo2, 2048, 16, 16, 128, 16, 8192, 100352, 4096},
       {"mistral-7b", model::Architecture::kMistral, 4096, 32, 8, 128, 32, 14336, 32000, 32768},
   };
-  for (const auto& w : wants) {
-    SCOPED_TRACE(w.name);
-    model::ModelConfig c = preset_config(w.name);
-    EXPECT_EQ(c.arch, w.arch);
-    EXPECT_EQ(c.d_model, w.d);
-    EXPECT_EQ(c.n_head, w.heads);
-    EXPECT_EQ(c.n_kv_head, w.kv_heads);
-    EXPECT_EQ(c.head_dim, w.head_dim);
-    EXPECT_EQ(c.n_layer, w.layers);
-    EXPECT_EQ(c.d_ff, w.ff);
-    EXPECT_EQ(c.vocab_size, w.vocab);
-    EXPECT_EQ(c.max_positions, w.ctx);
-  }
+  for (const auto& w : wants) expect_published_shape(w);
   // The distinctive options.
   EXPECT_EQ(preset_config("gpt-neo-125m").layer_window[1], 256);
   EXPECT_EQ(preset_config("gpt-neo-125m").layer_window[0], 0);
