@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
 #include "common/golden.h"
@@ -95,6 +97,9 @@ TEST(InfoCli, DescribesEveryFamily) {
   ASSERT_EQ(j.exit_code, 0) << j.out;
   EXPECT_NE(j.out.find("\"family\": \"Llama\""), std::string::npos) << j.out;
   EXPECT_NE(j.out.find("\"n_kv_head\": 1"), std::string::npos) << j.out;
+  const auto neo = nlohmann::json::parse(run("info --model " + (kModels / "gpt-neo-tiny").string() + " --json").out);
+  EXPECT_EQ(neo["attention_windows"], nlohmann::json::array({0, 8}));
+  EXPECT_EQ(neo["params_total"], 71712) << neo.dump();
 }
 
 TEST(Cli, ErrorsAreOneLineAndExitNonZero) {

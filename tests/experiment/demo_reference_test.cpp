@@ -111,6 +111,8 @@ TEST(DemoRun, WritesEveryOutputWithProvenanceAndNoNonFiniteNumber) {
     EXPECT_FALSE(model.at("tokenizer_files").empty());
     EXPECT_EQ(model.at("special_tokens").at("<|endoftext|>"), 2047);
     EXPECT_EQ(model.at("compute_dtype"), "float32");
+    EXPECT_EQ(model.at("model_type"), model.at("config").at("model_type"));  // and the family for the plot
+    EXPECT_EQ(model.at("family"), model.at("model_type") == "gpt2" ? "GPT-2" : "GPT-NeoX");
     EXPECT_TRUE(model.at("config").contains("vocab_size"));
     for (const char* key : {"entroscope_version", "git_hash", "threads", "seed", "started_utc", "finished_utc"})
       EXPECT_TRUE(doc.at("run").contains(key)) << key;
