@@ -1,8 +1,12 @@
 #pragma once
 // Added tokens (special tokens such as "<|endoftext|>" and non-special ones such as GPT-NeoX's
-// space runs) are found in the text before pre-tokenization: leftmost match first, and the longest
-// token among those starting there (HF tokenizers' Aho-Corasick LeftmostLongest). The text
-// between matches is encoded normally.
+// space runs) are found in the text before pre-tokenization, as Hugging Face tokenizers finds
+// them: leftmost match first, the longest token among those starting there, matches never
+// overlapping (Aho-Corasick LeftmostLongest). A match that is then refused (a special token when
+// special tokens are plain text, a single_word token inside a word) still uses up its text: the
+// search goes on after it. lstrip / rstrip widen a match over the whitespace before / after it,
+// which becomes part of the token. The text between matches is encoded normally.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -13,6 +17,15 @@
 
 namespace entroscope::tokenizer {
 
+struct AddedTokenPattern {
+  std::string content;  // non-empty
+  std::int32_t id;
+  bool special = false;
+  bool lstrip = false;
+  bool rstrip = false;
+  bool single_word = false;
+};
+
 class AddedTokenMatcher {
  public:
   struct Match {
@@ -22,42 +35,51 @@ class AddedTokenMatcher {
   };
 
   AddedTokenMatcher() = default;
-  // tokens: (content, id); contents must be non-empty. A repeated content keeps the last id.
-  explicit AddedTokenMatcher(const std::vector<std::pair<std::string, std::int32_t>>& tokens);
+  // A repeated content keeps the first token given (the reference's automaton reports the
+  // pattern inserted first).
+  explicit AddedTokenMatcher(const std::vector<AddedTokenPattern>& tokens);
 
   bool empty() const { return nodes_.size() <= 1; }
 
-  // The leftmost-longest match that starts at or after `from`.
-  std::optional<Match> find(std::string_view text, std::size_t from) const;
-
-  // Calls on_text(piece) for the (non-empty) text between matches and on_token(id) for each match,
-  // in order.
+  // Calls on_text(piece, offset) for the (non-empty) text between accepted matches and
+  // on_token(id) for each accepted match, in order. With allow_special false, special tokens are
+  // refused (tiktoken's encode_ordinary, HF's split_special_tokens).
   template <typename OnText, typename OnToken>
-  void split(std::string_view text, OnText&& on_text, OnToken&& on_token) const {
+  void split(std::string_view text, bool allow_special, OnText&& on_text, OnToken&& on_token) const {
     if (empty()) {
-      if (!text.empty()) on_text(text);
+      if (!text.empty()) on_text(text, std::size_t{0});
       return;
     }
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-      std::optional<Match> m = find(text, pos);
+    std::size_t emitted = 0;  // text[0, emitted) has been handed out
+    std::size_t from = 0;     // where the search goes on
+    while (from < text.size()) {
+      std::optional<Match> m = find_longest(text, from);
       if (!m) break;
-      if (m->begin > pos) on_text(text.substr(pos, m->begin - pos));
-      on_token(m->id);
-      pos = m->end;
+      from = m->end;
+      std::optional<Match> accepted = accept(text, *m, emitted, allow_special);
+      if (!accepted) continue;
+      if (accepted->begin > emitted) on_text(text.substr(emitted, accepted->begin - emitted), emitted);
+      on_token(accepted->id);
+      emitted = accepted->end;
+      from = std::max(from, emitted);
     }
-    if (pos < text.size()) on_text(text.substr(pos));
+    if (emitted < text.size()) on_text(text.substr(emitted), emitted);
   }
 
  private:
   // A byte trie; node 0 is the root.
   struct Node {
-    std::int32_t token_id = -1;                                    // -1: no token ends here
+    std::int32_t token = -1;                                       // index into tokens_; -1: none ends here
     std::vector<std::pair<unsigned char, std::int32_t>> children;  // sorted by byte
   };
   std::int32_t child(std::int32_t node, unsigned char byte) const;
+  // The leftmost-longest match that starts at or after `from` (token = index into tokens_).
+  std::optional<Match> find_longest(std::string_view text, std::size_t from) const;
+  // The match as emitted (widened by lstrip / rstrip, with the token's id), or nullopt if refused.
+  std::optional<Match> accept(std::string_view text, const Match& m, std::size_t emitted, bool allow_special) const;
 
   std::vector<Node> nodes_;
+  std::vector<AddedTokenPattern> tokens_;
   std::array<bool, 256> starts_token_{};  // first bytes of any token: other positions are skipped fast
 };
 

@@ -1,10 +1,15 @@
 #pragma once
-// The character classes GPT-2's split pattern is written in, with their Unicode meanings:
-// \p{L} and \p{N} are the general categories L* and N* (from utf8proc, completed to Unicode 17);
-// \s is the White_Space property, as in Rust's regex, Oniguruma and tiktoken: it includes U+0085
-// and U+00A0 and excludes U+FEFF, U+200B, U+180E and U+001C..001F.
+// The character classes tokenizer split patterns are written in, pinned to the Unicode version of
+// the reference implementation (Hugging Face tokenizers' Oniguruma: Unicode 16.0):
+//   \p{L}, \p{N}  general categories L* and N* (utf8proc's tables, completed to Unicode 16.0 and
+//                 with the Unicode 17.0 additions held back, whatever utf8proc version is linked);
+//   \s            the White_Space property, as in Oniguruma, Rust's regex and tiktoken: it includes
+//                 U+0085 and U+00A0 and excludes U+FEFF, U+200B, U+180E and U+001C..001F.
+// Other categories (marks, Nd, Pc for \w and \d) come from utf8proc as it is.
 #include <array>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace entroscope::tokenizer {
 
@@ -17,6 +22,17 @@ enum class CharClass : std::uint8_t {
 
 // Class of a Unicode scalar value (not for surrogates; those never come out of decode_utf8).
 CharClass classify_code_point(char32_t c);
+
+// The finer classes regex escapes name (\d is Nd; \w is L, M, N and Pc, as in Oniguruma).
+bool is_decimal_number(char32_t c);  // Nd
+bool is_word_char(char32_t c);       // \w
+// Rust regex's \w minus what callers add (Join_Control, non-mark Other_Alphabetic): letters,
+// letter numbers (Nl), marks, Nd and Pc.
+bool is_rust_word_char(char32_t c);
+
+// Inclusive code point ranges, ascending, of the scalar values (surrogates excluded) for which
+// `member` is true: the character sets a regex engine is given instead of its own tables.
+std::vector<std::pair<char32_t, char32_t>> code_point_ranges(bool (*member)(char32_t));
 
 namespace detail {
 // ASCII is by far the most common input; a constant table skips the utf8proc lookup for it.

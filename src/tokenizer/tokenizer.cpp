@@ -2,8 +2,6 @@
 
 #include "common/error.h"
 #include "common/json_file.h"
-#include "tokenizer/normalizer.h"
-#include "tokenizer/pretokenizer.h"
 #include "tokenizer/tokenizer_json.h"
 #include "tokenizer/tokenizer_model.h"
 #include "tokenizer/vocab_files.h"
@@ -48,7 +46,10 @@ Tokenizer::Tokenizer(std::shared_ptr<const TokenizerModel> model) : model_(std::
 
 Tokenizer Tokenizer::load(const fs::path& path) {
   try {
-    return from_spec(read_spec(path));
+    TokenizerSpec spec = read_spec(path);
+    std::error_code ec;
+    apply_tokenizer_config(fs::is_directory(path, ec) ? path : path.parent_path(), spec);
+    return from_spec(spec);
   } catch (const nlohmann::json::exception& e) {
     // A field of an unexpected JSON type that no specific check caught.
     fail("{}: unexpected content: {}", path.string(), e.what());
@@ -60,50 +61,59 @@ Tokenizer Tokenizer::from_spec(const TokenizerSpec& spec) {
 }
 
 std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool allow_special) const {
+  return encode(text, EncodeOptions{allow_special, false});
+}
+
+std::vector<std::int32_t> Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
   std::vector<std::int32_t> ids;
   ids.reserve(text.size() / 3 + 4);
-  encode_into(text, allow_special, ids);
+  encode_into(text, options, ids);
   return ids;
 }
 
-// The order of HF tokenizers: added tokens on the raw text, then normalization, then normalized
-// added tokens, then pre-tokenization and BPE of each remaining piece on its own.
 void Tokenizer::encode_into(std::string_view text, bool allow_special, std::vector<std::int32_t>& ids) const {
-  const TokenizerModel& m = *model_;
-  const AddedTokenMatcher& raw = allow_special ? m.raw_with_special : m.raw_without_special;
-  raw.split(
-      text, [&](std::string_view piece) { encode_normalizable(piece, allow_special, ids); },
-      [&](std::int32_t id) { ids.push_back(id); });
+  encode_text(text, allow_special, ids);
 }
 
-void Tokenizer::encode_normalizable(std::string_view text, bool allow_special, std::vector<std::int32_t>& ids) const {
+void Tokenizer::encode_into(std::string_view text, const EncodeOptions& options, std::vector<std::int32_t>& ids) const {
   const TokenizerModel& m = *model_;
-  std::string storage;
-  const std::string_view normalized = m.nfc ? nfc_normalize(text, storage) : text;
-  const AddedTokenMatcher& matcher = allow_special ? m.normalized_with_special : m.normalized_without_special;
-  matcher.split(
-      normalized, [&](std::string_view piece) { encode_pretokenizable(piece, ids); },
-      [&](std::int32_t id) { ids.push_back(id); });
-}
-
-void Tokenizer::encode_pretokenizable(std::string_view text, std::vector<std::int32_t>& ids) const {
-  const TokenizerModel& m = *model_;
-  std::string with_space;
-  if (m.add_prefix_space && !text.empty() && text.front() != ' ') {
-    with_space.reserve(text.size() + 1);
-    with_space.push_back(' ');
-    with_space.append(text);
-    text = with_space;
-  }
-  if (!m.use_regex) {
-    m.bpe.encode(text, ids);
+  if (!options.add_special_tokens || !m.template_single) {
+    encode_text(text, options.allow_special, ids);
     return;
   }
-  for (std::size_t pos = 0; pos < text.size();) {
-    const std::size_t end = gpt2_piece_end(text, pos);
-    m.bpe.encode(text.substr(pos, end - pos), ids);
-    pos = end;
+  for (const TemplatePiece& piece : *m.template_single) {
+    if (piece.is_text) {
+      encode_text(text, options.allow_special, ids);
+    } else {
+      ids.insert(ids.end(), piece.ids.begin(), piece.ids.end());
+    }
   }
+}
+
+// The order of HF tokenizers: added tokens on the raw text, then normalization of each piece
+// between them, then normalized added tokens, then pre-tokenization and BPE of each remaining
+// piece on its own.
+void Tokenizer::encode_text(std::string_view text, bool allow_special, std::vector<std::int32_t>& ids) const {
+  model_->raw_tokens.split(
+      text, allow_special,
+      [&](std::string_view piece, std::size_t offset) { encode_normalizable(piece, offset == 0, allow_special, ids); },
+      [&](std::int32_t id) { ids.push_back(id); });
+}
+
+void Tokenizer::encode_normalizable(std::string_view text, bool at_origin, bool allow_special,
+                                    std::vector<std::int32_t>& ids) const {
+  const TokenizerModel& m = *model_;
+  std::string storage;
+  bool start_moved = false;
+  const std::string_view normalized = m.normalizer.apply(text, storage, &start_moved);
+  at_origin = at_origin && !start_moved;
+  m.normalized_tokens.split(
+      normalized, allow_special,
+      [&](std::string_view piece, std::size_t offset) {
+        m.pre_tokenizer.for_each_piece(piece, at_origin && offset == 0,
+                                       [&](std::string_view word) { m.bpe.encode(word, ids); });
+      },
+      [&](std::int32_t id) { ids.push_back(id); });
 }
 
 std::string_view Tokenizer::token_bytes(std::int32_t id) const {
@@ -112,8 +122,12 @@ std::string_view Tokenizer::token_bytes(std::int32_t id) const {
     fail("cannot decode id {}: not in the vocabulary (ids 0..{}{})", id, m.vocab_size() - 1,
          id >= 0 && static_cast<std::size_t>(id) < m.vocab_size() ? ", this one is unused" : "");
   }
-  const std::uint32_t begin = m.decoded_offsets[id];
-  return std::string_view(m.decoded_bytes).substr(begin, m.decoded_offsets[id + 1] - begin);
+  return m.token_bytes.at(static_cast<std::size_t>(id));
+}
+
+std::string_view Tokenizer::token_string(std::int32_t id) const {
+  if (!is_valid_id(id)) token_bytes(id);  // throws the same error
+  return model_->token_strings.at(static_cast<std::size_t>(id));
 }
 
 std::string Tokenizer::decode(std::span<const std::int32_t> ids) const {
@@ -121,6 +135,28 @@ std::string Tokenizer::decode(std::span<const std::int32_t> ids) const {
   out.reserve(ids.size() * 4);
   for (std::int32_t id : ids) out.append(token_bytes(id));
   return out;
+}
+
+// As the reference: ids that name no token are dropped silently, and skip_special drops every id
+// whose string is a special token's.
+std::vector<std::string> Tokenizer::decoder_input(std::span<const std::int32_t> ids, bool skip_special) const {
+  const TokenizerModel& m = *model_;
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
+  for (std::int32_t id : ids) {
+    if (!is_valid_id(id)) continue;
+    if (skip_special && m.skipped_as_special[static_cast<std::size_t>(id)]) continue;
+    tokens.emplace_back(m.token_strings.at(static_cast<std::size_t>(id)));
+  }
+  return tokens;
+}
+
+std::string Tokenizer::decode_text(std::span<const std::int32_t> ids, bool skip_special) const {
+  return model_->decoder.decode(decoder_input(ids, skip_special), true);
+}
+
+std::string Tokenizer::decode_bytes(std::span<const std::int32_t> ids, bool skip_special) const {
+  return model_->decoder.decode(decoder_input(ids, skip_special), false);
 }
 
 std::optional<std::int32_t> Tokenizer::token_to_id(std::string_view token) const {

@@ -1,10 +1,14 @@
 #pragma once
-// Hugging Face tokenizer.json with a byte-level BPE model (GPT-2, GPT-NeoX / Pythia). Supported:
-// model BPE (merges as "A B" strings or ["A","B"] pairs, unk_token, fuse_unk, ignore_merges),
-// normalizer null / NFC (also inside a Sequence), pre_tokenizer ByteLevel (add_prefix_space,
-// use_regex; also alone inside a Sequence), decoder ByteLevel or null, post_processor ByteLevel,
-// null or a TemplateProcessing that adds no tokens, added_tokens without lstrip / rstrip /
-// single_word. Anything else is rejected with an error that names it, rather than tokenized wrong.
+// Hugging Face tokenizer.json, read into a TokenizerSpec (the pipeline as data). Supported:
+//   model          BPE (merges as "A B" strings or ["A","B"] pairs; unk_token, fuse_unk,
+//                  byte_fallback, ignore_merges, continuing_subword_prefix, end_of_word_suffix)
+//   normalizer     NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace, Strip, Sequence
+//   pre_tokenizer  ByteLevel, Split, Metaspace, Digits, Whitespace, WhitespaceSplit, Sequence
+//   post_processor TemplateProcessing, ByteLevel, BertProcessing, RobertaProcessing, Sequence
+//   decoder        ByteLevel, Metaspace, ByteFallback, Fuse, Strip, Replace, Sequence
+//   added_tokens   with lstrip, rstrip, single_word, normalized, special
+// Anything else (another model or component type, BPE dropout, truncation or padding) is an
+// error that names it, never a silently different tokenization.
 #include <filesystem>
 
 #include <nlohmann/json.hpp>

@@ -1,18 +1,20 @@
 #include "tokenizer/tokenizer_model.h"
 
 #include <algorithm>
+#include <functional>
+#include <set>
 
 #include "common/error.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/json_quote.h"
-#include "tokenizer/normalizer.h"
+#include "tokenizer/utf8.h"
 
 namespace entroscope::tokenizer {
 namespace {
 
 std::string merge_location(const TokenizerSpec& spec, const MergeSpec& merge) {
-  return spec.merges_from_json ? fmt::format("model.merges[{}]", merge.position)
-                               : fmt::format("line {}", merge.position);
+  return spec.model.merges_from_json ? fmt::format("model.merges[{}]", merge.position)
+                                     : fmt::format("line {}", merge.position);
 }
 
 std::int32_t merge_part_id(const TokenizerSpec& spec, const MergeSpec& merge, const std::string& part,
@@ -27,14 +29,21 @@ std::int32_t merge_part_id(const TokenizerSpec& spec, const MergeSpec& merge, co
 
 std::vector<MergeRule> resolve_merges(const TokenizerSpec& spec,
                                       const std::unordered_map<std::string, std::int32_t>& vocab_ids) {
+  const std::string& prefix = spec.model.continuing_subword_prefix;
   std::vector<MergeRule> rules;
-  rules.reserve(spec.merges.size());
+  rules.reserve(spec.model.merges.size());
   std::string merged;
-  for (const MergeSpec& merge : spec.merges) {
+  for (const MergeSpec& merge : spec.model.merges) {
     const std::int32_t left = merge_part_id(spec, merge, merge.left, vocab_ids);
     const std::int32_t right = merge_part_id(spec, merge, merge.right, vocab_ids);
-    // The merged token's id comes from the vocabulary, never from rank arithmetic.
-    merged.assign(merge.left).append(merge.right);
+    // The merged token's id comes from the vocabulary, never from rank arithmetic. With a
+    // continuing_subword_prefix the right part loses that many bytes first (as the reference
+    // does, whether or not it starts with the prefix).
+    if (merge.right.size() < prefix.size()) {
+      fail("{}: {}: merge {} {}: the right token is shorter than continuing_subword_prefix {}", spec.merges_origin,
+           merge_location(spec, merge), json_quoted(merge.left), json_quoted(merge.right), json_quoted(prefix));
+    }
+    merged.assign(merge.left).append(merge.right, prefix.size());
     auto it = vocab_ids.find(merged);
     if (it == vocab_ids.end()) {
       fail("{}: {}: merge {} {}: the merged token {} is not in the vocabulary", spec.merges_origin,
@@ -45,17 +54,60 @@ std::vector<MergeRule> resolve_merges(const TokenizerSpec& spec,
   return rules;
 }
 
+char32_t first_code_point(std::string_view s) { return s.empty() ? 0 : decode_utf8(s, 0).code_point; }
+
+char32_t last_code_point(std::string_view s) {
+  if (s.empty()) return 0;
+  std::size_t start = s.size() - 1;
+  while (start > 0 && s.size() - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+  return decode_utf8(s, start).code_point;
+}
+
+// Where long pieces may be cut (see Segmenter): only without prefix / suffix, which would make a
+// merged token's ends differ from its parts' ends.
+Segmenter build_segmenter(const TokenizerSpec& spec, const std::vector<const std::string*>& vocab_token_of,
+                          const std::vector<MergeRule>& rules) {
+  Segmenter s;
+  if (!spec.model.continuing_subword_prefix.empty() || !spec.model.end_of_word_suffix.empty()) return s;
+  s.first_char.assign(vocab_token_of.size(), 0);
+  s.last_char.assign(vocab_token_of.size(), 0);
+  for (std::size_t id = 0; id < vocab_token_of.size(); ++id) {
+    if (!vocab_token_of[id]) continue;
+    s.first_char[id] = first_code_point(*vocab_token_of[id]);
+    s.last_char[id] = last_code_point(*vocab_token_of[id]);
+  }
+  s.joinable = PairTable(rules.size());
+  for (const MergeRule& rule : rules) {
+    s.joinable.set(static_cast<std::int32_t>(s.last_char[rule.left]), static_cast<std::int32_t>(s.first_char[rule.right]),
+                   PairMerge{0, 0});
+  }
+  s.enabled = true;
+  return s;
+}
+
+void fill_table(StringTable& table, std::size_t count, const std::function<std::string(std::size_t)>& value_of) {
+  table.bytes.clear();
+  table.offsets.assign(count + 1, 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    table.offsets[i] = static_cast<std::uint32_t>(table.bytes.size());
+    table.bytes += value_of(i);
+  }
+  table.offsets[count] = static_cast<std::uint32_t>(table.bytes.size());
+}
+
 }  // namespace
 
 TokenizerModel build_tokenizer_model(const TokenizerSpec& spec) {
   TokenizerModel model;
-  model.nfc = spec.nfc;
-  model.add_prefix_space = spec.add_prefix_space;
-  model.use_regex = spec.use_regex;
   model.source_files = spec.source_files;
+  model.normalizer = Normalizer(spec.normalizer, spec.origin);
+  model.pre_tokenizer = PreTokenizer(spec.pre_tokenizer, spec.origin);
+  model.template_single = spec.template_single;
+  model.decoder = Decoder(spec.decoder, spec.has_decoder, spec.origin);
+  const bool byte_level = model.pre_tokenizer.byte_level();
 
   std::int64_t max_id = -1;
-  for (const auto& entry : spec.vocab) max_id = std::max<std::int64_t>(max_id, entry.second);
+  for (const auto& entry : spec.model.vocab) max_id = std::max<std::int64_t>(max_id, entry.second);
   for (const AddedTokenSpec& t : spec.added_tokens) max_id = std::max<std::int64_t>(max_id, t.id);
   if (max_id < 0) fail("{}: the vocabulary is empty", spec.origin);
   const auto size = static_cast<std::size_t>(max_id) + 1;
@@ -63,8 +115,8 @@ TokenizerModel build_tokenizer_model(const TokenizerSpec& spec) {
   // Vocabulary: token string <-> id, each id used once.
   std::vector<const std::string*> vocab_token_of(size, nullptr);
   std::unordered_map<std::string, std::int32_t> vocab_ids;
-  vocab_ids.reserve(spec.vocab.size() * 2);
-  for (const auto& [token, id] : spec.vocab) {
+  vocab_ids.reserve(spec.model.vocab.size() * 2);
+  for (const auto& [token, id] : spec.model.vocab) {
     if (vocab_token_of[id]) {
       fail("{}: tokens {} and {} both have id {}", spec.origin, json_quoted(*vocab_token_of[id]), json_quoted(token),
            id);
@@ -73,32 +125,50 @@ TokenizerModel build_tokenizer_model(const TokenizerSpec& spec) {
     vocab_ids.emplace(token, id);
   }
 
-  std::array<std::int32_t, 256> byte_tokens;
-  for (int b = 0; b < 256; ++b) {
-    auto it = vocab_ids.find(bytes_to_alphabet(std::string(1, static_cast<char>(b))));
-    byte_tokens[b] = it == vocab_ids.end() ? -1 : it->second;
-  }
-
   BpeOptions options;
-  options.fuse_unk = spec.fuse_unk;
-  options.ignore_merges = spec.ignore_merges;
-  if (spec.unk_token) {
-    auto it = vocab_ids.find(*spec.unk_token);
+  options.fuse_unk = spec.model.fuse_unk;
+  options.ignore_merges = spec.model.ignore_merges;
+  if (spec.model.unk_token) {
+    auto it = vocab_ids.find(*spec.model.unk_token);
     if (it == vocab_ids.end())
-      fail("{}: model.unk_token {} is not in the vocabulary", spec.origin, json_quoted(*spec.unk_token));
+      fail("{}: model.unk_token {} is not in the vocabulary", spec.origin, json_quoted(*spec.model.unk_token));
     options.unk_id = it->second;
   }
-  std::unordered_map<std::string, std::int32_t> whole_tokens;
-  if (spec.ignore_merges) {
-    for (const auto& [token, id] : spec.vocab) {
-      if (std::optional<std::string> bytes = alphabet_to_bytes(token)) whole_tokens.emplace(std::move(*bytes), id);
+  if (byte_level) {
+    const char* unsupported = spec.model.byte_fallback                       ? "byte_fallback"
+                              : !spec.model.continuing_subword_prefix.empty() ? "continuing_subword_prefix"
+                              : !spec.model.end_of_word_suffix.empty()        ? "end_of_word_suffix"
+                                                                              : nullptr;
+    if (unsupported) {
+      fail("{}: model.{} is set, which is not supported with a ByteLevel pre-tokenizer", spec.origin, unsupported);
     }
   }
-  model.bpe = BytePairEncoder(byte_tokens, resolve_merges(spec, vocab_ids), options, std::move(whole_tokens));
+  const std::vector<MergeRule> rules = resolve_merges(spec, vocab_ids);
+  if (byte_level) {
+    std::array<std::int32_t, 256> byte_tokens;
+    for (int b = 0; b < 256; ++b) {
+      auto it = vocab_ids.find(bytes_to_alphabet(std::string(1, static_cast<char>(b))));
+      byte_tokens[b] = it == vocab_ids.end() ? -1 : it->second;
+    }
+    std::unordered_map<std::string, std::int32_t> whole_tokens;
+    if (spec.model.ignore_merges) {
+      for (const auto& [token, id] : spec.model.vocab) {
+        if (std::optional<std::string> bytes = alphabet_to_bytes(token)) whole_tokens.emplace(std::move(*bytes), id);
+      }
+    }
+    model.bpe = BytePairEncoder(byte_tokens, rules, options, std::move(whole_tokens));
+  } else {
+    options.byte_fallback = spec.model.byte_fallback;
+    options.continuing_subword_prefix = spec.model.continuing_subword_prefix;
+    options.end_of_word_suffix = spec.model.end_of_word_suffix;
+    model.bpe = BytePairEncoder::for_characters(vocab_ids, rules, options);
+  }
+  model.bpe.set_segmenter(build_segmenter(spec, vocab_token_of, rules));
 
   // Added tokens: consistent with the vocabulary, one content per id.
   std::vector<const std::string*> added_token_of(size, nullptr);
-  std::vector<std::pair<std::string, std::int32_t>> raw_all, raw_plain, normalized_all, normalized_plain;
+  std::vector<AddedTokenPattern> raw_patterns, normalized_patterns;
+  std::set<std::string> special_contents;
   model.token_ids = vocab_ids;
   for (const AddedTokenSpec& t : spec.added_tokens) {
     if (vocab_token_of[t.id] && *vocab_token_of[t.id] != t.content) {
@@ -116,32 +186,45 @@ TokenizerModel build_tokenizer_model(const TokenizerSpec& spec) {
     }
     added_token_of[t.id] = &t.content;
     model.token_ids[t.content] = t.id;
-    if (t.special) model.special_ids.push_back(t.id);
-
-    // A normalized token is looked for in normalized text, so its content is normalized too.
+    if (t.special) {
+      model.special_ids.push_back(t.id);
+      special_contents.insert(t.content);
+    }
+    // A normalized token is looked for in normalized text, so its content goes through the
+    // whole normalizer too (a Prepend normalizer makes "hello" "▁hello").
     std::string storage;
-    std::string content(t.normalized && spec.nfc ? nfc_normalize(t.content, storage) : std::string_view(t.content));
-    (t.normalized ? normalized_all : raw_all).emplace_back(content, t.id);
-    if (!t.special) (t.normalized ? normalized_plain : raw_plain).emplace_back(content, t.id);
+    const std::string content(t.normalized ? model.normalizer.apply(t.content, storage) : std::string_view(t.content));
+    if (content.empty()) continue;
+    (t.normalized ? normalized_patterns : raw_patterns)
+        .push_back(AddedTokenPattern{content, t.id, t.special, t.lstrip, t.rstrip, t.single_word});
   }
   std::sort(model.special_ids.begin(), model.special_ids.end());
   model.special_ids.erase(std::unique(model.special_ids.begin(), model.special_ids.end()), model.special_ids.end());
-  model.raw_with_special = AddedTokenMatcher(raw_all);
-  model.raw_without_special = AddedTokenMatcher(raw_plain);
-  model.normalized_with_special = AddedTokenMatcher(normalized_all);
-  model.normalized_without_special = AddedTokenMatcher(normalized_plain);
+  // The reference matches special tokens first, then the others, in file order.
+  auto specials_first = [](std::vector<AddedTokenPattern>& patterns) {
+    std::stable_partition(patterns.begin(), patterns.end(), [](const AddedTokenPattern& p) { return p.special; });
+  };
+  specials_first(raw_patterns);
+  specials_first(normalized_patterns);
+  model.raw_tokens = AddedTokenMatcher(raw_patterns);
+  model.normalized_tokens = AddedTokenMatcher(normalized_patterns);
 
-  // Decoding table.
+  // Decoding tables: added tokens first (as the reference looks them up), then the vocabulary.
   model.id_known.assign(size, false);
-  model.decoded_offsets.assign(size + 1, 0);
-  for (std::size_t id = 0; id < size; ++id) {
-    model.decoded_offsets[id] = static_cast<std::uint32_t>(model.decoded_bytes.size());
+  model.skipped_as_special.assign(size, false);
+  fill_table(model.token_strings, size, [&](std::size_t id) {
     const std::string* token = added_token_of[id] ? added_token_of[id] : vocab_token_of[id];
-    if (!token) continue;
+    if (!token) return std::string();
     model.id_known[id] = true;
-    model.decoded_bytes += token_to_decoded_bytes(*token);
-  }
-  model.decoded_offsets[size] = static_cast<std::uint32_t>(model.decoded_bytes.size());
+    model.skipped_as_special[id] = special_contents.count(*token) > 0;
+    return *token;
+  });
+  fill_table(model.token_bytes, size, [&](std::size_t id) {
+    if (!model.id_known[id]) return std::string();
+    // Added tokens stand for their content (the reference's ByteLevel decoder maps one in the
+    // byte alphabet back through it, which token_bytes does too).
+    return model.decoder.token_bytes(model.token_strings.at(id));
+  });
   return model;
 }
 

@@ -1,33 +1,46 @@
 #pragma once
 // The checked, ready-to-use tables behind a Tokenizer, built from a TokenizerSpec: every merge
-// resolved to ids, added tokens checked against the vocabulary, the id -> bytes table for decoding.
+// resolved to ids, the pipeline's stages compiled, added tokens checked against the vocabulary,
+// the id -> string tables for decoding.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/bpe.h"
+#include "tokenizer/decoder.h"
+#include "tokenizer/normalizer.h"
+#include "tokenizer/pretokenizer.h"
 #include "tokenizer/tokenizer_spec.h"
 
 namespace entroscope::tokenizer {
 
+// Many strings indexed by id, stored back to back.
+struct StringTable {
+  std::string bytes;
+  std::vector<std::uint32_t> offsets;  // size count + 1
+  std::string_view at(std::size_t i) const { return std::string_view(bytes).substr(offsets[i], offsets[i + 1] - offsets[i]); }
+};
+
 struct TokenizerModel {
   BytePairEncoder bpe;
-  // Added tokens matched on the raw text (non-normalized ones) and after normalization, each with
-  // the special tokens included or left out.
-  AddedTokenMatcher raw_with_special, raw_without_special;
-  AddedTokenMatcher normalized_with_special, normalized_without_special;
-  bool nfc = false;
-  bool add_prefix_space = false;
-  bool use_regex = true;
+  AddedTokenMatcher raw_tokens;         // added tokens matched on the raw text (normalized: false)
+  AddedTokenMatcher normalized_tokens;  // added tokens matched after normalization
+  Normalizer normalizer;
+  PreTokenizer pre_tokenizer;
+  std::optional<std::vector<TemplatePiece>> template_single;  // the post-processor, when it adds tokens
+  Decoder decoder;
 
   std::unordered_map<std::string, std::int32_t> token_ids;  // vocabulary strings and added tokens
-  std::string decoded_bytes;                                // bytes of every id, concatenated
-  std::vector<std::uint32_t> decoded_offsets;               // id -> start in decoded_bytes; size vocab_size + 1
-  std::vector<bool> id_known;                               // ids that name a token
-  std::vector<std::int32_t> special_ids;
+  StringTable token_strings;  // id -> the token as in the files (added tokens: their content)
+  StringTable token_bytes;    // id -> the bytes it stands for in running text (Decoder::token_bytes)
+  std::vector<bool> id_known;             // ids that name a token
+  std::vector<bool> skipped_as_special;   // ids whose string is a special token's (decode's skip_special)
+  std::vector<std::int32_t> special_ids;  // ids of the special added tokens, ascending
   std::vector<std::filesystem::path> source_files;
 
   std::size_t vocab_size() const { return id_known.size(); }

@@ -1,5 +1,6 @@
 #include "tokenizer/vocab_files.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -26,7 +27,7 @@ constexpr const char* kSpecialTokenKeys[] = {"bos_token", "eos_token", "unk_toke
 // Reads the special tokens (and add_prefix_space) that transformers would take from the files
 // beside vocab.json. Returns false when neither file exists.
 bool read_special_token_configs(const fs::path& dir, TokenizerSpec& spec,
-                                const std::unordered_map<std::string, std::int32_t>& vocab_ids) {
+                                const std::unordered_map<std::string, std::int32_t>& vocab_ids, bool& add_prefix_space) {
   std::vector<std::string> names;
   bool found = false;
 
@@ -39,7 +40,7 @@ bool read_special_token_configs(const fs::path& dir, TokenizerSpec& spec,
     if (config.contains("add_prefix_space") && !config["add_prefix_space"].is_null()) {
       if (!config["add_prefix_space"].is_boolean())
         fail("{}: add_prefix_space must be true or false", config_path.string());
-      spec.add_prefix_space = config["add_prefix_space"].get<bool>();
+      add_prefix_space = config["add_prefix_space"].get<bool>();
     }
     if (config.contains("added_tokens_decoder")) {
       const nlohmann::json& decoder = config["added_tokens_decoder"];
@@ -65,14 +66,11 @@ bool read_special_token_configs(const fs::path& dir, TokenizerSpec& spec,
           }
           return token[key].get<bool>();
         };
-        for (const char* unsupported : {"lstrip", "rstrip", "single_word"}) {
-          if (flag(unsupported)) {
-            fail("{}: added token {} uses {}, which is not supported", config_path.string(), json_quoted(*content),
-                 unsupported);
-          }
-        }
-        spec.added_tokens.push_back(
-            AddedTokenSpec{static_cast<std::int32_t>(id), *content, flag("special"), flag("normalized")});
+        AddedTokenSpec added{static_cast<std::int32_t>(id), *content, flag("special"), flag("normalized")};
+        added.lstrip = flag("lstrip");
+        added.rstrip = flag("rstrip");
+        added.single_word = flag("single_word");
+        spec.added_tokens.push_back(std::move(added));
       }
     }
     for (const char* key : kSpecialTokenKeys) {
@@ -174,15 +172,70 @@ TokenizerSpec read_vocab_and_merges(const fs::path& vocab_path, const nlohmann::
   spec.origin = vocab_path.string();
   spec.merges_origin = merges_path.string();
   spec.source_files = {vocab_path, merges_path};
-  spec.vocab = parse_vocab_object(spec.origin, vocab_json, "vocab.json");
-  spec.merges = parse_merges_txt(merges_path, read_text_file(merges_path));
+  spec.model.vocab = parse_vocab_object(spec.origin, vocab_json, "vocab.json");
+  spec.model.merges = parse_merges_txt(merges_path, read_text_file(merges_path));
 
-  std::unordered_map<std::string, std::int32_t> vocab_ids(spec.vocab.begin(), spec.vocab.end());
-  if (!read_special_token_configs(vocab_path.parent_path(), spec, vocab_ids)) {
+  std::unordered_map<std::string, std::int32_t> vocab_ids(spec.model.vocab.begin(), spec.model.vocab.end());
+  bool add_prefix_space = false;
+  if (!read_special_token_configs(vocab_path.parent_path(), spec, vocab_ids, add_prefix_space)) {
     auto it = vocab_ids.find("<|endoftext|>");
     if (it != vocab_ids.end()) spec.added_tokens.push_back(AddedTokenSpec{it->second, "<|endoftext|>", true, false});
   }
+  // GPT-2's pipeline, as transformers' GPT2Tokenizer runs it.
+  PreTokenizerStep byte_level{};
+  byte_level.kind = PreTokenizerKind::kByteLevel;
+  byte_level.add_prefix_space = add_prefix_space;
+  byte_level.use_regex = true;
+  spec.pre_tokenizer = {byte_level};
+  spec.decoder = {DecoderStep{DecoderKind::kByteLevel, {}, {}, 0, 0, PrependScheme::kAlways}};
   return spec;
+}
+
+namespace {
+
+std::int32_t token_id_in_spec(const TokenizerSpec& spec, const std::string& token) {
+  for (const AddedTokenSpec& t : spec.added_tokens) {
+    if (t.content == token) return t.id;
+  }
+  for (const auto& [content, id] : spec.model.vocab) {
+    if (content == token) return id;
+  }
+  return -1;
+}
+
+}  // namespace
+
+void apply_tokenizer_config(const fs::path& dir, TokenizerSpec& spec) {
+  const fs::path config_path = dir / "tokenizer_config.json";
+  std::error_code ec;
+  if (!fs::exists(config_path, ec)) return;
+  const nlohmann::json config = read_json_file(config_path);
+  if (!config.is_object()) fail("{}: expected a JSON object", config_path.string());
+  // The id a flag adds, -1 when the flag is false, nullopt when the file does not set the flag.
+  auto added_id = [&](const char* flag, const char* token_key) -> std::optional<std::int32_t> {
+    if (!config.contains(flag) || config[flag].is_null()) return std::nullopt;
+    if (!config[flag].is_boolean()) fail("{}: {} must be true or false", config_path.string(), flag);
+    if (!config[flag].get<bool>()) return -1;
+    const std::optional<std::string> name =
+        config.contains(token_key) ? special_token_content(config[token_key]) : std::nullopt;
+    if (!name) fail("{}: {} is true but {} is not set", config_path.string(), flag, token_key);
+    const std::int32_t id = token_id_in_spec(spec, *name);
+    if (id < 0) fail("{}: {} {} is not a token of {}", config_path.string(), token_key, json_quoted(*name), spec.origin);
+    return id;
+  };
+  const std::optional<std::int32_t> bos = added_id("add_bos_token", "bos_token");
+  const std::optional<std::int32_t> eos = added_id("add_eos_token", "eos_token");
+  if (!bos && !eos) return;
+  // transformers rebuilds the post-processor from these flags (LlamaTokenizerFast,
+  // GPT2TokenizerFast's add_bos_token for OPT): they replace the file's template.
+  std::vector<TemplatePiece> single;
+  if (bos && *bos >= 0) single.push_back(TemplatePiece{false, {*bos}});
+  single.push_back(TemplatePiece{true, {}});
+  if (eos && *eos >= 0) single.push_back(TemplatePiece{false, {*eos}});
+  spec.template_single = std::move(single);
+  if (std::find(spec.source_files.begin(), spec.source_files.end(), config_path) == spec.source_files.end()) {
+    spec.source_files.push_back(config_path);
+  }
 }
 
 }  // namespace entroscope::tokenizer

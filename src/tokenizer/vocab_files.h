@@ -15,6 +15,11 @@ namespace entroscope::tokenizer {
 TokenizerSpec read_vocab_and_merges(const std::filesystem::path& vocab_path, const nlohmann::json& vocab_json,
                                     const std::filesystem::path& merges_path);
 
+// tokenizer_config.json beside the tokenizer files (when present): add_bos_token / add_eos_token
+// with bos_token / eos_token rebuild the post-processor's template, as transformers does for
+// Llama-2-style and OPT repositories. Other keys are transformers' business and are not read here.
+void apply_tokenizer_config(const std::filesystem::path& dir, TokenizerSpec& spec);
+
 // Parses merges.txt content; errors name `merges_path` and the line.
 std::vector<MergeSpec> parse_merges_txt(const std::filesystem::path& merges_path, std::string_view content);
 

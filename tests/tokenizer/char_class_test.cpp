@@ -59,7 +59,11 @@ TEST(CharClass, LettersAndNumbersFollowUnicodeCategories) {
       {0x10FFFF, CharClass::kOther},  // noncharacter
       {0x1F44D, CharClass::kOther},   // 👍
       {U'\'', CharClass::kOther},
-      {0x323B0, CharClass::kLetter},  // CJK Extension J (Unicode 17, newer than utf8proc 2.8)
+      {0x323B0, CharClass::kOther},   // CJK Extension J: Unicode 17.0, unassigned for the reference's Unicode 16
+      {0x10940, CharClass::kOther},   // Sidetic (17.0)
+      {0x10D4A, CharClass::kLetter},  // Garay letter (16.0, newer than utf8proc 2.8)
+      {0x10D40, CharClass::kNumber},  // Garay digit zero (16.0)
+      {0x1CCF0, CharClass::kNumber},  // outlined digit zero (16.0)
       {0x2EBF0, CharClass::kLetter},  // CJK Extension I (Unicode 15.1)
   };
   for (const Case& k : cases) {

@@ -129,14 +129,73 @@ TEST(GoldenDecode, EveryIdSequenceGivesTheExactBytes) {
     std::vector<const Tokenizer*> tokenizers{&fixture_tokenizer_json(name)};
     if (name == "gpt2") tokenizers.push_back(&gpt2_from_vocab());
     for (const Tokenizer* tok : tokenizers) {
-      const std::string bytes = tok->decode(ids_of(row["ids"]));
-      const bool ok =
-          to_hex(bytes) == row["hex"].get<std::string>() && is_valid_utf8(bytes) == row["valid_utf8"].get<bool>();
-      tally.record(
-          ok, name + " " + row["ids"].dump() + ": got " + to_hex(bytes) + ", want " + row["hex"].get<std::string>());
+      const std::vector<std::int32_t> ids = ids_of(row["ids"]);
+      const std::string bytes = tok->decode(ids);
+      const bool ok = to_hex(bytes) == row["hex"].get<std::string>() &&
+                      is_valid_utf8(bytes) == row["valid_utf8"].get<bool>() && tok->decode_bytes(ids) == bytes &&
+                      tok->decode_text(ids) == row["utf8_lossy"].get<std::string>();
+      tally.record(ok, name + " " + row["ids"].dump() + ": got " + to_hex(bytes) + " / text " +
+                           to_hex(tok->decode_text(ids)) + ", want " + row["hex"].get<std::string>());
     }
   }
   tally.report();
+}
+
+// Rows from the real Hugging Face tokenizers library (Rust 0.22.2): every added token matched
+// (special is always true), the post-processor on when add_special_tokens is true, and decode
+// without skipping special tokens.
+void check_real_library_file(const std::string& name) {
+  const Tokenizer& tok = fixture_tokenizer_json(name);
+  Tally encode(name + ".jsonl encode");
+  Tally decode(name + ".jsonl decode");
+  int with_template = 0;
+  for (const nlohmann::json& row : read_golden_rows(name + ".jsonl")) {
+    const std::string input = golden_row_input(row);
+    const bool add_special = row["add_special_tokens"].get<bool>();
+    with_template += add_special;
+    const std::vector<std::int32_t> want = ids_of(row["ids"]);
+    const std::vector<std::int32_t> got = tok.encode(input, EncodeOptions{true, add_special});
+    const std::string label = row["id"].get<std::string>() + (add_special ? " [add_special_tokens]" : "");
+    encode.record(got == want, "encode " + label + ": " + (got == want ? "" : describe_ids(got, want)));
+
+    const std::string text = tok.decode_text(want);
+    bool ok;
+    if (row.contains("decoded")) {
+      ok = text == row["decoded"].get<std::string>();
+    } else if (row.contains("decoded_sha256")) {
+      ok = sha256_hex(text) == row["decoded_sha256"].get<std::string>();
+    } else {
+      ok = text == input;
+    }
+    decode.record(ok, "decode " + label + ": got " + to_hex(text.substr(0, 64)));
+  }
+  encode.report();
+  decode.report();
+  EXPECT_GT(with_template, 90) << "the add_special_tokens rows were not all read";
+}
+
+TEST(GoldenQwen3, RealLibraryRowsExact) { check_real_library_file("qwen3"); }
+TEST(GoldenMistral, RealLibraryRowsExact) { check_real_library_file("mistral-sp"); }
+
+TEST(GoldenDecodeHf, EveryRowGivesTheLibrarysString) {
+  Tally tally("decode_hf.jsonl");
+  std::map<std::string, int> rows_per_tokenizer;
+  for (const nlohmann::json& row : read_golden_rows("decode_hf.jsonl")) {
+    const std::string name = row["tokenizer"].get<std::string>();
+    ++rows_per_tokenizer[name];
+    const Tokenizer& tok = fixture_tokenizer_json(name);
+    const std::vector<std::int32_t> ids = ids_of(row["ids"]);
+    const bool skip = row["skip_special"].get<bool>();
+    const std::string text = tok.decode_text(ids, skip);
+    bool ok = to_hex(text) == row["hex"].get<std::string>();
+    // The unrepaired bytes are the tokens' own bytes where the reference had to repair them.
+    if (row.contains("raw_hex")) ok = ok && to_hex(tok.decode_bytes(ids, skip)) == row["raw_hex"].get<std::string>();
+    tally.record(ok, name + " " + row["ids"].dump() + (skip ? " skip_special" : "") + " (" +
+                         row.value("what", "") + "): got " + to_hex(text) + ", want " + row["hex"].get<std::string>());
+  }
+  tally.report();
+  EXPECT_EQ(rows_per_tokenizer["qwen3"], 458);
+  EXPECT_EQ(rows_per_tokenizer["mistral-sp"], 362);
 }
 
 }  // namespace

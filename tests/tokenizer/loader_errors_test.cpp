@@ -51,27 +51,35 @@ TEST(TokenizerJsonErrors, UnsupportedComponentsAreNamed) {
   EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "tokenizer.json", "model type \"WordPiece\" is not supported");
 
   j = test::toy_tokenizer_json();
-  j["normalizer"] = json{{"type", "Lowercase"}};
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "tokenizer.json", "normalizer \"Lowercase\"");
+  j["normalizer"] = json{{"type", "BertNormalizer"}};
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "tokenizer.json", "normalizer \"BertNormalizer\"");
 
   j = test::toy_tokenizer_json();
   j["normalizer"] =
-      json{{"type", "Sequence"}, {"normalizers", json::array({json{{"type", "NFC"}}, json{{"type", "NFKC"}}})}};
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "normalizer \"NFKC\"");
+      json{{"type", "Sequence"}, {"normalizers", json::array({json{{"type", "NFC"}}, json{{"type", "Precompiled"}}})}};
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "normalizer.normalizers[1]", "normalizer \"Precompiled\"");
 
   j = test::toy_tokenizer_json();
-  j["pre_tokenizer"] = json{{"type", "Metaspace"}, {"replacement", "_"}};
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "pre_tokenizer \"Metaspace\"");
+  j["pre_tokenizer"] = json{{"type", "BertPreTokenizer"}};
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "pre_tokenizer \"BertPreTokenizer\"");
 
   j = test::toy_tokenizer_json();
   j["pre_tokenizer"] = json{{"type", "Sequence"},
-                            {"pretokenizers", json::array({json{{"type", "Split"}, {"pattern", {{"Regex", "\\d"}}}},
-                                                           json{{"type", "ByteLevel"}, {"add_prefix_space", false}}})}};
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "pre_tokenizer \"Split\"");
+                            {"pretokenizers", json::array({json{{"type", "ByteLevel"}, {"add_prefix_space", false}},
+                                                           json{{"type", "Digits"}, {"individual_digits", true}}})}};
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "ByteLevel followed by other pre-tokenizers");
 
   j = test::toy_tokenizer_json();
-  j["pre_tokenizer"] = nullptr;
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "pre_tokenizer is null");
+  j["pre_tokenizer"] = json{{"type", "Split"}, {"pattern", {{"Regex", "(a"}}}, {"behavior", "Isolated"}};
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "pre_tokenizer Split", "\"(a\"", "cannot be compiled");
+
+  j = test::toy_tokenizer_json();
+  j["pre_tokenizer"] = json{{"type", "Split"}, {"pattern", {{"Regex", "a"}}}, {"behavior", "Sideways"}};
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "behavior \"Sideways\"");
+
+  j = test::toy_tokenizer_json();
+  j["pre_tokenizer"] = json{{"type", "Metaspace"}, {"replacement", "_"}, {"add_prefix_space", false}};
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "add_prefix_space false does not match prepend_scheme");
 
   j = test::toy_tokenizer_json();
   j["decoder"] = json{{"type", "WordPiece"}};
@@ -81,11 +89,16 @@ TEST(TokenizerJsonErrors, UnsupportedComponentsAreNamed) {
   j["post_processor"] = json{{"type", "TemplateProcessing"},
                              {"single", json::array({json{{"SpecialToken", {{"id", "<|endoftext|>"}, {"type_id", 0}}}},
                                                      json{{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})}};
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "post_processor TemplateProcessing adds tokens");
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "post_processor.single[0]",
+                        "special token \"<|endoftext|>\" is not defined");
 
   j = test::toy_tokenizer_json();
-  j["post_processor"] = json{{"type", "BertProcessing"}};
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "post_processor \"BertProcessing\"");
+  j["post_processor"] = json{{"type", "ClsSepProcessing"}};
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "post_processor \"ClsSepProcessing\"");
+
+  j = test::toy_tokenizer_json();
+  j["truncation"] = json{{"max_length", 512}};
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "truncation is set");
 }
 
 TEST(TokenizerJsonErrors, UnsupportedModelOptionsAreNamed) {
@@ -95,15 +108,15 @@ TEST(TokenizerJsonErrors, UnsupportedModelOptionsAreNamed) {
 
   j = test::toy_tokenizer_json();
   j["model"]["continuing_subword_prefix"] = "##";
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "continuing_subword_prefix");
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "continuing_subword_prefix", "ByteLevel");
 
   j = test::toy_tokenizer_json();
   j["model"]["byte_fallback"] = true;
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "byte_fallback");
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "byte_fallback", "ByteLevel");
 
   j = test::toy_tokenizer_json();
-  j["added_tokens"][0]["lstrip"] = true;
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "added_tokens[0]", "lstrip");
+  j["added_tokens"][0]["lstrip"] = "yes";
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "added_tokens[0].lstrip must be true or false");
 
   j = test::toy_tokenizer_json();
   j["model"]["unk_token"] = "<unk>";
@@ -141,13 +154,14 @@ TEST(TokenizerJsonErrors, InconsistentContentIsNamed) {
 
   j = test::toy_tokenizer_json();
   j["added_tokens"][0]["id"] = 256;
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "added token \"<|endoftext|>\" has id 256", "\"ab\"");
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "added_tokens[0] (\"<|endoftext|>\") has id 256",
+                        "Hugging Face tokenizers gives it id 257");
 
   j = test::toy_tokenizer_json();
   j["added_tokens"].push_back(
       json{{"id", 300}, {"content", "\xC3\x85"}, {"special", false}});  // "Å" is byte 0xC5's token
-  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j),
-                        "added token \"\u00c5\" has id 300, but the vocabulary gives it id 197");
+  EXPECT_ERROR_MENTIONS(tokenizer_json_error(j), "added_tokens[1] (\"\u00c5\") has id 300",
+                        "Hugging Face tokenizers gives it id 197");
 
   j = test::toy_tokenizer_json();
   j["added_tokens"][0]["content"] = "";

@@ -26,8 +26,15 @@ const Tokenizer& fixture_tokenizer_json(const std::string& name) {
   static std::map<std::string, std::unique_ptr<Tokenizer>> loaded;
   std::lock_guard<std::mutex> lock(mutex);
   auto& slot = loaded[name];
-  if (!slot) slot = std::make_unique<Tokenizer>(Tokenizer::load(fixture_dir() / name / "tokenizer.json"));
+  if (!slot) slot = std::make_unique<Tokenizer>(Tokenizer::load(fixture_tokenizer_dir(name) / "tokenizer.json"));
   return *slot;
+}
+
+std::filesystem::path fixture_tokenizer_dir(const std::string& name) {
+  const std::filesystem::path in_source = fixture_dir() / name;
+  if (std::filesystem::exists(in_source / "tokenizer.json")) return in_source;
+  // Stored compressed in the repository, unpacked by CMake.
+  return std::filesystem::path(ES_BUILD_DIR) / "test-data" / "tokenizer" / name;
 }
 
 std::string read_file_bytes(const std::filesystem::path& path) {
@@ -84,6 +91,7 @@ nlohmann::json toy_tokenizer_json() {
   json vocab = json::object();
   for (int b = 0; b < 256; ++b) vocab[bytes_to_alphabet(std::string(1, static_cast<char>(b)))] = b;
   vocab["ab"] = 256;
+  vocab["<|endoftext|>"] = 257;  // in the vocabulary too, as in GPT-2's
   return json{
       {"version", "1.0"},
       {"truncation", nullptr},
