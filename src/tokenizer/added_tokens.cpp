@@ -59,6 +59,7 @@ AddedTokenMatcher::AddedTokenMatcher(const std::vector<AddedTokenPattern>& token
     if (nodes_[node].token >= 0) continue;  // the first of two identical patterns wins
     nodes_[node].token = static_cast<std::int32_t>(tokens_.size());
     tokens_.push_back(token);
+    only_special_ = only_special_ && token.special;
     starts_token_[static_cast<unsigned char>(token.content[0])] = true;
   }
 }

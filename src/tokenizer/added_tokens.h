@@ -46,7 +46,7 @@ class AddedTokenMatcher {
   // refused (tiktoken's encode_ordinary, HF's split_special_tokens).
   template <typename OnText, typename OnToken>
   void split(std::string_view text, bool allow_special, OnText&& on_text, OnToken&& on_token) const {
-    if (empty()) {
+    if (empty() || (!allow_special && only_special_)) {
       if (!text.empty()) on_text(text, std::size_t{0});
       return;
     }
@@ -80,7 +80,8 @@ class AddedTokenMatcher {
 
   std::vector<Node> nodes_;
   std::vector<AddedTokenPattern> tokens_;
-  std::array<bool, 256> starts_token_{};  // first bytes of any token: other positions are skipped fast
+  std::array<bool, 256> starts_token_{};
+  bool only_special_ = true;  // every token is special: nothing can match when they are refused  // first bytes of any token: other positions are skipped fast
 };
 
 }  // namespace entroscope::tokenizer

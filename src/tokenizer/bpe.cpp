@@ -170,6 +170,19 @@ void BytePairEncoder::encode(std::string_view piece, std::vector<std::int32_t>& 
       return;
     }
   }
+  // The common case, a short piece of a byte-level vocabulary: symbols on the stack.
+  if (byte_level_ && piece.size() <= kArrayLoopMaxSymbols) {
+    std::int32_t ids[kArrayLoopMaxSymbols];
+    bool all_known = true;
+    for (std::size_t i = 0; i < piece.size(); ++i) {
+      ids[i] = byte_tokens_[static_cast<unsigned char>(piece[i])];
+      all_known = all_known && ids[i] >= 0;
+    }
+    if (all_known) {
+      merge_with_array_loop(ids, piece.size(), out);
+      return;
+    }
+  }
   thread_local std::vector<std::int32_t> symbols;
   initial_symbols(piece, symbols);
   const std::size_t count = symbols.size();
@@ -198,7 +211,7 @@ void BytePairEncoder::merge_range(std::vector<std::int32_t>& symbols, std::size_
   if (end - begin == 1) {
     out.push_back(symbols[begin]);
   } else if (end - begin <= kArrayLoopMaxSymbols) {
-    merge_with_array_loop(symbols, begin, end, out);
+    merge_with_array_loop(symbols.data() + begin, end - begin, out);
   } else {
     merge_with_heap(symbols, begin, end, out);
   }
@@ -207,7 +220,7 @@ void BytePairEncoder::merge_range(std::vector<std::int32_t>& symbols, std::size_
 void BytePairEncoder::encode_with_array_loop(std::string_view piece, std::vector<std::int32_t>& out) const {
   std::vector<std::int32_t> symbols;
   initial_symbols(piece, symbols);
-  merge_with_array_loop(symbols, 0, symbols.size(), out);
+  merge_with_array_loop(symbols.data(), symbols.size(), out);
 }
 
 void BytePairEncoder::encode_with_heap(std::string_view piece, std::vector<std::int32_t>& out) const {
@@ -216,13 +229,17 @@ void BytePairEncoder::encode_with_heap(std::string_view piece, std::vector<std::
   merge_with_heap(symbols, 0, symbols.size(), out);
 }
 
-void BytePairEncoder::merge_with_array_loop(std::vector<std::int32_t>& symbols, std::size_t begin, std::size_t end,
-                                            std::vector<std::int32_t>& out) const {
-  thread_local std::vector<std::int32_t> ids;
-  thread_local std::vector<PairMerge> merges;  // merges[i]: merge of (ids[i], ids[i+1])
-  ids.assign(symbols.begin() + static_cast<std::ptrdiff_t>(begin), symbols.begin() + static_cast<std::ptrdiff_t>(end));
-  std::size_t count = ids.size();
-  merges.resize(count);
+// In place on ids[0, count): the pair ranks sit beside the symbols, and a merge closes the
+// gap by shifting the tail left (cheap for the short pieces this loop is used for).
+void BytePairEncoder::merge_with_array_loop(std::int32_t* ids, std::size_t count, std::vector<std::int32_t>& out) const {
+  constexpr std::size_t kStackSymbols = 64;
+  PairMerge stack_merges[kStackSymbols];
+  std::vector<PairMerge> heap_merges;
+  PairMerge* merges = stack_merges;  // merges[i]: merge of (ids[i], ids[i+1])
+  if (count > kStackSymbols) {
+    heap_merges.resize(count);
+    merges = heap_merges.data();
+  }
   auto merge_at = [&](std::size_t i) {
     const PairMerge* m = pairs_.find(ids[i], ids[i + 1]);
     return m ? *m : PairMerge{kNoMerge, -1};
@@ -237,16 +254,13 @@ void BytePairEncoder::merge_with_array_loop(std::vector<std::int32_t>& symbols, 
     if (merges[best].rank == kNoMerge) break;
     ids[best] = merges[best].merged;
     // Remove symbol best+1 and the pair that started at best+1 (it is now gone).
-    std::copy(ids.begin() + static_cast<std::ptrdiff_t>(best) + 2, ids.begin() + static_cast<std::ptrdiff_t>(count),
-              ids.begin() + static_cast<std::ptrdiff_t>(best) + 1);
-    std::copy(merges.begin() + static_cast<std::ptrdiff_t>(best) + 2,
-              merges.begin() + static_cast<std::ptrdiff_t>(count),
-              merges.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+    std::copy(ids + best + 2, ids + count, ids + best + 1);
+    std::copy(merges + best + 2, merges + count, merges + best + 1);
     --count;
     if (best > 0) merges[best - 1] = merge_at(best - 1);
     if (best + 1 < count) merges[best] = merge_at(best);
   }
-  out.insert(out.end(), ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(count));
+  out.insert(out.end(), ids, ids + count);
 }
 
 void BytePairEncoder::merge_with_heap(const std::vector<std::int32_t>& initial, std::size_t begin, std::size_t end,

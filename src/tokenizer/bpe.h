@@ -79,8 +79,7 @@ class BytePairEncoder {
   std::optional<std::int32_t> char_token(std::string_view character, bool first, bool last) const;
 
   // Merge loops over symbols[begin, end), appending the result to `out`.
-  void merge_with_array_loop(std::vector<std::int32_t>& symbols, std::size_t begin, std::size_t end,
-                             std::vector<std::int32_t>& out) const;
+  void merge_with_array_loop(std::int32_t* ids, std::size_t count, std::vector<std::int32_t>& out) const;
   void merge_with_heap(const std::vector<std::int32_t>& symbols, std::size_t begin, std::size_t end,
                        std::vector<std::int32_t>& out) const;
   void merge_range(std::vector<std::int32_t>& symbols, std::size_t begin, std::size_t end,

@@ -64,8 +64,25 @@ std::optional<std::string> alphabet_to_bytes(std::string_view text) {
 }
 
 std::string token_to_decoded_bytes(std::string_view token) {
-  if (std::optional<std::string> bytes = alphabet_to_bytes(token)) return *bytes;
-  return std::string(token);
+  std::string out;
+  append_decoded_bytes(token, out);
+  return out;
+}
+
+void append_decoded_bytes(std::string_view token, std::string& out) {
+  const std::size_t start = out.size();
+  const Alphabet& a = alphabet();
+  std::size_t pos = 0;
+  while (pos < token.size()) {
+    const Utf8Char ch = decode_utf8(token, pos);
+    if (!ch.valid || ch.code_point >= a.char_to_byte.size() || a.char_to_byte[ch.code_point] < 0) {
+      out.resize(start);  // a character outside the alphabet: the token's own bytes
+      out.append(token);
+      return;
+    }
+    out.push_back(static_cast<char>(a.char_to_byte[ch.code_point]));
+    pos += ch.length;
+  }
 }
 
 }  // namespace entroscope::tokenizer

@@ -26,5 +26,7 @@ std::optional<std::string> alphabet_to_bytes(std::string_view text);
 // character is in the alphabet, otherwise the token's own UTF-8 bytes (HF tokenizers does the same,
 // per token; NeoX's added space-run tokens hold real spaces).
 std::string token_to_decoded_bytes(std::string_view token);
+// The same, appended to `out`.
+void append_decoded_bytes(std::string_view token, std::string& out);
 
 }  // namespace entroscope::tokenizer

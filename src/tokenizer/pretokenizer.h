@@ -30,6 +30,8 @@ class PreTokenizer {
 
   // True when the pipeline ends in ByteLevel: the model's symbols are bytes.
   bool byte_level() const { return byte_level_; }
+  // False when every text reaches the model whole (no pre-tokenizer, or ByteLevel without regex).
+  bool splits_text() const { return fast_path_ != FastPath::kWhole; }
 
   // Calls on_piece(piece) for each piece of `text`, in order. `at_origin`: the text starts at byte
   // 0 of the original input (Metaspace's prepend_scheme "first" prepends only there).

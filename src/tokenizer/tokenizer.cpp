@@ -11,29 +11,32 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TokenizerSpec read_vocab_file(const fs::path& vocab_path, const nlohmann::json& vocab_json) {
+TokenizerSpec read_vocab_file(const fs::path& vocab_path) {
   const fs::path merges_path = vocab_path.parent_path() / "merges.txt";
   if (!fs::exists(merges_path)) {
     fail("{}: vocabulary file without merges: {} does not exist", vocab_path.string(), merges_path.string());
   }
-  return read_vocab_and_merges(vocab_path, vocab_json, merges_path);
+  return read_vocab_and_merges(vocab_path, read_vocab_json_file(vocab_path), merges_path);
 }
 
 // A .json file is a tokenizer.json when its "model" is an object, otherwise a vocab.json (whose
 // values are ids; GPT-2's vocabulary does have a token "model").
 TokenizerSpec read_json_tokenizer_file(const fs::path& path) {
-  nlohmann::json root = read_json_file(path);
-  if (root.is_object() && root.contains("model") && root["model"].is_object()) return read_tokenizer_json(path, root);
-  return read_vocab_file(path, root);
+  if (path.filename() == "vocab.json") return read_vocab_file(path);
+  StreamedJson file = read_tokenizer_json_file(path);
+  const nlohmann::json& root = file.root;
+  if (root.is_object() && root.contains("model") && root["model"].is_object()) {
+    return read_tokenizer_json(path, std::move(file));
+  }
+  return read_vocab_file(path);
 }
 
 TokenizerSpec read_spec(const fs::path& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     if (fs::exists(path / "tokenizer.json"))
-      return read_tokenizer_json(path / "tokenizer.json", read_json_file(path / "tokenizer.json"));
-    if (fs::exists(path / "vocab.json"))
-      return read_vocab_file(path / "vocab.json", read_json_file(path / "vocab.json"));
+      return read_tokenizer_json(path / "tokenizer.json", read_tokenizer_json_file(path / "tokenizer.json"));
+    if (fs::exists(path / "vocab.json")) return read_vocab_file(path / "vocab.json");
     fail("{}: no tokenizer here: the directory has neither tokenizer.json nor vocab.json + merges.txt", path.string());
   }
   if (!fs::exists(path, ec)) fail("{}: no such file or directory", path.string());
@@ -57,7 +60,7 @@ Tokenizer Tokenizer::load(const fs::path& path) {
 }
 
 Tokenizer Tokenizer::from_spec(const TokenizerSpec& spec) {
-  return Tokenizer(std::make_shared<const TokenizerModel>(build_tokenizer_model(spec)));
+  return Tokenizer(std::shared_ptr<const TokenizerModel>(build_tokenizer_model(spec)));
 }
 
 std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool allow_special) const {
@@ -160,9 +163,7 @@ std::string Tokenizer::decode_bytes(std::span<const std::int32_t> ids, bool skip
 }
 
 std::optional<std::int32_t> Tokenizer::token_to_id(std::string_view token) const {
-  auto it = model_->token_ids.find(std::string(token));
-  if (it == model_->token_ids.end()) return std::nullopt;
-  return it->second;
+  return model_->token_ids.find(token);
 }
 
 std::size_t Tokenizer::vocab_size() const { return model_->vocab_size(); }

@@ -327,12 +327,14 @@ std::string optional_string_field(const std::string& origin, const json& model, 
   return model[key].get<std::string>();
 }
 
-void read_model(const std::string& origin, const json& root, TokenizerSpec& spec) {
+void read_model(const std::string& origin, const json& root, StreamedJson& file, TokenizerSpec& spec) {
   if (!root.contains("model") || !root["model"].is_object()) fail("{}: no \"model\" object", origin);
   const json& model = root["model"];
   const std::string type = type_of(model);
   // Old files omit the type; HF then recognizes a BPE model by its fields.
-  const bool looks_like_bpe = model.contains("vocab") && model.contains("merges");
+  const bool has_vocab = file.vocab || model.contains("vocab");
+  const bool has_merges = file.merges || model.contains("merges");
+  const bool looks_like_bpe = has_vocab && has_merges;
   if (!(type == "BPE" || (type.empty() && looks_like_bpe))) {
     fail("{}: model type {} is not supported (only BPE)", origin, type.empty() ? "(none)" : json_quoted(type));
   }
@@ -352,10 +354,20 @@ void read_model(const std::string& origin, const json& root, TokenizerSpec& spec
     if (!model["unk_token"].is_string()) fail("{}: model.unk_token must be a string or null", origin);
     m.unk_token = model["unk_token"].get<std::string>();
   }
-  if (!model.contains("vocab")) fail("{}: model has no vocab", origin);
-  m.vocab = parse_vocab_object(origin, model["vocab"], "model.vocab");
-  if (!model.contains("merges")) fail("{}: model has no merges", origin);
-  read_merges(origin, model["merges"], m);
+  if (!has_vocab) fail("{}: model has no vocab", origin);
+  if (file.vocab) {
+    if (file.vocab->empty()) fail("{}: model.vocab is empty", origin);
+    m.vocab = std::move(*file.vocab);
+  } else {
+    m.vocab = parse_vocab_object(origin, model["vocab"], "model.vocab");
+  }
+  if (!has_merges) fail("{}: model has no merges", origin);
+  if (file.merges) {
+    m.merges_from_json = true;
+    m.merges = std::move(*file.merges);
+  } else {
+    read_merges(origin, model["merges"], m);
+  }
 }
 
 // The reference ignores the ids written in added_tokens: a token whose content is already known
@@ -366,9 +378,15 @@ void read_added_tokens(const std::string& origin, const json& root, TokenizerSpe
   if (!root.contains("added_tokens") || root["added_tokens"].is_null()) return;
   const json& tokens = root["added_tokens"];
   if (!tokens.is_array()) fail("{}: added_tokens must be an array", origin);
+  // content -> vocabulary id, only for the added tokens' contents (a handful).
   std::unordered_map<std::string, std::int32_t> vocab_ids;
-  vocab_ids.reserve(spec.model.vocab.size());
-  for (const auto& [token, id] : spec.model.vocab) vocab_ids.emplace(token, id);
+  for (const json& t : tokens) {
+    if (t.is_object() && t.contains("content") && t["content"].is_string()) vocab_ids.emplace(t["content"].get<std::string>(), -1);
+  }
+  for (const auto& [token, id] : spec.model.vocab) {
+    auto it = vocab_ids.find(token);
+    if (it != vocab_ids.end() && it->second < 0) it->second = id;
+  }
   std::unordered_map<std::string, std::int32_t> added_ids;
   std::int64_t next_id = static_cast<std::int64_t>(spec.model.vocab.size());
   for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -388,7 +406,7 @@ void read_added_tokens(const std::string& origin, const json& root, TokenizerSpe
     std::int64_t assigned;
     if (auto it = added_ids.find(content); it != added_ids.end()) {
       assigned = it->second;
-    } else if (auto v = vocab_ids.find(content); v != vocab_ids.end()) {
+    } else if (auto v = vocab_ids.find(content); v != vocab_ids.end() && v->second >= 0) {
       assigned = v->second;
     } else {
       assigned = next_id++;
@@ -414,7 +432,8 @@ void read_added_tokens(const std::string& origin, const json& root, TokenizerSpe
 
 }  // namespace
 
-TokenizerSpec read_tokenizer_json(const std::filesystem::path& path, const json& root) {
+TokenizerSpec read_tokenizer_json(const std::filesystem::path& path, StreamedJson file) {
+  const json& root = file.root;
   TokenizerSpec spec;
   spec.origin = path.string();
   spec.merges_origin = spec.origin;
@@ -429,7 +448,7 @@ TokenizerSpec read_tokenizer_json(const std::filesystem::path& path, const json&
            std::string(key) == "truncation" ? "truncate" : "pad");
     }
   }
-  read_model(spec.origin, root, spec);
+  read_model(spec.origin, root, file, spec);
   read_normalizer(spec.origin, root, spec);
   read_pre_tokenizer(spec.origin, root, spec);
   read_decoder(spec.origin, root, spec);

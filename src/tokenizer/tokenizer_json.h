@@ -13,11 +13,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tokenizer/tokenizer_file.h"
 #include "tokenizer/tokenizer_spec.h"
 
 namespace entroscope::tokenizer {
 
-// `root` is the parsed content of `path` (the caller has already read it).
-TokenizerSpec read_tokenizer_json(const std::filesystem::path& path, const nlohmann::json& root);
+// `file` is the content of `path` (read_tokenizer_json_file), its vocabulary and merges streamed.
+TokenizerSpec read_tokenizer_json(const std::filesystem::path& path, StreamedJson file);
 
 }  // namespace entroscope::tokenizer

@@ -1,7 +1,6 @@
 #include "tokenizer/tokenizer_model.h"
 
 #include <algorithm>
-#include <functional>
 #include <set>
 
 #include "common/error.h"
@@ -17,18 +16,23 @@ std::string merge_location(const TokenizerSpec& spec, const MergeSpec& merge) {
                                      : fmt::format("line {}", merge.position);
 }
 
+struct VocabStringOf {
+  const std::vector<const std::string*>* token_of;
+  std::string_view operator()(std::int32_t id) const { return *(*token_of)[static_cast<std::size_t>(id)]; }
+};
+using VocabIndex = StringIndex<VocabStringOf>;
+
 std::int32_t merge_part_id(const TokenizerSpec& spec, const MergeSpec& merge, const std::string& part,
-                           const std::unordered_map<std::string, std::int32_t>& vocab_ids) {
-  auto it = vocab_ids.find(part);
-  if (it == vocab_ids.end()) {
+                           const VocabIndex& vocab_ids) {
+  const std::optional<std::int32_t> id = vocab_ids.find(part);
+  if (!id) {
     fail("{}: {}: merge {} {}: token {} is not in the vocabulary", spec.merges_origin, merge_location(spec, merge),
          json_quoted(merge.left), json_quoted(merge.right), json_quoted(part));
   }
-  return it->second;
+  return *id;
 }
 
-std::vector<MergeRule> resolve_merges(const TokenizerSpec& spec,
-                                      const std::unordered_map<std::string, std::int32_t>& vocab_ids) {
+std::vector<MergeRule> resolve_merges(const TokenizerSpec& spec, const VocabIndex& vocab_ids) {
   const std::string& prefix = spec.model.continuing_subword_prefix;
   std::vector<MergeRule> rules;
   rules.reserve(spec.model.merges.size());
@@ -44,12 +48,12 @@ std::vector<MergeRule> resolve_merges(const TokenizerSpec& spec,
            merge_location(spec, merge), json_quoted(merge.left), json_quoted(merge.right), json_quoted(prefix));
     }
     merged.assign(merge.left).append(merge.right, prefix.size());
-    auto it = vocab_ids.find(merged);
-    if (it == vocab_ids.end()) {
+    const std::optional<std::int32_t> merged_id = vocab_ids.find(merged);
+    if (!merged_id) {
       fail("{}: {}: merge {} {}: the merged token {} is not in the vocabulary", spec.merges_origin,
            merge_location(spec, merge), json_quoted(merge.left), json_quoted(merge.right), json_quoted(merged));
     }
-    rules.push_back(MergeRule{left, right, it->second});
+    rules.push_back(MergeRule{left, right, *merged_id});
   }
   return rules;
 }
@@ -85,20 +89,23 @@ Segmenter build_segmenter(const TokenizerSpec& spec, const std::vector<const std
   return s;
 }
 
-void fill_table(StringTable& table, std::size_t count, const std::function<std::string(std::size_t)>& value_of) {
+// value_of(i, out) appends string i to out.
+template <typename ValueOf>
+void fill_table(StringTable& table, std::size_t count, ValueOf&& value_of) {
   table.bytes.clear();
   table.offsets.assign(count + 1, 0);
   for (std::size_t i = 0; i < count; ++i) {
     table.offsets[i] = static_cast<std::uint32_t>(table.bytes.size());
-    table.bytes += value_of(i);
+    value_of(i, table.bytes);
   }
   table.offsets[count] = static_cast<std::uint32_t>(table.bytes.size());
 }
 
 }  // namespace
 
-TokenizerModel build_tokenizer_model(const TokenizerSpec& spec) {
-  TokenizerModel model;
+std::unique_ptr<TokenizerModel> build_tokenizer_model(const TokenizerSpec& spec) {
+  auto built = std::make_unique<TokenizerModel>();
+  TokenizerModel& model = *built;
   model.source_files = spec.source_files;
   model.normalizer = Normalizer(spec.normalizer, spec.origin);
   model.pre_tokenizer = PreTokenizer(spec.pre_tokenizer, spec.origin);
@@ -114,25 +121,26 @@ TokenizerModel build_tokenizer_model(const TokenizerSpec& spec) {
 
   // Vocabulary: token string <-> id, each id used once.
   std::vector<const std::string*> vocab_token_of(size, nullptr);
-  std::unordered_map<std::string, std::int32_t> vocab_ids;
-  vocab_ids.reserve(spec.model.vocab.size() * 2);
+  VocabIndex vocab_ids(spec.model.vocab.size(), VocabStringOf{&vocab_token_of});
   for (const auto& [token, id] : spec.model.vocab) {
     if (vocab_token_of[id]) {
       fail("{}: tokens {} and {} both have id {}", spec.origin, json_quoted(*vocab_token_of[id]), json_quoted(token),
            id);
     }
     vocab_token_of[id] = &token;
-    vocab_ids.emplace(token, id);
+    const std::int32_t first = vocab_ids.insert(id);
+    if (first != id) {
+      fail("{}: token {} appears twice, with ids {} and {}", spec.origin, json_quoted(token), first, id);
+    }
   }
 
   BpeOptions options;
   options.fuse_unk = spec.model.fuse_unk;
   options.ignore_merges = spec.model.ignore_merges;
   if (spec.model.unk_token) {
-    auto it = vocab_ids.find(*spec.model.unk_token);
-    if (it == vocab_ids.end())
+    options.unk_id = vocab_ids.find(*spec.model.unk_token);
+    if (!options.unk_id)
       fail("{}: model.unk_token {} is not in the vocabulary", spec.origin, json_quoted(*spec.model.unk_token));
-    options.unk_id = it->second;
   }
   if (byte_level) {
     const char* unsupported = spec.model.byte_fallback                       ? "byte_fallback"
@@ -147,8 +155,7 @@ TokenizerModel build_tokenizer_model(const TokenizerSpec& spec) {
   if (byte_level) {
     std::array<std::int32_t, 256> byte_tokens;
     for (int b = 0; b < 256; ++b) {
-      auto it = vocab_ids.find(bytes_to_alphabet(std::string(1, static_cast<char>(b))));
-      byte_tokens[b] = it == vocab_ids.end() ? -1 : it->second;
+      byte_tokens[b] = vocab_ids.find(bytes_to_alphabet(std::string(1, static_cast<char>(b)))).value_or(-1);
     }
     std::unordered_map<std::string, std::int32_t> whole_tokens;
     if (spec.model.ignore_merges) {
@@ -161,31 +168,31 @@ TokenizerModel build_tokenizer_model(const TokenizerSpec& spec) {
     options.byte_fallback = spec.model.byte_fallback;
     options.continuing_subword_prefix = spec.model.continuing_subword_prefix;
     options.end_of_word_suffix = spec.model.end_of_word_suffix;
-    model.bpe = BytePairEncoder::for_characters(vocab_ids, rules, options);
+    std::unordered_map<std::string, std::int32_t> vocab(spec.model.vocab.begin(), spec.model.vocab.end());
+    model.bpe = BytePairEncoder::for_characters(std::move(vocab), rules, options);
   }
-  model.bpe.set_segmenter(build_segmenter(spec, vocab_token_of, rules));
+  // Cutting long pieces pays where nothing else cuts them (SentencePiece: no pre-tokenizer).
+  if (!model.pre_tokenizer.splits_text()) model.bpe.set_segmenter(build_segmenter(spec, vocab_token_of, rules));
 
   // Added tokens: consistent with the vocabulary, one content per id.
   std::vector<const std::string*> added_token_of(size, nullptr);
   std::vector<AddedTokenPattern> raw_patterns, normalized_patterns;
   std::set<std::string> special_contents;
-  model.token_ids = vocab_ids;
   for (const AddedTokenSpec& t : spec.added_tokens) {
     if (vocab_token_of[t.id] && *vocab_token_of[t.id] != t.content) {
       fail("{}: added token {} has id {}, which the vocabulary gives to {}", spec.origin, json_quoted(t.content), t.id,
            json_quoted(*vocab_token_of[t.id]));
     }
-    auto in_vocab = vocab_ids.find(t.content);
-    if (in_vocab != vocab_ids.end() && in_vocab->second != t.id) {
+    const std::optional<std::int32_t> in_vocab = vocab_ids.find(t.content);
+    if (in_vocab && *in_vocab != t.id) {
       fail("{}: added token {} has id {}, but the vocabulary gives it id {}", spec.origin, json_quoted(t.content), t.id,
-           in_vocab->second);
+           *in_vocab);
     }
     if (added_token_of[t.id] && *added_token_of[t.id] != t.content) {
       fail("{}: added tokens {} and {} both have id {}", spec.origin, json_quoted(*added_token_of[t.id]),
            json_quoted(t.content), t.id);
     }
     added_token_of[t.id] = &t.content;
-    model.token_ids[t.content] = t.id;
     if (t.special) {
       model.special_ids.push_back(t.id);
       special_contents.insert(t.content);
@@ -212,20 +219,31 @@ TokenizerModel build_tokenizer_model(const TokenizerSpec& spec) {
   // Decoding tables: added tokens first (as the reference looks them up), then the vocabulary.
   model.id_known.assign(size, false);
   model.skipped_as_special.assign(size, false);
-  fill_table(model.token_strings, size, [&](std::size_t id) {
+  fill_table(model.token_strings, size, [&](std::size_t id, std::string& out) {
     const std::string* token = added_token_of[id] ? added_token_of[id] : vocab_token_of[id];
-    if (!token) return std::string();
+    if (!token) return;
     model.id_known[id] = true;
-    model.skipped_as_special[id] = special_contents.count(*token) > 0;
-    return *token;
+    model.skipped_as_special[id] = !special_contents.empty() && special_contents.count(*token) > 0;
+    out += *token;
   });
-  fill_table(model.token_bytes, size, [&](std::size_t id) {
-    if (!model.id_known[id]) return std::string();
-    // Added tokens stand for their content (the reference's ByteLevel decoder maps one in the
-    // byte alphabet back through it, which token_bytes does too).
-    return model.decoder.token_bytes(model.token_strings.at(id));
+  // Added tokens stand for their content (the reference's ByteLevel decoder maps one in the byte
+  // alphabet back through it, which token_bytes does too).
+  const bool byte_level_decoder = spec.has_decoder && spec.decoder.size() == 1 &&
+                                  spec.decoder[0].kind == DecoderKind::kByteLevel;
+  fill_table(model.token_bytes, size, [&](std::size_t id, std::string& out) {
+    if (!model.id_known[id]) return;
+    if (byte_level_decoder) {
+      append_decoded_bytes(model.token_strings.at(id), out);
+    } else {
+      out += model.decoder.token_bytes(model.token_strings.at(id));
+    }
   });
-  return model;
+  // token_to_id: every vocabulary string and added token (an added token shares its id's string).
+  model.token_ids = StringIndex<TokenStringOf>(size, TokenStringOf{&model.token_strings});
+  for (std::size_t id = 0; id < size; ++id) {
+    if (model.id_known[id]) model.token_ids.insert(static_cast<std::int32_t>(id));
+  }
+  return built;
 }
 
 }  // namespace entroscope::tokenizer

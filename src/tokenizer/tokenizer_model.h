@@ -4,6 +4,7 @@
 // the id -> string tables for decoding.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "tokenizer/decoder.h"
 #include "tokenizer/normalizer.h"
 #include "tokenizer/pretokenizer.h"
+#include "tokenizer/string_index.h"
 #include "tokenizer/tokenizer_spec.h"
 
 namespace entroscope::tokenizer {
@@ -26,7 +28,17 @@ struct StringTable {
   std::string_view at(std::size_t i) const { return std::string_view(bytes).substr(offsets[i], offsets[i + 1] - offsets[i]); }
 };
 
+struct TokenStringOf {
+  const StringTable* table;
+  std::string_view operator()(std::int32_t id) const { return table->at(static_cast<std::size_t>(id)); }
+};
+
+// Built in place and never moved: token_ids points into token_strings.
 struct TokenizerModel {
+  TokenizerModel() = default;
+  TokenizerModel(const TokenizerModel&) = delete;
+  TokenizerModel& operator=(const TokenizerModel&) = delete;
+
   BytePairEncoder bpe;
   AddedTokenMatcher raw_tokens;         // added tokens matched on the raw text (normalized: false)
   AddedTokenMatcher normalized_tokens;  // added tokens matched after normalization
@@ -35,8 +47,8 @@ struct TokenizerModel {
   std::optional<std::vector<TemplatePiece>> template_single;  // the post-processor, when it adds tokens
   Decoder decoder;
 
-  std::unordered_map<std::string, std::int32_t> token_ids;  // vocabulary strings and added tokens
   StringTable token_strings;  // id -> the token as in the files (added tokens: their content)
+  StringIndex<TokenStringOf> token_ids{0, TokenStringOf{nullptr}};  // token_strings -> id
   StringTable token_bytes;    // id -> the bytes it stands for in running text (Decoder::token_bytes)
   std::vector<bool> id_known;             // ids that name a token
   std::vector<bool> skipped_as_special;   // ids whose string is a special token's (decode's skip_special)
@@ -47,6 +59,6 @@ struct TokenizerModel {
 };
 
 // Throws entroscope::Error naming spec.origin / spec.merges_origin on any inconsistency.
-TokenizerModel build_tokenizer_model(const TokenizerSpec& spec);
+std::unique_ptr<TokenizerModel> build_tokenizer_model(const TokenizerSpec& spec);
 
 }  // namespace entroscope::tokenizer

@@ -166,13 +166,13 @@ std::vector<MergeSpec> parse_merges_txt(const fs::path& merges_path, std::string
   return merges;
 }
 
-TokenizerSpec read_vocab_and_merges(const fs::path& vocab_path, const nlohmann::json& vocab_json,
+TokenizerSpec read_vocab_and_merges(const fs::path& vocab_path, std::vector<std::pair<std::string, std::int32_t>> vocab,
                                     const fs::path& merges_path) {
   TokenizerSpec spec;
   spec.origin = vocab_path.string();
   spec.merges_origin = merges_path.string();
   spec.source_files = {vocab_path, merges_path};
-  spec.model.vocab = parse_vocab_object(spec.origin, vocab_json, "vocab.json");
+  spec.model.vocab = std::move(vocab);
   spec.model.merges = parse_merges_txt(merges_path, read_text_file(merges_path));
 
   std::unordered_map<std::string, std::int32_t> vocab_ids(spec.model.vocab.begin(), spec.model.vocab.end());

@@ -11,8 +11,9 @@
 
 namespace entroscope::tokenizer {
 
-// `vocab_json` is the parsed content of `vocab_path` (the caller has already read it).
-TokenizerSpec read_vocab_and_merges(const std::filesystem::path& vocab_path, const nlohmann::json& vocab_json,
+// `vocab` is the content of `vocab_path` (read_vocab_json_file).
+TokenizerSpec read_vocab_and_merges(const std::filesystem::path& vocab_path,
+                                    std::vector<std::pair<std::string, std::int32_t>> vocab,
                                     const std::filesystem::path& merges_path);
 
 // tokenizer_config.json beside the tokenizer files (when present): add_bos_token / add_eos_token

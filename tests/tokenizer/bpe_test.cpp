@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/tokenizer_model.h"
+#include "tokenizer/tokenizer_file.h"
 #include "tokenizer/vocab_files.h"
 #include "tokenizer_test_support.h"
 
@@ -79,9 +80,9 @@ class Gpt2Bpe : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     const auto dir = test::fixture_dir() / "gpt2";
-    const TokenizerSpec spec = read_vocab_and_merges(
-        dir / "vocab.json", nlohmann::json::parse(test::read_file_bytes(dir / "vocab.json")), dir / "merges.txt");
-    model_ = new TokenizerModel(build_tokenizer_model(spec));
+    const TokenizerSpec spec =
+        read_vocab_and_merges(dir / "vocab.json", read_vocab_json_file(dir / "vocab.json"), dir / "merges.txt");
+    model_ = build_tokenizer_model(spec).release();
   }
   static void TearDownTestSuite() {
     delete model_;
