@@ -8,6 +8,7 @@
 #include <random>
 
 #include "tokenizer/normalizer.h"
+#include "tokenizer/split_pattern.h"
 #include "tokenizer/utf8.h"
 #include "tokenizer_test_support.h"
 
@@ -138,6 +139,81 @@ TEST(SpecialTokens, AppearExactlyWhereAllowed) {
     EXPECT_EQ(gpt2.decode(gpt2_plain), text);
     const auto neox_special = neox.encode(text, true);
     EXPECT_EQ(std::count(neox_special.begin(), neox_special.end(), 0), count);
+  }
+}
+
+// Text made of the pieces split patterns are sensitive to: contractions in every case (and with
+// U+017F), digit runs, whitespace kinds, newlines, punctuation, marks, CJK, emoji, Unicode 16 and 17
+// letters and digits.
+std::string random_pattern_text(std::mt19937& rng) {
+  static const std::vector<std::string> atoms = {
+      "a", "Z", "\u00E9", "7", "12", "\u0663", "\u00BD", " ", "  ", "\t", "\n", "\r\n", "\r", "\u00A0", "\u3000",
+      "\u0085", "\uFEFF", "'", "'s", "'S", "'\u017F", "'LL", "'rE", "'ve", "'d", "!", "...", "(", "\u2019", "\u0301",
+      "\u65E5", "\U0001F44D", "\U00010D4A", "\U00010D40", "\U000323B0", "\U00010940", "-", "_", "\xC4\xA0", "\u2581"};
+  std::string s;
+  const std::size_t length = rng() % 24;
+  for (std::size_t i = 0; i < length; ++i) s += atoms[rng() % atoms.size()];
+  return s;
+}
+
+// The hand-written scanners and the generic PCRE2 path (with its rewritten Unicode classes) find
+// the same pieces: each checks the other.
+TEST(SplitPatternEngines, ScannersAgreeWithPcre2OnRandomText) {
+  const std::vector<std::string> patterns = {kGpt2SplitRegex, cl100k_split_regex(1), cl100k_split_regex(3)};
+  std::mt19937 rng(11);
+  for (const std::string& pattern : patterns) {
+    const auto scanner = compile_split_pattern(TextPattern{true, pattern}, "test");
+    const auto pcre2 = compile_with_pcre2(pattern, "test");
+    ASSERT_TRUE(scanner->covers_everything()) << pattern;
+    ASSERT_FALSE(pcre2->covers_everything());
+    for (int iteration = 0; iteration < 4000; ++iteration) {
+      const std::string text = random_pattern_text(rng);
+      std::vector<Span> a, b;
+      scanner->find_matches(text, a);
+      pcre2->find_matches(text, b);
+      std::string shown_a, shown_b;
+      for (const Span& m : a) shown_a += "[" + text.substr(m.begin, m.end - m.begin) + "]";
+      for (const Span& m : b) shown_b += "[" + text.substr(m.begin, m.end - m.begin) + "]";
+      ASSERT_EQ(shown_a, shown_b) << "pattern " << pattern << " on " << test::to_hex(text);
+    }
+  }
+}
+
+TEST(RoundTrip, RealLibraryTokenizersDecodeWhatTheyEncode) {
+  std::mt19937 rng(5);
+  const Tokenizer& qwen3 = test::fixture_tokenizer_json("qwen3");
+  const Tokenizer& mistral = test::fixture_tokenizer_json("mistral-sp");
+  for (int iteration = 0; iteration < 1500; ++iteration) {
+    std::string text = random_unicode(rng);
+    // Byte-level with NFC: the text comes back in NFC.
+    std::string storage;
+    ASSERT_EQ(qwen3.decode_text(qwen3.encode(text)), std::string(nfc_normalize(text, storage))) << test::to_hex(text);
+    // SentencePiece: back exactly, as long as the text holds no ▁ (which is read as a space).
+    if (text.find("\u2581") == std::string::npos) {
+      ASSERT_EQ(mistral.decode_text(mistral.encode(text)), text) << test::to_hex(text);
+    }
+  }
+}
+
+TEST(RoundTrip, EveryIdSequenceDecodes) {
+  std::mt19937 rng(9);
+  for (const char* name : {"qwen3", "mistral-sp", "neox20b"}) {
+    const Tokenizer& tok = test::fixture_tokenizer_json(name);
+    for (int iteration = 0; iteration < 2000; ++iteration) {
+      std::vector<std::int32_t> ids;
+      const std::size_t length = rng() % 12;
+      for (std::size_t i = 0; i < length; ++i) {
+        // Mostly low ids (bytes, byte-fallback tokens, specials), some anywhere, some past the end.
+        const std::uint32_t r = rng();
+        ids.push_back(static_cast<std::int32_t>(r % 4 == 0 ? r % 300 : r % (tok.vocab_size() + 40)));
+      }
+      const std::string text = tok.decode_text(ids);
+      ASSERT_TRUE(is_valid_utf8(text)) << name;
+      std::vector<std::int32_t> known;
+      std::copy_if(ids.begin(), ids.end(), std::back_inserter(known), [&](std::int32_t id) { return tok.is_valid_id(id); });
+      // Without repair, a byte-level decoder gives exactly the tokens' bytes.
+      if (std::string(name) != "mistral-sp") ASSERT_EQ(tok.decode_bytes(ids), tok.decode(known)) << name;
+    }
   }
 }
 
