@@ -3,6 +3,8 @@
 // `ls`, `cache verify` finding a corrupt blob, and one-line errors with exit status 1.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "hub/hub_test_support.h"
 #include "io/hub_cache.h"
 
@@ -176,5 +178,37 @@ TEST_F(HubCli, EveryFamilyLoadsByHubIdAndRevisionFromTheCache) {
     const json j = json::parse(r.out);
     EXPECT_EQ(j["architecture"], json::parse(hubtest::read_file(hubtest::fixture_dir(fixture) / "config.json"))["model_type"])
         << id;
+  }
+}
+
+// A family's tokenizer comes from the same cache snapshot as its weights: `tokenize --tokenizer
+// ID@revision` (and every command that reads text) finds tokenizer.json and tokenizer_config.json
+// there; Mistral's config adds <s>.
+TEST_F(HubCli, FamilyTokenizersResolveFromTheCache) {
+  const std::string kCommit = "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2";
+  const fs::path qwen3_tokenizer = fs::path(ES_BUILD_DIR) / "test-data" / "tokenizer" / "qwen3";
+  const fs::path mistral_tokenizer = fs::path(ES_TEST_DATA_DIR) / "tokenizer" / "mistral-sp";
+  struct Case {
+    const char* id;
+    const char* fixture;
+    fs::path tokenizer_dir;
+    const char* want;
+  };
+  const Case cases[] = {{"Qwen/qwen3-tiny", "qwen3-tiny", qwen3_tokenizer, "{\"ids\":[9707,1879]}\n"},
+                        {"mistralai/mistral-tiny", "mistral-tiny", mistral_tokenizer, "{\"ids\":[1,22557,1526]}\n"}};
+  for (const Case& c : cases) {
+    // The snapshot: the weights' fixture plus the real tokenizer files.
+    hubtest::TempDir repo;
+    for (const char* file : {"config.json", "model.safetensors"}) fs::copy_file(hubtest::fixture_dir(c.fixture) / file, repo.path() / file);
+    for (const char* file : {"tokenizer.json", "tokenizer_config.json"}) fs::copy_file(c.tokenizer_dir / file, repo.path() / file);
+    hubtest::install_in_cache(cache_.path(), c.id, "main", kCommit, repo.path());
+    hubtest::TempDir io;
+    const fs::path input = io.path() / "in.jsonl";
+    std::ofstream(input) << "{\"text\": \"Hello world\"}\n";
+    auto r = hubtest::run_process({"/bin/sh", "-c", std::string("'") + ES_BINARY + "' tokenize --tokenizer " + c.id +
+                                                        " --add-special-tokens < '" + input.string() + "'"},
+                                  env({{"HF_HUB_OFFLINE", "1"}}), std::chrono::seconds(60));
+    EXPECT_EQ(r.exit_code, 0) << c.id << ": " << r.err;
+    EXPECT_EQ(r.out, c.want) << c.id;
   }
 }
