@@ -4,6 +4,7 @@
 #include "common/json_file.h"
 #include "tokenizer/tokenizer_json.h"
 #include "tokenizer/tokenizer_model.h"
+#include "tokenizer/utf8.h"
 #include "tokenizer/vocab_files.h"
 
 namespace entroscope::tokenizer {
@@ -154,12 +155,29 @@ std::vector<std::string> Tokenizer::decoder_input(std::span<const std::int32_t> 
   return tokens;
 }
 
+// A ByteLevel decoder joins the tokens' bytes (token_bytes) and repairs the result once: the
+// table lookups give the same bytes without building a string per token.
 std::string Tokenizer::decode_text(std::span<const std::int32_t> ids, bool skip_special) const {
-  return model_->decoder.decode(decoder_input(ids, skip_special), true);
+  const TokenizerModel& m = *model_;
+  if (!m.byte_level_decoder) return m.decoder.decode(decoder_input(ids, skip_special), true);
+  const std::string bytes = decode_bytes(ids, skip_special);
+  if (is_valid_utf8(bytes)) return bytes;
+  std::string text;
+  text.reserve(bytes.size() + 8);
+  append_utf8_lossy(bytes, text);
+  return text;
 }
 
 std::string Tokenizer::decode_bytes(std::span<const std::int32_t> ids, bool skip_special) const {
-  return model_->decoder.decode(decoder_input(ids, skip_special), false);
+  const TokenizerModel& m = *model_;
+  if (!m.byte_level_decoder) return m.decoder.decode(decoder_input(ids, skip_special), false);
+  std::string bytes;
+  bytes.reserve(ids.size() * 4);
+  for (std::int32_t id : ids) {
+    if (!is_valid_id(id) || (skip_special && m.skipped_as_special[static_cast<std::size_t>(id)])) continue;
+    bytes.append(m.token_bytes.at(static_cast<std::size_t>(id)));
+  }
+  return bytes;
 }
 
 std::optional<std::int32_t> Tokenizer::token_to_id(std::string_view token) const {

@@ -230,6 +230,7 @@ std::unique_ptr<TokenizerModel> build_tokenizer_model(const TokenizerSpec& spec)
   // alphabet back through it, which token_bytes does too).
   const bool byte_level_decoder = spec.has_decoder && spec.decoder.size() == 1 &&
                                   spec.decoder[0].kind == DecoderKind::kByteLevel;
+  model.byte_level_decoder = byte_level_decoder;
   fill_table(model.token_bytes, size, [&](std::size_t id, std::string& out) {
     if (!model.id_known[id]) return;
     if (byte_level_decoder) {

@@ -46,6 +46,7 @@ struct TokenizerModel {
   PreTokenizer pre_tokenizer;
   std::optional<std::vector<TemplatePiece>> template_single;  // the post-processor, when it adds tokens
   Decoder decoder;
+  bool byte_level_decoder = false;  // the decoder is ByteLevel alone: decode is token_bytes joined
 
   StringTable token_strings;  // id -> the token as in the files (added tokens: their content)
   StringIndex<TokenStringOf> token_ids{0, TokenStringOf{nullptr}};  // token_strings -> id
