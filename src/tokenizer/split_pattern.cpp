@@ -105,6 +105,34 @@ std::size_t folded_contraction_length(std::string_view text, std::size_t pos) {
 
 bool is_cr_or_lf(char c) { return c == '\r' || c == '\n'; }
 
+// The maximal run of whitespace from `start`: where it ends, where its last character starts, and
+// the end of its last \r or \n (0 when it has none).
+struct WhitespaceRun {
+  std::size_t end;
+  std::size_t last_char_start;
+  std::size_t after_last_newline;
+};
+
+WhitespaceRun whitespace_run(std::string_view text, std::size_t start) {
+  WhitespaceRun run{start, start, 0};
+  while (run.end < text.size()) {
+    const ClassifiedChar c = char_at(text, run.end);
+    if (c.cls != CharClass::kWhitespace) break;
+    run.last_char_start = run.end;
+    run.end += c.length;
+    if (is_cr_or_lf(text[run.last_char_start])) run.after_last_newline = run.end;
+  }
+  return run;
+}
+
+// "\s+(?!\S)|\s+" at whitespace: the whole run if it reaches the end of the text, otherwise the
+// run without its last character (which then may lead the next word); a single whitespace
+// character before a non-space is a piece of its own.
+std::size_t whitespace_piece_end(std::string_view text, std::size_t start, const WhitespaceRun& run) {
+  if (run.end == text.size()) return run.end;
+  return run.last_char_start > start ? run.last_char_start : run.end;
+}
+
 // ---- PCRE2 --------------------------------------------------------------------------------------
 
 using Ranges = std::vector<std::pair<char32_t, char32_t>>;
@@ -291,19 +319,8 @@ std::size_t gpt2_piece_end(std::string_view text, std::size_t start) {
     const ClassifiedChar c = char_at(text, body);
     if (c.cls != CharClass::kWhitespace) return run_end(text, body + c.length, c.cls);
   }
-  // text[start] is whitespace. "\s+(?!\S)": the whole run if it reaches the end of the text,
-  // otherwise the run without its last character (which then may lead the next word);
-  // "\s+" catches a single whitespace character before a non-space.
-  std::size_t last_char_start = start;
-  std::size_t pos = start;
-  while (pos < n) {
-    const ClassifiedChar c = char_at(text, pos);
-    if (c.cls != CharClass::kWhitespace) break;
-    last_char_start = pos;
-    pos += c.length;
-  }
-  if (pos == n) return n;
-  return last_char_start > start ? last_char_start : pos;
+  // text[start] is whitespace.
+  return whitespace_piece_end(text, start, whitespace_run(text, start));
 }
 
 void split_gpt2_pieces(std::string_view text, std::vector<std::string_view>& pieces) {
@@ -349,21 +366,11 @@ std::size_t cl100k_piece_end(std::string_view text, std::size_t start, int max_d
     while (pos < n && is_cr_or_lf(text[pos])) ++pos;
     return pos;
   }
-  // text[start] is whitespace. "\s*[\r\n]+": the run up to and including its last \r or \n.
-  std::size_t after_last_newline = 0;
-  std::size_t last_char_start = start;
-  std::size_t pos = start;
-  while (pos < n) {
-    const ClassifiedChar c = char_at(text, pos);
-    if (c.cls != CharClass::kWhitespace) break;
-    last_char_start = pos;
-    pos += c.length;
-    if (is_cr_or_lf(text[last_char_start])) after_last_newline = pos;
-  }
-  if (after_last_newline > 0) return after_last_newline;
-  // "\s+(?!\S)" and "\s+", as in GPT-2's pattern.
-  if (pos == n) return n;
-  return last_char_start > start ? last_char_start : pos;
+  // text[start] is whitespace. "\s*[\r\n]+": the run up to and including its last \r or \n;
+  // then "\s+(?!\S)" and "\s+", as in GPT-2's pattern.
+  const WhitespaceRun run = whitespace_run(text, start);
+  if (run.after_last_newline > 0) return run.after_last_newline;
+  return whitespace_piece_end(text, start, run);
 }
 
 std::string translate_oniguruma_regex(const std::string& regex, const std::string& where) {

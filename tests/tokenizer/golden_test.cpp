@@ -57,17 +57,17 @@ void check_encode(Tally& tally, const Tokenizer& tok, const nlohmann::json& row,
   tally.record(got == want, "encode " + label + ": " + (got == want ? "" : describe_ids(got, want)));
 }
 
+// Whether `decoded` is the row's "decoded" / "decoded_sha256", or else its input.
+bool decoded_as_expected(const nlohmann::json& row, const std::string& decoded) {
+  if (row.contains("decoded")) return decoded == row["decoded"].get<std::string>();
+  if (row.contains("decoded_sha256")) return sha256_hex(decoded) == row["decoded_sha256"].get<std::string>();
+  return decoded == golden_row_input(row);
+}
+
 // Decodes the row's ids and compares with "decoded" / "decoded_sha256" / the input.
 void check_decode(Tally& tally, const Tokenizer& tok, const nlohmann::json& row) {
   const std::string bytes = tok.decode(ids_of(row["ids"]));
-  bool ok;
-  if (row.contains("decoded")) {
-    ok = bytes == row["decoded"].get<std::string>();
-  } else if (row.contains("decoded_sha256")) {
-    ok = sha256_hex(bytes) == row["decoded_sha256"].get<std::string>();
-  } else {
-    ok = bytes == golden_row_input(row);
-  }
+  const bool ok = decoded_as_expected(row, bytes);
   tally.record(ok, "decode " + row["id"].get<std::string>() + ": got " + to_hex(bytes.substr(0, 64)));
 }
 
@@ -159,15 +159,7 @@ void check_real_library_file(const std::string& name) {
     encode.record(got == want, "encode " + label + ": " + (got == want ? "" : describe_ids(got, want)));
 
     const std::string text = tok.decode_text(want);
-    bool ok;
-    if (row.contains("decoded")) {
-      ok = text == row["decoded"].get<std::string>();
-    } else if (row.contains("decoded_sha256")) {
-      ok = sha256_hex(text) == row["decoded_sha256"].get<std::string>();
-    } else {
-      ok = text == input;
-    }
-    decode.record(ok, "decode " + label + ": got " + to_hex(text.substr(0, 64)));
+    decode.record(decoded_as_expected(row, text), "decode " + label + ": got " + to_hex(text.substr(0, 64)));
   }
   encode.report();
   decode.report();
