@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <queue>
 
 #include "common/error.h"
+#include "tokenizer/string_index.h"
 #include "tokenizer/utf8.h"
 
 namespace entroscope::tokenizer {
@@ -18,6 +21,28 @@ constexpr std::int32_t kNoMerge = std::numeric_limits<std::int32_t>::max();
 // Up to this many initial symbols the O(n^2) array loop beats the heap (no allocation,
 // everything in L1); real words are almost always far shorter.
 constexpr std::size_t kArrayLoopMaxSymbols = 48;
+
+// A direct-mapped cache of short pieces' ids, one per thread, shared by all encoders (each slot
+// names the encoder it belongs to). No allocation after the first use; a collision just evicts.
+struct PieceCache {
+  static constexpr std::size_t kSlots = std::size_t{1} << 14;
+  static constexpr std::size_t kMaxBytes = 22;
+  static constexpr std::size_t kMaxIds = 8;
+  struct Slot {
+    std::uint64_t owner = 0;
+    std::uint64_t hash = 0;
+    std::uint8_t length = 0;
+    std::uint8_t count = 0;
+    char bytes[kMaxBytes];
+    std::int32_t ids[kMaxIds];
+  };
+  std::vector<Slot> slots = std::vector<Slot>(kSlots);
+};
+
+std::uint64_t next_cache_owner() {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
 
 PairTable merge_table(const std::vector<MergeRule>& merges_by_rank) {
   PairTable pairs(merges_by_rank.size());
@@ -33,7 +58,8 @@ PairTable merge_table(const std::vector<MergeRule>& merges_by_rank) {
 BytePairEncoder::BytePairEncoder(const std::array<std::int32_t, 256>& byte_tokens,
                                  const std::vector<MergeRule>& merges_by_rank, BpeOptions options,
                                  std::unordered_map<std::string, std::int32_t> whole_tokens)
-    : byte_level_(true),
+    : cache_owner_(next_cache_owner()),
+      byte_level_(true),
       byte_tokens_(byte_tokens),
       pairs_(merge_table(merges_by_rank)),
       options_(std::move(options)),
@@ -42,6 +68,7 @@ BytePairEncoder::BytePairEncoder(const std::array<std::int32_t, 256>& byte_token
 BytePairEncoder BytePairEncoder::for_characters(std::unordered_map<std::string, std::int32_t> vocab,
                                                 const std::vector<MergeRule>& merges_by_rank, BpeOptions options) {
   BytePairEncoder bpe;
+  bpe.cache_owner_ = next_cache_owner();
   bpe.byte_level_ = false;
   bpe.pairs_ = merge_table(merges_by_rank);
   bpe.options_ = std::move(options);
@@ -158,6 +185,32 @@ void BytePairEncoder::initial_char_symbols(std::string_view piece, std::vector<s
 }
 
 void BytePairEncoder::encode(std::string_view piece, std::vector<std::int32_t>& out) const {
+  if (piece.empty()) return;
+  if (cache_owner_ == 0 || piece.size() > PieceCache::kMaxBytes || piece.size() < 2) {
+    encode_uncached(piece, out);
+    return;
+  }
+  thread_local PieceCache cache;
+  const std::uint64_t hash = hash_token(piece);
+  PieceCache::Slot& slot = cache.slots[hash & (PieceCache::kSlots - 1)];
+  if (slot.owner == cache_owner_ && slot.hash == hash && slot.length == piece.size() &&
+      std::memcmp(slot.bytes, piece.data(), piece.size()) == 0) {
+    out.insert(out.end(), slot.ids, slot.ids + slot.count);
+    return;
+  }
+  const std::size_t first = out.size();
+  encode_uncached(piece, out);
+  const std::size_t count = out.size() - first;
+  if (count > PieceCache::kMaxIds) return;
+  slot.owner = cache_owner_;
+  slot.hash = hash;
+  slot.length = static_cast<std::uint8_t>(piece.size());
+  slot.count = static_cast<std::uint8_t>(count);
+  std::memcpy(slot.bytes, piece.data(), piece.size());
+  std::copy(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), slot.ids);
+}
+
+void BytePairEncoder::encode_uncached(std::string_view piece, std::vector<std::int32_t>& out) const {
   if (piece.empty()) return;
   if (byte_level_ && piece.size() == 1 && byte_tokens_[static_cast<unsigned char>(piece[0])] >= 0) {
     out.push_back(byte_tokens_[static_cast<unsigned char>(piece[0])]);

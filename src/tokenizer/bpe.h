@@ -65,8 +65,11 @@ class BytePairEncoder {
 
   void set_segmenter(Segmenter segmenter) { segmenter_ = std::move(segmenter); }
 
-  // Appends the ids of `piece` (raw bytes) to `out`.
+  // Appends the ids of `piece` (raw bytes) to `out`. Short pieces go through a per-thread cache
+  // of recent pieces (words repeat), which changes nothing but the time.
   void encode(std::string_view piece, std::vector<std::int32_t>& out) const;
+  // The same without the cache (tests compare the two).
+  void encode_uncached(std::string_view piece, std::vector<std::int32_t>& out) const;
 
   // The two merge loops, without segmenting, exposed so tests can check they agree on any input.
   void encode_with_array_loop(std::string_view piece, std::vector<std::int32_t>& out) const;
@@ -85,6 +88,7 @@ class BytePairEncoder {
   void merge_range(std::vector<std::int32_t>& symbols, std::size_t begin, std::size_t end,
                    std::vector<std::int32_t>& out) const;
 
+  std::uint64_t cache_owner_ = 0;  // identifies this vocabulary in the per-thread piece cache; 0: no cache
   bool byte_level_ = true;
   std::array<std::int32_t, 256> byte_tokens_{};
   PairTable pairs_;

@@ -8,6 +8,7 @@
 #include "tokenizer/bpe.h"
 #include "tokenizer/tokenizer_model.h"
 #include "tokenizer/tokenizer_file.h"
+#include "tokenizer/tokenizer_json.h"
 #include "tokenizer/vocab_files.h"
 #include "tokenizer_test_support.h"
 
@@ -104,6 +105,27 @@ TEST_F(Gpt2Bpe, ArrayLoopAndHeapAgreeOnRandomPieces) {
     model_->bpe.encode_with_array_loop(piece, by_array);
     model_->bpe.encode_with_heap(piece, by_heap);
     ASSERT_EQ(by_array, by_heap) << "piece " << test::to_hex(piece);
+  }
+}
+
+// The per-thread piece cache changes nothing: pieces encoded again (hits), colliding pieces
+// (evictions) and two vocabularies sharing the cache all give the uncached ids.
+TEST_F(Gpt2Bpe, PieceCacheGivesTheUncachedIds) {
+  const std::unique_ptr<TokenizerModel> neox = build_tokenizer_model(read_tokenizer_json(
+      test::fixture_dir() / "neox20b" / "tokenizer.json",
+      read_tokenizer_json_file(test::fixture_dir() / "neox20b" / "tokenizer.json")));
+  const std::string alphabet = "aeinrst \xC4\xA0\xE3\x81\x82";
+  std::mt19937 rng(3);
+  for (int iteration = 0; iteration < 60000; ++iteration) {
+    std::string piece;
+    const std::size_t length = 1 + rng() % 24;
+    for (std::size_t i = 0; i < length; ++i) piece.push_back(alphabet[rng() % alphabet.size()]);
+    for (const TokenizerModel* model : std::vector<const TokenizerModel*>{model_, neox.get()}) {
+      std::vector<std::int32_t> cached, uncached;
+      model->bpe.encode(piece, cached);
+      model->bpe.encode_uncached(piece, uncached);
+      ASSERT_EQ(cached, uncached) << "piece " << test::to_hex(piece);
+    }
   }
 }
 
