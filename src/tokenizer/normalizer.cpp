@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <utility>
 
 #include "common/error.h"
 #include "tokenizer/char_class.h"
@@ -19,9 +20,38 @@ namespace {
 // works on each stretch between ASCII characters independently: only the stretches around bytes
 // >= 0xCC (from the ASCII character before them, which may take a combining mark, to the next
 // ASCII character) are handed to utf8proc; everything else is copied.
-// (utf8proc 2.8 knows Unicode 15.0, so it does not apply the compositions new in 16.0 either,
-// matching the reference library; the uver/u16_compositions golden row pins this.)
 constexpr unsigned char kFirstUnstableLeadByte = 0xCC;
+
+// The reference's Unicode normalization (the crate unicode-normalization-alignments 0.1.12) has
+// Unicode 9.0 tables: a character assigned later is, for it, a starter with no decomposition that
+// composes with nothing. These are the characters assigned after 9.0 that do take part in
+// normalization for utf8proc 2.8 (Unicode 15.0: a nonzero combining class, a canonical or
+// compatibility decomposition, or a part of one); each is passed through unchanged and cuts the
+// text into separately normalized runs, which is what those tables do with it. (Characters newer
+// than 15.0 are unassigned for utf8proc too.) Generated from utf8proc 2.8 and Perl 5.36's Age
+// property (Unicode 14.0; unassigned there counts as newer).
+constexpr std::pair<char32_t, char32_t> kNormalizesAfterUnicode9[] = {
+    {0x7FD, 0x7FD}, {0x898, 0x89F}, {0x8CA, 0x8D3}, {0x9FE, 0x9FE}, {0xC3C, 0xC3C},
+    {0xD3B, 0xD3C}, {0xEBA, 0xEBA}, {0x1715, 0x1715}, {0x1ABF, 0x1ACE}, {0x1DF6, 0x1DFA},
+    {0x32FF, 0x32FF}, {0xA7F2, 0xA7F4}, {0xA82C, 0xA82C}, {0xAB66, 0xAB67}, {0xAB69, 0xAB69},
+    {0x10781, 0x10785}, {0x10787, 0x107B0}, {0x107B2, 0x107BA}, {0x10D24, 0x10D27}, {0x10EAB, 0x10EAC},
+    {0x10EFD, 0x10EFF}, {0x10F46, 0x10F50}, {0x10F82, 0x10F85}, {0x11070, 0x11070}, {0x1133B, 0x1133B},
+    {0x1145E, 0x1145E}, {0x11839, 0x1183A}, {0x11930, 0x11930}, {0x11935, 0x11935}, {0x11938, 0x11938},
+    {0x1193D, 0x1193E}, {0x11943, 0x11943}, {0x119E0, 0x119E0}, {0x11A34, 0x11A34}, {0x11A47, 0x11A47},
+    {0x11A99, 0x11A99}, {0x11D42, 0x11D42}, {0x11D44, 0x11D45}, {0x11D97, 0x11D97}, {0x11F41, 0x11F42},
+    {0x16FF0, 0x16FF1}, {0x1DF04, 0x1DF06}, {0x1DF08, 0x1DF08}, {0x1DF0A, 0x1DF0A}, {0x1DF1E, 0x1DF1E},
+    {0x1E030, 0x1E06D}, {0x1E08F, 0x1E08F}, {0x1E130, 0x1E136}, {0x1E2AE, 0x1E2AE}, {0x1E2EC, 0x1E2EF},
+    {0x1E4EC, 0x1E4EF}, {0x1F16C, 0x1F16C}, {0x1FBF0, 0x1FBF9},
+};
+
+bool normalizes_after_unicode9(char32_t c) {
+  if (c < 0x7FD) return false;
+  for (const auto& [first, last] : kNormalizesAfterUnicode9) {
+    if (c < first) return false;
+    if (c <= last) return true;
+  }
+  return false;
+}
 
 void append_normalized_valid_utf8(std::string_view valid, utf8proc_option_t options, std::string& out) {
   if (valid.empty()) return;
@@ -34,20 +64,22 @@ void append_normalized_valid_utf8(std::string_view valid, utf8proc_option_t opti
   out.append(reinterpret_cast<const char*>(result), static_cast<std::size_t>(length));
 }
 
-// Normalization of text that may hold bytes that are not valid UTF-8: those are kept as they are
-// and split the text into separately normalized runs.
+// Normalization of text that may hold bytes that are not valid UTF-8: those, and the characters
+// the reference's Unicode 9.0 tables do not normalize, are kept as they are and split the text
+// into separately normalized runs.
 void append_normalized(std::string_view text, utf8proc_option_t options, std::string& out) {
   std::size_t run_start = 0;
   std::size_t pos = 0;
   while (pos < text.size()) {
     Utf8Char ch = decode_utf8(text, pos);
-    if (ch.valid) {
+    if (ch.valid && !normalizes_after_unicode9(ch.code_point)) {
       pos += ch.length;
       continue;
     }
     append_normalized_valid_utf8(text.substr(run_start, pos - run_start), options, out);
-    out.push_back(text[pos]);
-    run_start = ++pos;
+    out.append(text.substr(pos, ch.length));
+    pos += ch.length;
+    run_start = pos;
   }
   append_normalized_valid_utf8(text.substr(run_start), options, out);
 }

@@ -1,7 +1,7 @@
 #pragma once
 // tokenizer.json normalizers, applied in order to each piece of text between added tokens:
-// NFC, NFD, NFKC, NFKD (utf8proc), Lowercase, Prepend, Replace, Strip; a Sequence is flattened
-// into the list by the loader.
+// NFC, NFD, NFKC, NFKD (utf8proc, held to the reference's Unicode 9.0 tables), Lowercase,
+// Prepend, Replace, Strip; a Sequence is flattened into the list by the loader.
 #include <memory>
 #include <string>
 #include <string_view>

@@ -95,6 +95,15 @@ TEST(Normalizers, EachStepAsTheReference) {
   EXPECT_EQ(normalize({NormalizerStep{NormalizerKind::kNfkc}}, "\uFB01 \u00B2"), "fi 2");
   EXPECT_EQ(normalize({NormalizerStep{NormalizerKind::kNfd}}, "\u00E9"), "e\u0301");
   EXPECT_EQ(normalize({NormalizerStep{NormalizerKind::kNfc}, lowercase, prepend}, "E\u0301"), "\u2581\u00E9");
+  // The reference normalizes with Unicode 9.0 tables: marks and compositions added later are left
+  // alone (utf8proc 2.8 would move U+10F46, combining class 220, before U+0301, and compose
+  // U+11935 U+11930 into U+11938, both Unicode 11-13).
+  const NormalizerStep nfc{NormalizerKind::kNfc};
+  EXPECT_EQ(normalize({nfc}, "x\u0301\U00010F46"), "x\u0301\U00010F46");
+  EXPECT_EQ(normalize({nfc}, "\U00011935\U00011930"), "\U00011935\U00011930");
+  EXPECT_EQ(normalize({NormalizerStep{NormalizerKind::kNfd}}, "\U00011938"), "\U00011938");
+  EXPECT_EQ(normalize({NormalizerStep{NormalizerKind::kNfkc}}, "\U0001E030"), "\U0001E030");  // 15.0, compat
+  EXPECT_EQ(normalize({nfc}, "e\u0301\U00010F46e\u0301"), "\u00E9\U00010F46\u00E9");
 }
 
 PreTokenizerStep metaspace(PrependScheme scheme, bool split = true) {
