@@ -60,6 +60,14 @@ Tokenizer Tokenizer::load(const fs::path& path) {
   }
 }
 
+Tokenizer Tokenizer::from_tokenizer_json(std::string_view content, const std::string& origin) {
+  try {
+    return from_spec(read_tokenizer_json(origin, parse_tokenizer_json_text(content, origin)));
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: unexpected content: {}", origin, e.what());
+  }
+}
+
 Tokenizer Tokenizer::from_spec(const TokenizerSpec& spec) {
   return Tokenizer(std::shared_ptr<const TokenizerModel>(build_tokenizer_model(spec)));
 }

@@ -39,6 +39,8 @@ class Tokenizer {
   // beside them is read for add_bos_token / add_eos_token. Throws entroscope::Error with a
   // one-line message naming the file and the problem on anything malformed or unsupported.
   static Tokenizer load(const std::filesystem::path& path);
+  // A tokenizer.json's content (no tokenizer_config.json); errors name `origin`.
+  static Tokenizer from_tokenizer_json(std::string_view content, const std::string& origin);
   // From an already-read description (the loaders' output); checks it the same way.
   static Tokenizer from_spec(const TokenizerSpec& spec);
 

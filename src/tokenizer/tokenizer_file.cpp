@@ -441,19 +441,18 @@ class JsonReader {
   StreamingHandler& handler_;
 };
 
-StreamedJson parse_streaming(const std::filesystem::path& path, bool vocab_at_root) {
-  const std::string text = read_text_file(path);
+StreamedJson parse_streaming(std::string_view text, const std::string& origin, bool vocab_at_root) {
   StreamedJson out;
   StreamingHandler handler(out.root, vocab_at_root);
   JsonReader reader(text, handler);
   try {
     reader.parse();
   } catch (const std::out_of_range&) {
-    fail("{}: invalid JSON at byte {}", path.string(), reader.position() + 1);
+    fail("{}: invalid JSON at byte {}", origin, reader.position() + 1);
   } catch (const json::exception& e) {
-    fail("{}: invalid JSON: {}", path.string(), e.what());
+    fail("{}: invalid JSON: {}", origin, e.what());
   }
-  if (!handler.first_problem().empty()) fail("{}: {}", path.string(), handler.first_problem());
+  if (!handler.first_problem().empty()) fail("{}: {}", origin, handler.first_problem());
   out.vocab = handler.take_vocab();
   out.merges = handler.take_merges();
   return out;
@@ -461,10 +460,16 @@ StreamedJson parse_streaming(const std::filesystem::path& path, bool vocab_at_ro
 
 }  // namespace
 
-StreamedJson read_tokenizer_json_file(const std::filesystem::path& path) { return parse_streaming(path, false); }
+StreamedJson read_tokenizer_json_file(const std::filesystem::path& path) {
+  return parse_streaming(read_text_file(path), path.string(), false);
+}
+
+StreamedJson parse_tokenizer_json_text(std::string_view text, const std::string& origin) {
+  return parse_streaming(text, origin, false);
+}
 
 std::vector<std::pair<std::string, std::int32_t>> read_vocab_json_file(const std::filesystem::path& path) {
-  StreamedJson parsed = parse_streaming(path, true);
+  StreamedJson parsed = parse_streaming(read_text_file(path), path.string(), true);
   if (!parsed.vocab) fail("{}: vocab.json must be a JSON object mapping token strings to ids", path.string());
   if (parsed.vocab->empty()) fail("{}: vocab.json is empty", path.string());
   return std::move(*parsed.vocab);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct StreamedJson {
 // A tokenizer.json: model.vocab and model.merges streamed when they are an object and an array.
 // Errors name the file (and the entry: "model.vocab: the id of token ...", "model.merges[3]: ...").
 StreamedJson read_tokenizer_json_file(const std::filesystem::path& path);
+// The same for content already in memory; errors name `origin`.
+StreamedJson parse_tokenizer_json_text(std::string_view text, const std::string& origin);
 
 // A vocab.json: one object of token -> id, streamed.
 std::vector<std::pair<std::string, std::int32_t>> read_vocab_json_file(const std::filesystem::path& path);

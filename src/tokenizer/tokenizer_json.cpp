@@ -79,7 +79,9 @@ TextPattern pattern_field(const std::string& origin, const json& object, const s
   if (!object.contains("pattern") || !object["pattern"].is_object() || object["pattern"].size() != 1) {
     fail("{}: {} needs a \"pattern\" of the form {{\"String\": ...}} or {{\"Regex\": ...}}", origin, where);
   }
-  const auto& [kind, value] = *object["pattern"].items().begin();
+  const json& pattern = object["pattern"];
+  const std::string kind = pattern.begin().key();
+  const json& value = pattern.begin().value();
   if (!value.is_string() || (kind != "String" && kind != "Regex")) {
     fail("{}: {}.pattern must be {{\"String\": ...}} or {{\"Regex\": ...}}, got {}", origin, where,
          object["pattern"].dump(-1, ' ', false, json::error_handler_t::replace));

@@ -45,7 +45,9 @@ bool read_special_token_configs(const fs::path& dir, TokenizerSpec& spec,
     if (config.contains("added_tokens_decoder")) {
       const nlohmann::json& decoder = config["added_tokens_decoder"];
       if (!decoder.is_object()) fail("{}: added_tokens_decoder must be an object", config_path.string());
-      for (const auto& [id_text, token] : decoder.items()) {
+      for (const auto& item : decoder.items()) {
+        const std::string& id_text = item.key();
+        const nlohmann::json& token = item.value();
         std::optional<std::string> content = special_token_content(token);
         std::int64_t id = -1;
         try {

@@ -220,6 +220,22 @@ TEST(VocabFileErrors, VocabWithATokenNamedModelIsStillAVocabulary) {
   EXPECT_EQ(Tokenizer::load(path).vocab_size(), 3u);
 }
 
+// Inputs the tokenizer.json fuzzer (fuzz/tokenizer_json_fuzz.cpp) once crashed on: each loads or is
+// refused with an Error (under ASan, as the fuzzer runs it, they also show any memory error).
+TEST(TokenizerJsonErrors, FuzzRegressionsLoadOrAreRefused) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(test::fixture_dir() / "fuzz_regressions")) {
+    ++files;
+    const std::string content = test::read_file_bytes(entry.path());
+    try {
+      const Tokenizer tok = Tokenizer::from_tokenizer_json(content, entry.path().string());
+      tok.decode_text(tok.encode("Hello  world's 123\n", EncodeOptions{true, true}));
+    } catch (const Error&) {
+    }
+  }
+  EXPECT_GT(files, 0);
+}
+
 TEST(PathErrors, MissingOrEmptyPathsAreNamed) {
   test::TempDir dir;
   EXPECT_ERROR_MENTIONS(load_error(dir, "unrelated.txt", "x", "nothing-here"), "nothing-here",
