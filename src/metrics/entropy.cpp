@@ -49,6 +49,48 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void exp_sums_f32(c
 
 void exp_sums(const float* x, int V, float m, double& sum, double& weighted) { exp_sums_f32(x, V, m, sum, weighted); }
 
+// exp_sums_f32 that also adds each e_i to the sums of the classes token i belongs to, in token
+// order (a fixed order), while the chunk's exponentials are still in L1.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void exp_sums_f32_classes(
+    const float* x, int V, float m, const std::uint8_t* masks, int n_classes, double& sum, double& weighted,
+    double* class_sums) {
+  constexpr int kLanes = 16, kChunk = 1024;
+  double s[kLanes] = {}, w[kLanes] = {};
+  float e[kChunk];
+  for (int c = 0; c < n_classes; ++c) class_sums[c] = 0.0;
+  for (int c0 = 0; c0 < V; c0 += kChunk) {
+    const int n = std::min(kChunk, V - c0);
+    const float* xc = x + c0;
+    for (int i = 0; i < n; ++i) e[i] = kernels::fast_exp(xc[i] - m);
+    int i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+      for (int l = 0; l < kLanes; ++l) {
+        const double d = static_cast<double>(xc[i + l]) - m;
+        s[l] += e[i + l];
+        w[l] += d > -87.0 ? e[i + l] * d : 0.0;
+      }
+    }
+    for (int l = 0; i < n; ++i, ++l) {
+      const double d = static_cast<double>(xc[i]) - m;
+      s[l] += e[i];
+      w[l] += d > -87.0 ? e[i] * d : 0.0;
+    }
+    const std::uint8_t* mc = masks + c0;
+    for (int k = 0; k < n; ++k) {
+      const std::uint8_t bits = mc[k];
+      if (!bits) continue;
+      for (int c = 0; c < n_classes; ++c) {
+        if (bits >> c & 1u) class_sums[c] += e[k];
+      }
+    }
+  }
+  sum = weighted = 0.0;
+  for (int l = 0; l < kLanes; ++l) {
+    sum += s[l];
+    weighted += w[l];
+  }
+}
+
 // float64 logits (doctor's reference path): libm exp throughout.
 void exp_sums(const double* x, int V, double m, double& sum, double& weighted) {
   sum = weighted = 0.0;
@@ -103,6 +145,32 @@ void score_block(const Scalar* logits, int first_row, int rows, const std::int32
     entropy_bits[row] = s.entropy_bits;
     if (surprisal_bits && static_cast<int>(t) + 1 < T)
       surprisal_bits[b * (T - 1) + t] = metrics::surprisal_bits(x, s, ids[row + 1]);
+  }
+}
+
+void score_block_with_classes(const float* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
+                              const std::uint8_t* masks, int n_classes, double* entropy_bits, double* surprisal_bits,
+                              double* log2_class_mass) {
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < rows; ++r) {
+    const std::size_t row = static_cast<std::size_t>(first_row) + r;
+    const std::size_t b = row / T, t = row % T;
+    const float* x = logits + static_cast<std::size_t>(r) * V;
+    const float m = max_of(x, V);
+    double sum = 0.0, weighted = 0.0;
+    double class_sums[kMaxTokenClasses];
+    exp_sums_f32_classes(x, V, m, masks, n_classes, sum, weighted, class_sums);
+    const double log_s = std::log(sum);
+    double entropy_nats = log_s - weighted / sum;
+    if (entropy_nats < 0.0) entropy_nats = 0.0;
+    const TokenScore score{entropy_nats * kLog2e, static_cast<double>(m) + log_s};
+    entropy_bits[row] = score.entropy_bits;
+    if (surprisal_bits && static_cast<int>(t) + 1 < T)
+      surprisal_bits[b * (T - 1) + t] = metrics::surprisal_bits(x, score, ids[row + 1]);
+    for (int c = 0; c < n_classes; ++c) {
+      log2_class_mass[row * static_cast<std::size_t>(n_classes) + c] =
+          class_sums[c] > 0.0 ? (std::log(class_sums[c]) - log_s) * kLog2e : -HUGE_VAL;
+    }
   }
 }
 

@@ -35,5 +35,15 @@ template <typename Scalar>
 void score_block(const Scalar* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
                  double* entropy_bits, double* surprisal_bits);
 
+// Token classes: up to 8 overlapping sets of vocabulary entries (bit c of masks[v] puts token v in
+// set c), whose probability mass per row is wanted (the word-boundary sets of word surprisal).
+inline constexpr int kMaxTokenClasses = 8;
+
+// score_block plus, for each row, log2 of each class's probability mass, fused into the entropy's
+// pass over the vocabulary: log2_class_mass[row * n_classes + c]. A class with no mass gets -inf.
+// fp32 logits only (the scorer's path).
+void score_block_with_classes(const float* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
+                              const std::uint8_t* masks, int n_classes, double* entropy_bits, double* surprisal_bits,
+                              double* log2_class_mass);
 
 }  // namespace entroscope::metrics

@@ -12,6 +12,15 @@ namespace entroscope::metrics {
 Scorer::Scorer(const model::Model& model, std::size_t max_batch_tokens)
     : model_(model), max_batch_tokens_(std::max<std::size_t>(max_batch_tokens, 1)) {}
 
+void Scorer::set_token_classes(std::vector<std::uint8_t> masks, int n_classes) {
+  if (n_classes < 0 || n_classes > kMaxTokenClasses) fail("token classes: {} classes (at most {})", n_classes, kMaxTokenClasses);
+  if (n_classes > 0 && masks.size() != static_cast<std::size_t>(model_.config.vocab_size)) {
+    fail("token classes: {} masks for a vocabulary of {}", masks.size(), model_.config.vocab_size);
+  }
+  class_masks_ = std::move(masks);
+  n_classes_ = n_classes;
+}
+
 std::vector<SequenceScores> Scorer::score(const std::vector<std::vector<std::int32_t>>& sequences) {
   const int V = model_.config.vocab_size;
   std::vector<SequenceScores> results(sequences.size());
@@ -33,10 +42,16 @@ std::vector<SequenceScores> Scorer::score(const std::vector<std::vector<std::int
         ids.insert(ids.end(), s.begin(), s.end());
       }
       std::vector<double> entropy(static_cast<std::size_t>(B) * T), surprisal(static_cast<std::size_t>(B) * (T - 1));
+      std::vector<double> class_mass(static_cast<std::size_t>(B) * T * n_classes_);
       // Logits are streamed block by block into the metrics: never [B*T, V] in memory.
       model::ForwardOutputs out;
       out.logits_consumer = [&](int first_row, int rows, const float* block) {
-        score_block(block, first_row, rows, ids.data(), T, V, entropy.data(), surprisal.data());
+        if (n_classes_ > 0) {
+          score_block_with_classes(block, first_row, rows, ids.data(), T, V, class_masks_.data(), n_classes_,
+                                   entropy.data(), surprisal.data(), class_mass.data());
+        } else {
+          score_block(block, first_row, rows, ids.data(), T, V, entropy.data(), surprisal.data());
+        }
       };
       try {
         model::forward(model_, ids, B, T, act_, out);
@@ -51,6 +66,8 @@ std::vector<SequenceScores> Scorer::score(const std::vector<std::vector<std::int
                               entropy.begin() + static_cast<std::ptrdiff_t>(b + 1) * T);
         r.surprisal_bits.assign(surprisal.begin() + static_cast<std::ptrdiff_t>(b) * (T - 1),
                                 surprisal.begin() + static_cast<std::ptrdiff_t>(b + 1) * (T - 1));
+        const auto per_row = static_cast<std::ptrdiff_t>(T) * n_classes_;
+        r.log2_class_mass.assign(class_mass.begin() + b * per_row, class_mass.begin() + (b + 1) * per_row);
       }
     }
   }

@@ -13,6 +13,9 @@ namespace entroscope::metrics {
 struct SequenceScores {
   std::vector<double> entropy_bits;    // [T]
   std::vector<double> surprisal_bits;  // [T-1]: surprisal_bits[t] = -log2 p(ids[t+1] | ids[0..t])
+  // With token classes (Scorer::set_token_classes): [T * n_classes], log2 of each class's mass at
+  // each position.
+  std::vector<double> log2_class_mass;
 };
 
 class Scorer {
@@ -27,9 +30,15 @@ class Scorer {
 
   const model::Model& model() const { return model_; }
 
+  // Also report, per position, the probability mass of up to kMaxTokenClasses token classes
+  // (masks[v]: bit c puts token v in class c; one entry per logit row, 0 for rows in no class).
+  void set_token_classes(std::vector<std::uint8_t> masks, int n_classes);
+
  private:
   const model::Model& model_;
   std::size_t max_batch_tokens_;
+  std::vector<std::uint8_t> class_masks_;
+  int n_classes_ = 0;
   model::Activations act_;
 };
 

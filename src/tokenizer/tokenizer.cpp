@@ -198,6 +198,16 @@ bool Tokenizer::is_valid_id(std::int32_t id) const {
   return id >= 0 && static_cast<std::size_t>(id) < model_->vocab_size() && model_->id_known[id];
 }
 
+std::vector<std::int32_t> Tokenizer::template_prefix_ids() const {
+  std::vector<std::int32_t> ids;
+  if (!model_->template_single) return ids;
+  for (const TemplatePiece& piece : *model_->template_single) {
+    if (piece.is_text) break;
+    ids.insert(ids.end(), piece.ids.begin(), piece.ids.end());
+  }
+  return ids;
+}
+
 const std::vector<std::int32_t>& Tokenizer::special_ids() const { return model_->special_ids; }
 
 const std::vector<fs::path>& Tokenizer::source_files() const { return model_->source_files; }

@@ -73,6 +73,8 @@ class Tokenizer {
   std::size_t vocab_size() const;
   // True when `id` names a token.
   bool is_valid_id(std::int32_t id) const;
+  // The ids the post-processor puts before the text (Llama's and Mistral's <s>); empty if none.
+  std::vector<std::int32_t> template_prefix_ids() const;
   // Ids of the special added tokens (e.g. <|endoftext|>), ascending.
   const std::vector<std::int32_t>& special_ids() const;
   // The files the tokenizer was loaded from (for reproducibility metadata and hashes).

@@ -1,0 +1,88 @@
+#include "experiment/text_scoring.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "common/error.h"
+
+namespace entroscope::experiment {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string describe_token(const tokenizer::Tokenizer& tok, std::int32_t id) {
+  return fmt::format("{} ({})", std::string(tok.token_string(id)), id);
+}
+
+}  // namespace
+
+BosChoice resolve_bos(const std::string& policy, const model::Model& model, const tokenizer::Tokenizer& tok) {
+  const int vocab = model.config.vocab_size;
+  auto valid = [&](std::int64_t id) { return id >= 0 && id < vocab && tok.is_valid_id(static_cast<std::int32_t>(id)); };
+  if (policy == "never") return BosChoice{-1, "never"};
+  if (policy == "auto" || policy == "always") {
+    const std::vector<std::int32_t> prefix = tok.template_prefix_ids();
+    if (!prefix.empty() && valid(prefix.front())) return {prefix.front(), "auto: " + describe_token(tok, prefix.front())};
+    if (auto eot = tok.token_to_id("<|endoftext|>"); eot && valid(*eot)) return {*eot, "auto: " + describe_token(tok, *eot)};
+    if (valid(model.config.bos_token_id)) {
+      return {model.config.bos_token_id, "auto: " + describe_token(tok, model.config.bos_token_id)};
+    }
+    fail("{}: --bos {}: the tokenizer adds no BOS and has no <|endoftext|>, and config.json has no bos_token_id; "
+         "give one (--bos ID or --bos TOKEN) or score without (--bos never)",
+         model.name, policy);
+  }
+  std::int64_t id = -1;
+  if (!policy.empty() && policy.find_first_not_of("0123456789") == std::string::npos && policy.size() < 10) {
+    id = std::stoll(policy);
+  } else if (auto found = tok.token_to_id(policy)) {
+    id = *found;
+  }
+  if (!valid(id)) fail("--bos {}: not a token of {} (use auto, never, a token id or a token)", policy, model.name);
+  return {static_cast<std::int32_t>(id), describe_token(tok, static_cast<std::int32_t>(id))};
+}
+
+std::int32_t resolve_eos(const model::Model& model, const tokenizer::Tokenizer& tok) {
+  const int eos = model.config.eos_token_id;
+  if (eos >= 0 && eos < model.config.vocab_size && tok.is_valid_id(eos)) return eos;
+  if (auto eot = tok.token_to_id("<|endoftext|>"); eot && *eot < model.config.vocab_size) return *eot;
+  return -1;
+}
+
+TextScores score_text(metrics::Scorer& scorer, const tokenizer::Tokenizer& tok, std::string_view text,
+                      std::int32_t bos_id, bool words) {
+  TextScores out;
+  out.ids = tok.encode(text, false);
+  if (words) out.byte_spans = token_byte_spans(tok, text, out.ids);
+  const std::size_t n = out.ids.size();
+  const bool bos = bos_id >= 0;
+  std::vector<std::int32_t> input;
+  if (bos) input.push_back(bos_id);
+  input.insert(input.end(), out.ids.begin(), out.ids.end());
+  const int context = scorer.model().config.max_positions;
+  if (context > 0 && input.size() > static_cast<std::size_t>(context)) {
+    fail("{}: the text has {} tokens{}, more than the model's {} positions", scorer.model().name, n,
+         bos ? " plus BOS" : "", context);
+  }
+  RowScores& rows = out.rows;
+  rows.entropy_bits.assign(n + 1, kNaN);
+  rows.surprisal_bits.assign(n, kNaN);
+  rows.log2_class_mass.assign((n + 1) * kWordClassCount, kNaN);
+  if (input.empty()) return out;
+  const metrics::SequenceScores s = scorer.score({input}).front();
+  // Input position p is row p (with BOS) or row p + 1 (without: row 0 does not exist).
+  const std::size_t shift = bos ? 0 : 1;
+  for (std::size_t p = 0; p < input.size(); ++p) {
+    rows.entropy_bits[p + shift] = s.entropy_bits[p];
+    if (p + 1 < input.size()) rows.surprisal_bits[p + shift] = s.surprisal_bits[p];
+    if (words) {
+      for (int c = 0; c < kWordClassCount; ++c) {
+        rows.log2_class_mass[(p + shift) * kWordClassCount + c] = s.log2_class_mass[p * kWordClassCount + c];
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace entroscope::experiment

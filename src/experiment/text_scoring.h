@@ -1,0 +1,42 @@
+#pragma once
+// One text, scored by one model: its tokens, their byte spans, and every row's entropy, token
+// surprisal and (for word units) boundary-class masses, with the model input BOS + the text's
+// tokens (nothing appended). Without a BOS the first token has no row: its values are NaN, which
+// the outputs write as NA ("unscored").
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "experiment/word_units.h"
+#include "metrics/scorer.h"
+#include "model/weights.h"
+#include "tokenizer/tokenizer.h"
+
+namespace entroscope::experiment {
+
+// --bos: auto (the tokenizer's template BOS, else <|endoftext|>, else config.json's bos_token_id),
+// never, or one token given by id or by its string.
+struct BosChoice {
+  std::int32_t id = -1;   // -1: no BOS
+  std::string described;  // what the outputs record: "auto: <|endoftext|> (2047)", "never", ...
+};
+BosChoice resolve_bos(const std::string& policy, const model::Model& model, const tokenizer::Tokenizer& tok);
+
+// EOS for the word boundary set: config.json's eos_token_id when it names a token, else
+// <|endoftext|>, else none (-1).
+std::int32_t resolve_eos(const model::Model& model, const tokenizer::Tokenizer& tok);
+
+struct TextScores {
+  std::vector<std::int32_t> ids;  // the text's tokens, no BOS
+  std::vector<Span> byte_spans;   // empty unless word units were asked for
+  RowScores rows;                 // rows 0..n as in word_units.h
+};
+
+// `scorer` must have the word classes set when `words` is true. Throws Error when the text does
+// not fit the model's context.
+TextScores score_text(metrics::Scorer& scorer, const tokenizer::Tokenizer& tok, std::string_view text,
+                      std::int32_t bos_id, bool words);
+
+}  // namespace entroscope::experiment

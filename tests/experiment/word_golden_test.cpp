@@ -1,0 +1,104 @@
+// Word measures against tests/data/words/golden.jsonl (float64 goldens, 41 texts x 4 demo models):
+// spans and ids exact, every float within the stated 2.5e-4 bits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include "experiment/text_scoring.h"
+#include "experiment/word_units.h"
+#include "experiment_test_support.h"
+
+namespace entroscope::experiment {
+namespace {
+
+constexpr double kTolerance = 2.5e-4;
+
+std::vector<nlohmann::json> golden_rows() {
+  std::ifstream in(std::filesystem::path(ES_TEST_DATA_DIR) / "words" / "golden.jsonl");
+  std::vector<nlohmann::json> rows;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
+  }
+  return rows;
+}
+
+std::vector<std::size_t> span(const Span& s) { return {s.begin, s.end}; }
+
+TEST(WordGolden, EveryTextOfEveryDemoModelWithinTolerance) {
+  struct Loaded {
+    model::Model model;
+    tokenizer::Tokenizer tok;
+    std::unique_ptr<metrics::Scorer> scorer;
+    WordTokenClasses classes;
+  };
+  std::map<std::string, std::unique_ptr<Loaded>> models;
+  double worst = 0;
+  int rows = 0, words = 0;
+  for (const nlohmann::json& g : golden_rows()) {
+    const std::string name = g["model"];
+    auto& slot = models[name];
+    if (!slot) {
+      const std::filesystem::path dir = experiment_test::kModelsDir / name;
+      slot = std::make_unique<Loaded>(Loaded{model::load_model(dir, name), tokenizer::Tokenizer::load(dir), nullptr, {}});
+      slot->scorer = std::make_unique<metrics::Scorer>(slot->model);
+      slot->classes = word_token_classes(slot->tok, slot->model.config.vocab_size, resolve_eos(slot->model, slot->tok));
+      slot->scorer->set_token_classes(slot->classes.masks, kWordClassCount);
+      const BosChoice bos = resolve_bos("auto", slot->model, slot->tok);
+      ASSERT_EQ(bos.id, g["bos_id"].get<int>()) << name;
+    }
+    Loaded& m = *slot;
+    const std::string text = g["text"];
+    const std::string label = name + " " + g["id"].get<std::string>();
+    const TextScores scores = score_text(*m.scorer, m.tok, text, g["bos_id"].get<int>(), true);
+    ASSERT_EQ(scores.ids, g["token_ids"].get<std::vector<std::int32_t>>()) << label;
+    for (std::size_t i = 0; i < scores.ids.size(); ++i) {
+      ASSERT_EQ(span(scores.byte_spans[i]), g["token_byte_spans"][i].get<std::vector<std::size_t>>()) << label;
+    }
+    auto near = [&](double got, const nlohmann::json& want, const std::string& what) {
+      const double d = std::fabs(got - want.get<double>());
+      worst = std::max(worst, d);
+      EXPECT_LE(d, kTolerance) << label << " " << what << ": got " << got << ", want " << want;
+    };
+    for (std::size_t j = 0; j <= scores.ids.size(); ++j) {
+      near(scores.rows.log2_mass(j, kBoundary), g["log2_p_bow"][j], "log2_p_bow[" + std::to_string(j) + "]");
+      near(scores.rows.log2_mass(j, kNonBoundary), g["log2_p_nonbow"][j], "log2_p_nonbow[" + std::to_string(j) + "]");
+    }
+    const TextWords got = measure_words(text, scores.ids, scores.byte_spans, m.classes, scores.rows);
+    ASSERT_EQ(got.words.size(), g["words"].size()) << label;
+    for (std::size_t k = 0; k < got.words.size(); ++k) {
+      const WordMeasures& w = got.words[k];
+      const nlohmann::json& want = g["words"][k];
+      const std::string where = "word " + std::to_string(k) + " (" + w.word + ")";
+      EXPECT_EQ(w.word, want["word"].get<std::string>()) << label;
+      EXPECT_EQ(span(w.char_span), want["char_span"].get<std::vector<std::size_t>>()) << label << " " << where;
+      EXPECT_EQ(span(w.byte_span), want["byte_span"].get<std::vector<std::size_t>>()) << label << " " << where;
+      EXPECT_EQ(span(w.token_span), want["token_span"].get<std::vector<std::size_t>>()) << label << " " << where;
+      EXPECT_EQ(span(w.unit_span), want["unit_span"].get<std::vector<std::size_t>>()) << label << " " << where;
+      for (const auto& [field, value] :
+           std::vector<std::pair<const char*, double>>{{"surprisal_bits", w.surprisal_bits},
+                                                        {"surprisal_bow_bits", w.surprisal_bow_bits},
+                                                        {"first_subword_entropy_bits", w.first_subword_entropy_bits},
+                                                        {"log2_p_bow_after", w.log2_p_bow_after},
+                                                        {"log2_denominator", w.log2_denominator},
+                                                        {"surprisal_bow_wordsprobability_bits",
+                                                         w.surprisal_bow_wordsprobability_bits},
+                                                        {"surprisal_bow_minicons_bits", w.surprisal_bow_minicons_bits}}) {
+        near(value, want[field], where + " " + field);
+      }
+      EXPECT_FALSE(w.boundary_inside_token) << label << " " << where;  // impossible with GPT-2's pattern
+      ++words;
+    }
+    EXPECT_EQ(span(got.unassigned_token_span), g["sums"]["unassigned_token_span"].get<std::vector<std::size_t>>())
+        << label;
+    ++rows;
+  }
+  std::cout << "[golden] words: " << rows << " texts, " << words << " words; largest difference " << worst
+            << " bits (tolerance " << kTolerance << ")\n";
+  EXPECT_EQ(rows, 164);
+}
+
+}  // namespace
+}  // namespace entroscope::experiment
