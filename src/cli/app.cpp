@@ -26,6 +26,7 @@ int run_main(int argc, char** argv) {
   // In the order a researcher meets them: run an experiment; score; inspect; diagnose; models.
   add_run_command(app);
   add_forward_command(app);
+  add_score_command(app);
   add_tokenize_command(app);
   add_info_command(app);
   add_doctor_command(app);

@@ -1,0 +1,326 @@
+// `entroscope score`: text in, a tidy long table out: one row per token or per word per model,
+// with entropy and surprisal in bits (and, for words, the beginning-of-word corrected surprisal of
+// tests/data/words/README.md and the two libraries' variants), to stdout or --out.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "common/json_file.h"
+#include "experiment/text_scoring.h"
+#include "experiment/word_units.h"
+#include "io/model_locator.h"
+#include "model/weights.h"
+#include "tokenizer/utf8.h"
+
+namespace entroscope::cli {
+namespace {
+
+using experiment::Span;
+
+struct ScoreArgs {
+  std::vector<std::string> models;
+  std::vector<std::string> texts;
+  std::string input;
+  std::vector<std::string> files;
+  bool lines = false;
+  std::string unit = "token";
+  std::string format = "tsv";
+  std::string out;
+  std::string bos = "auto";
+  int threads = 0;
+};
+
+struct InputText {
+  nlohmann::json id;  // the input's "id", else the 0-based index
+  std::string text;
+  nlohmann::json extra = nlohmann::json::object();  // other fields of a JSON Lines record
+};
+
+std::vector<std::string> split_lines(const std::string& content) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < content.size()) {
+    std::size_t end = content.find('\n', start);
+    if (end == std::string::npos) end = content.size();
+    std::string line = content.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(std::move(line));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<InputText> read_inputs(const ScoreArgs& a) {
+  std::vector<InputText> texts;
+  auto add_plain = [&](const std::string& content) {
+    if (a.lines) {
+      for (std::string& line : split_lines(content)) texts.push_back({nullptr, std::move(line)});
+    } else {
+      texts.push_back({nullptr, content});
+    }
+  };
+  for (const std::string& t : a.texts) texts.push_back({nullptr, t});
+  if (!a.input.empty()) {
+    const std::vector<std::string> lines = split_lines(read_text_file(a.input));
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (lines[i].find_first_not_of(" \t") == std::string::npos) continue;
+      nlohmann::json record;
+      try {
+        record = nlohmann::json::parse(lines[i]);
+      } catch (const nlohmann::json::exception& e) {
+        fail("{}: line {}: not valid JSON ({})", a.input, i + 1, e.what());
+      }
+      if (!record.is_object() || !record.contains("text") || !record["text"].is_string()) {
+        fail("{}: line {}: expected an object with a \"text\" string", a.input, i + 1);
+      }
+      InputText t{record.contains("id") ? record["id"] : nlohmann::json(), record["text"].get<std::string>(), {}};
+      for (const auto& item : record.items()) {
+        if (item.key() != "id" && item.key() != "text") t.extra[item.key()] = item.value();
+      }
+      texts.push_back(std::move(t));
+    }
+  }
+  for (const std::string& f : a.files) {
+    if (f == "-") {
+      add_plain(std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()));
+    } else {
+      add_plain(read_text_file(f));
+    }
+  }
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    if (texts[i].id.is_null()) texts[i].id = i;
+  }
+  if (texts.empty()) fail("no text to score: give --text, --input FILE.jsonl, text files, or - for stdin");
+  return texts;
+}
+
+// A table cell: a string, a number (NaN is "not scored": NA in TSV/CSV, null in JSON Lines),
+// a flag, or any JSON value carried through.
+using Cell = nlohmann::json;
+
+class TableWriter {
+ public:
+  TableWriter(std::string format, std::vector<std::string> columns)
+      : format_(std::move(format)), columns_(std::move(columns)) {
+    if (format_ != "jsonl") {
+      for (std::size_t i = 0; i < columns_.size(); ++i) out_ += (i ? separator() : "") + columns_[i];
+      out_ += "\n";
+    }
+  }
+  void row(const std::vector<Cell>& cells) {
+    if (format_ == "jsonl") {
+      nlohmann::json object = nlohmann::json::object();
+      for (std::size_t i = 0; i < columns_.size(); ++i) {
+        const Cell& c = cells[i];
+        object[columns_[i]] = c.is_number_float() && std::isnan(c.get<double>()) ? nlohmann::json() : c;
+      }
+      out_ += object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      return;
+    }
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (i) out_ += separator();
+      out_ += field(cells[i]);
+    }
+    out_ += "\n";
+  }
+  const std::string& text() const { return out_; }
+
+ private:
+  std::string separator() const { return format_ == "csv" ? "," : "\t"; }
+  // Strings are quoted (RFC 4180 style, which pandas and readr read) when they hold the
+  // separator, a quote or a line break; floats are written shortest-round-trip.
+  std::string field(const Cell& c) const {
+    if (c.is_null()) return "NA";
+    if (c.is_number_float()) {
+      const double v = c.get<double>();
+      return std::isnan(v) ? "NA" : fmt::format("{}", v);
+    }
+    if (c.is_boolean()) return c.get<bool>() ? "TRUE" : "FALSE";
+    const std::string s = c.is_string() ? c.get<std::string>() : c.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (s.find_first_of(format_ == "csv" ? ",\"\n\r" : "\t\"\n\r") == std::string::npos) return s;
+    std::string quoted = "\"";
+    for (char ch : s) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return quoted + "\"";
+  }
+
+  std::string format_;
+  std::vector<std::string> columns_;
+  std::string out_;
+};
+
+// Index of the character that holds byte `b`, for each byte offset 0..size.
+std::vector<std::size_t> char_index_of_bytes(std::string_view text) {
+  std::vector<std::size_t> index(text.size() + 1, 0);
+  std::size_t chars = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t length = tokenizer::decode_utf8(text, pos).length;
+    for (std::size_t k = 0; k < length; ++k) index[pos + k] = chars;
+    pos += length;
+    ++chars;
+  }
+  index[text.size()] = chars;
+  return index;
+}
+
+// Char span of a byte span: from the character holding its first byte to the end of the
+// character holding its last byte.
+Span char_span(const std::vector<std::size_t>& index, Span bytes) {
+  if (bytes.end == bytes.begin) return {index[bytes.begin], index[bytes.begin]};
+  return {index[bytes.begin], index[bytes.end - 1] + 1};
+}
+
+std::string visible_text(std::string_view bytes) {
+  if (tokenizer::is_valid_utf8(bytes)) return std::string(bytes);
+  std::string out;
+  for (unsigned char b : bytes) {
+    if (b < 0x80) {
+      out.push_back(static_cast<char>(b));
+    } else {
+      out += fmt::format("<0x{:02X}>", b);  // part of a character: the byte itself
+    }
+  }
+  return out;
+}
+
+void run_score(const ScoreArgs& a) {
+  if (a.unit != "token" && a.unit != "word") fail("--unit {}: use token or word", a.unit);
+  if (a.format != "tsv" && a.format != "csv" && a.format != "jsonl") fail("--format {}: use tsv, csv or jsonl", a.format);
+  apply_thread_count(a.threads);
+  const std::vector<InputText> inputs = read_inputs(a);
+  const bool words = a.unit == "word";
+
+  std::vector<std::string> extra_columns;
+  for (const InputText& t : inputs) {
+    for (const auto& item : t.extra.items()) {
+      if (std::find(extra_columns.begin(), extra_columns.end(), item.key()) == extra_columns.end()) {
+        extra_columns.push_back(item.key());
+      }
+    }
+  }
+  std::vector<std::string> columns{"model", "revision", "bos", "text_id"};
+  columns.insert(columns.end(), extra_columns.begin(), extra_columns.end());
+  for (const char* c : {"unit_index", "unit", "char_start", "char_end", "byte_start", "byte_end"}) columns.push_back(c);
+  if (words) {
+    for (const char* c : {"token_start", "token_end", "unit_token_start", "entropy_bits", "surprisal_bits",
+                          "surprisal_bow_bits", "surprisal_bow_wordsprobability_bits", "surprisal_bow_minicons_bits",
+                          "first_subword_entropy_bits", "boundary_inside_token"}) {
+      columns.push_back(c);
+    }
+  } else {
+    for (const char* c : {"token_index", "token_id", "entropy_bits", "surprisal_bits"}) columns.push_back(c);
+  }
+  TableWriter table(a.format, columns);
+
+  for (const std::string& spec : a.models) {
+    const io::ResolvedModel resolved = io::resolve_model(spec);
+    const model::Model m = model::load_model(resolved.dir, spec);
+    const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(resolved.dir);
+    const experiment::BosChoice bos = experiment::resolve_bos(a.bos, m, tok);
+    const std::string revision = !resolved.commit.empty() ? resolved.commit : resolved.revision;
+    metrics::Scorer scorer(m);
+    experiment::WordTokenClasses classes;
+    if (words) {
+      classes = experiment::word_token_classes(tok, m.config.vocab_size, experiment::resolve_eos(m, tok));
+      scorer.set_token_classes(classes.masks, experiment::kWordClassCount);
+    }
+    for (const InputText& input : inputs) {
+      const experiment::TextScores s = experiment::score_text(scorer, tok, input.text, bos.id, words);
+      std::vector<Cell> prefix{spec, revision.empty() ? Cell() : Cell(revision), bos.described, input.id};
+      for (const std::string& key : extra_columns) prefix.push_back(input.extra.contains(key) ? input.extra[key] : Cell());
+      const std::vector<std::size_t> char_index = char_index_of_bytes(input.text);
+      if (words) {
+        const experiment::TextWords tw = experiment::measure_words(input.text, s.ids, s.byte_spans, classes, s.rows);
+        for (std::size_t k = 0; k < tw.words.size(); ++k) {
+          const experiment::WordMeasures& w = tw.words[k];
+          std::vector<Cell> cells = prefix;
+          for (const Cell& c : std::vector<Cell>{
+                   k, w.word, w.char_span.begin, w.char_span.end, w.byte_span.begin, w.byte_span.end,
+                   w.token_span.begin, w.token_span.end, w.unit_span.begin, w.unit_entropy_bits, w.surprisal_bits,
+                   w.surprisal_bow_bits, w.surprisal_bow_wordsprobability_bits, w.surprisal_bow_minicons_bits,
+                   w.first_subword_entropy_bits, w.boundary_inside_token}) {
+            cells.push_back(c);
+          }
+          table.row(cells);
+        }
+      } else {
+        std::size_t byte = 0;
+        for (std::size_t i = 0; i < s.ids.size(); ++i) {
+          const std::string_view bytes = tok.token_bytes(s.ids[i]);
+          const Span span{byte, std::min(byte + bytes.size(), input.text.size())};
+          const Span chars = char_span(char_index, span);
+          std::vector<Cell> cells = prefix;
+          for (const Cell& c : std::vector<Cell>{i, visible_text(bytes), chars.begin, chars.end, span.begin, span.end, i,
+                                                 s.ids[i], s.rows.entropy_bits[i], s.rows.surprisal_bits[i]}) {
+            cells.push_back(c);
+          }
+          table.row(cells);
+          byte = span.end;
+        }
+      }
+    }
+  }
+  if (a.out.empty()) {
+    std::fwrite(table.text().data(), 1, table.text().size(), stdout);
+    std::fflush(stdout);
+  } else {
+    write_file_atomic(a.out, table.text());
+  }
+}
+
+}  // namespace
+
+void add_score_command(CLI::App& app) {
+  auto args = std::make_shared<ScoreArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "score",
+      "Entropy and surprisal (bits) of every token or every word of your texts, as one tidy long table: one row per\n"
+      "  unit per model, to stdout (TSV by default) so it loads in R, pandas or csvkit as it is.\n"
+      "  Model input: BOS + the text's tokens (--bos), nothing appended. --unit word: words are whitespace-separated\n"
+      "  runs (punctuation stays with its word); surprisal_bits sums the word's tokens, surprisal_bow_bits is the\n"
+      "  beginning-of-word corrected surprisal (Pimentel & Meister 2024; docs/words.md), and the _wordsprobability_ /\n"
+      "  _minicons_ columns apply those libraries' corrections to the same words.\n"
+      "  Example: entroscope score --model demo-gpt2-s --text \"I was a mat in France.\" --unit word");
+  cmd->add_option("--model", args->models, "Model: directory, demo name or Hub id in the local cache (repeat for several)")
+      ->required()
+      ->type_name("M");
+  cmd->add_option("--text", args->texts, "A text to score (repeatable)")->type_name("TEXT");
+  cmd->add_option("--input", args->input, "JSON Lines: one {\"id\": ..., \"text\": ...} per line; other fields are carried through")
+      ->type_name("FILE.jsonl");
+  cmd->add_option("files", args->files, "Plain text files, one text each (or one per line with --lines); - reads stdin")
+      ->type_name("FILE");
+  cmd->add_flag("--lines", args->lines, "Plain text input: one text per line");
+  cmd->add_option("--unit", args->unit, "token or word")->default_val("token");
+  cmd->add_option("--format", args->format, "tsv, csv or jsonl")->default_val("tsv");
+  cmd->add_option("--out", args->out, "Write the table to FILE (atomically) instead of stdout")->type_name("FILE");
+  cmd->add_option("--bos", args->bos,
+                  "auto (the tokenizer's BOS, else <|endoftext|>, else config.json's), never (the first token is then "
+                  "not scored: NA), or a token id or token")
+      ->default_val("auto");
+  cmd->add_option("--threads", args->threads, "Threads (0 = all cores); results do not depend on it")->default_val(0);
+  cmd->footer(
+      "Columns: model, revision, bos, text_id (the input's id, else a 0-based index), carried-through input fields,\n"
+      "  unit_index, unit, char_start, char_end, byte_start, byte_end (half-open, in code points and UTF-8 bytes), then\n"
+      "  token: token_index, token_id, entropy_bits (of the distribution predicting the token), surprisal_bits;\n"
+      "  word: token_start, token_end (the word's tokens), unit_token_start (its unit: with the whitespace tokens\n"
+      "  before it), entropy_bits (at the unit's start), surprisal_bits (sum over the unit), surprisal_bow_bits,\n"
+      "  surprisal_bow_wordsprobability_bits, surprisal_bow_minicons_bits, first_subword_entropy_bits,\n"
+      "  boundary_inside_token (TRUE where a token holds a word's end and the following whitespace: the correction is\n"
+      "  then not exact). Unscored values are NA (null in JSON Lines).\n"
+      "Examples:\n"
+      "  $ entroscope score --model demo-gpt2-s --text \"I was a mat in France.\"\n"
+      "  $ entroscope score --model demo-gpt2-s --model demo-gpt2-m --input items.jsonl --unit word --out words.tsv\n"
+      "  $ cat story.txt | entroscope score --model demo-neox-m --unit word --lines - --format csv\n");
+  cmd->callback([args] { run_score(*args); });
+}
+
+}  // namespace entroscope::cli
