@@ -242,6 +242,14 @@ void run_score(const ScoreArgs& a) {
         const experiment::TextWords tw = experiment::measure_words(input.text, s.ids, s.byte_spans, classes, s.rows);
         for (std::size_t k = 0; k < tw.words.size(); ++k) {
           const experiment::WordMeasures& w = tw.words[k];
+          // A boundary class with no probability mass at all would make a correction infinite.
+          for (double v : {w.surprisal_bow_bits, w.surprisal_bow_wordsprobability_bits, w.surprisal_bow_minicons_bits}) {
+            if (std::isinf(v)) {
+              fail("{}: text {}, word {} ({}): a word-boundary probability is 0, so the corrected surprisal is "
+                   "infinite (nothing written)",
+                   spec, input.id.dump(), k, nlohmann::json(w.word).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+            }
+          }
           std::vector<Cell> cells = prefix;
           for (const Cell& c : std::vector<Cell>{
                    k, w.word, w.char_span.begin, w.char_span.end, w.byte_span.begin, w.byte_span.end,

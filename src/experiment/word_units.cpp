@@ -47,7 +47,10 @@ WordTokenClasses word_token_classes(const tokenizer::Tokenizer& tok, int model_v
     } else {
       if (std::binary_search(specials.begin(), specials.end(), id)) continue;  // other special tokens: no set
       bits |= starts_with_white_space(tok.token_bytes(id)) ? (1u << kBoundary) : (1u << kNonBoundary);
-      bits |= tok.token_string(id).starts_with("\xC4\xA0") ? (1u << kSpaceInitial) : (1u << kNotSpaceInitial);
+      // The libraries' space-initial tokens: "Ġ…" (byte-level) or "▁…" (SentencePiece).
+      const std::string_view s = tok.token_string(id);
+      const bool space_initial = s.starts_with("\xC4\xA0") || s.starts_with("\xE2\x96\x81");
+      bits |= space_initial ? (1u << kSpaceInitial) : (1u << kNotSpaceInitial);
     }
     classes.masks[static_cast<std::size_t>(id)] = bits;
   }
@@ -56,20 +59,31 @@ WordTokenClasses word_token_classes(const tokenizer::Tokenizer& tok, int model_v
 
 std::vector<Span> token_byte_spans(const tokenizer::Tokenizer& tok, std::string_view text,
                                    const std::vector<std::int32_t>& ids) {
+  std::string spelled;
+  for (std::int32_t id : ids) spelled.append(tok.token_bytes(id));
+  // SentencePiece-style tokenizers put a space (the dummy "▁") before the text: it has no source
+  // character, so the spans start one byte earlier.
+  std::size_t dummy = 0;
+  if (spelled != text) {
+    if (spelled.size() == text.size() + 1 && spelled.front() == ' ' && std::string_view(spelled).substr(1) == text) {
+      dummy = 1;
+    } else {
+      std::size_t at = 0;
+      while (at < spelled.size() && at < text.size() && spelled[at] == text[at]) ++at;
+      fail("word units need tokens that spell the text; this tokenizer changes it (a normalizer, or a literal \u2581) "
+           "at byte {}",
+           at);
+    }
+  }
   std::vector<Span> spans;
   spans.reserve(ids.size());
   std::size_t pos = 0;
   for (std::int32_t id : ids) {
-    const std::string_view bytes = tok.token_bytes(id);
-    if (text.substr(pos, bytes.size()) != bytes) {
-      fail("word units need tokens that spell the text byte for byte; this tokenizer changes it (normalization or "
-           "an added prefix) near byte {}",
-           pos);
-    }
-    spans.push_back(Span{pos, pos + bytes.size()});
-    pos += bytes.size();
+    const std::size_t length = tok.token_bytes(id).size();
+    const std::size_t begin = pos < dummy ? 0 : pos - dummy;
+    pos += length;
+    spans.push_back(Span{begin, pos < dummy ? 0 : pos - dummy});
   }
-  if (pos != text.size()) fail("word units: the tokens cover {} of the text's {} bytes", pos, text.size());
   return spans;
 }
 

@@ -21,7 +21,7 @@ namespace entroscope::experiment {
 enum WordClass : int {
   kBoundary = 0,          // B: bytes begin with whitespace, or EOS
   kNonBoundary = 1,       // N: every other token (not other special tokens, not rows without a token)
-  kSpaceInitial = 2,      // the libraries' boundary: the token string begins with Ġ
+  kSpaceInitial = 2,      // the libraries' boundary: the token string begins with Ġ (or SentencePiece's ▁)
   kNotSpaceInitial = 3,   // wordsprobability's first-word set: the rest, EOS included
   kEndOfText = 4,         // EOS alone
   kWordClassCount = 5,
@@ -74,7 +74,8 @@ struct TextWords {
 };
 
 // The bytes each token covers in `text`: the tokens' bytes must concatenate to the text (byte-level
-// tokenizers without a normalizer that changes it); otherwise an Error says so.
+// tokenizers without a normalizer that changes it), or to a space + the text (SentencePiece's dummy
+// prefix, which covers no byte of the text); otherwise an Error says so.
 std::vector<Span> token_byte_spans(const tokenizer::Tokenizer& tok, std::string_view text,
                                    const std::vector<std::int32_t>& ids);
 

@@ -102,3 +102,41 @@ TEST(WordGolden, EveryTextOfEveryDemoModelWithinTolerance) {
 
 }  // namespace
 }  // namespace entroscope::experiment
+
+namespace entroscope::experiment {
+namespace {
+
+// SentencePiece (Mistral's tokenizer): the dummy "▁" before the text covers no byte; the first
+// word's unit starts with a boundary token, so it is normalized by P(B | BOS) (the spec's §3).
+TEST(WordUnits, SentencePieceDummyPrefixCoversNoByte) {
+  const tokenizer::Tokenizer tok =
+      tokenizer::Tokenizer::load(std::filesystem::path(ES_TEST_DATA_DIR) / "tokenizer" / "mistral-sp");
+  const std::string text = "Hello  world.\n";
+  const std::vector<std::int32_t> ids = tok.encode(text);
+  const std::vector<Span> spans = token_byte_spans(tok, text, ids);
+  ASSERT_EQ(spans.size(), ids.size());
+  EXPECT_EQ(spans.front().begin, 0u);
+  EXPECT_EQ(spans.back().end, text.size());
+  const WordTokenClasses classes = word_token_classes(tok, static_cast<int>(tok.vocab_size()), 2);
+  EXPECT_TRUE(classes.in(ids.front(), kBoundary));   // "▁Hello" begins with whitespace
+  EXPECT_TRUE(classes.in(*tok.token_to_id("<0x0A>"), kBoundary));
+  EXPECT_TRUE(classes.in(2, kBoundary));             // </s>
+  EXPECT_FALSE(classes.in(1, kBoundary) || classes.in(1, kNonBoundary));  // <s>: in neither set
+  EXPECT_TRUE(classes.in(*tok.token_to_id("\xE2\x96\x81world"), kSpaceInitial));
+  RowScores rows;
+  rows.entropy_bits.assign(ids.size() + 1, 1.0);
+  rows.surprisal_bits.assign(ids.size(), 2.0);
+  rows.log2_class_mass.assign((ids.size() + 1) * kWordClassCount, -1.0);
+  const TextWords words = measure_words(text, ids, spans, classes, rows);
+  ASSERT_EQ(words.words.size(), 2u);
+  EXPECT_EQ(words.words[0].word, "Hello");
+  EXPECT_EQ(words.words[0].unit_span.begin, 0u);
+  EXPECT_EQ(words.words[1].word, "world.");
+  EXPECT_EQ(words.words[1].byte_span.begin, 7u);
+  // Uncorrected = the unit's surprisals; both boundary terms are -1 here, so they cancel.
+  EXPECT_DOUBLE_EQ(words.words[1].surprisal_bow_bits, words.words[1].surprisal_bits);
+  EXPECT_EQ(words.unassigned_token_span.end, ids.size());
+}
+
+}  // namespace
+}  // namespace entroscope::experiment
