@@ -254,7 +254,7 @@ void add_bench_command(CLI::App& app) {
       "  (M = B x T) instead: the machine's attainable limit (only config.json is read).\n"
       "  Example: entroscope synth --preset gpt2 --out /tmp/gpt2-synth &&\n"
       "           entroscope bench --model /tmp/gpt2-synth --batch 1 --tokens 1024 --threads 2");
-  cmd->add_option("--model", args->model, "Model directory (config.json + model.safetensors), demo name or Hub id")
+  cmd->add_option("model,--model", args->model, "Model directory (config.json + model.safetensors), demo name or Hub id (positional or --model)")
       ->required();
   CLI::Option* batch = cmd->add_option("--batch", args->batch, "Sequences per forward pass (B)")->default_val(1);
   CLI::Option* tokens = cmd->add_option("--tokens", args->tokens, "Tokens per sequence (T)")->default_val(1024);

@@ -51,7 +51,7 @@ void add_doctor_command(CLI::App& app) {
       "  divergence from a reference dump (hidden.0..hidden.L, logits; transformers' layout).\n"
       "  Exit status: 0 healthy (warnings allowed), 1 a problem was found, 2 bad usage.\n"
       "  Example: entroscope doctor models/demo-gpt2-m --text \"ROMEO:\" --json");
-  cmd->add_option("model", args->model, "Model directory, demo name or Hub id")->required();
+  cmd->add_option("model,--model", args->model, "Model directory, demo name or Hub id (positional or --model)")->required();
   auto* text = cmd->add_option("--text", args->text, "Sample text for the forward checks (needs tokenizer files)");
   cmd->add_option("--input-ids", args->input_ids, "safetensors file with input_ids (I64 [B, T]); the first row is used")
       ->excludes(text)

@@ -76,7 +76,7 @@ void add_forward_command(CLI::App& app) {
       "  and, with --hidden-states, hidden.0..hidden.L (F32 [B,T,D], transformers' output_hidden_states;\n"
       "  OPT with word_embed_proj_dim: hidden.L after project_out).\n"
       "  Example: entroscope forward --model models/demo-gpt2-s --input ids.safetensors --output out.safetensors");
-  cmd->add_option("--model", args->model, "Model directory (config.json + model.safetensors), demo name or Hub id")->required();
+  cmd->add_option("model,--model", args->model, "Model directory (config.json + model.safetensors), demo name or Hub id (positional or --model)")->required();
   cmd->add_option("--input", args->input, "safetensors file with input_ids (I64 [B, T])")->required()->check(CLI::ExistingFile);
   cmd->add_option("--output", args->output, "safetensors file to write (written atomically)")->required();
   cmd->add_flag("--hidden-states", args->hidden_states, "Also write hidden.0 .. hidden.L");

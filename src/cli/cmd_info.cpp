@@ -174,7 +174,7 @@ void add_info_command(CLI::App& app) {
       "  parameter counts, stored dtypes, files with\n"
       "  their data-section offsets, and how many tensors are used in place (mapped) vs copied.\n"
       "  Example: entroscope info --model models/demo-gpt2-m");
-  cmd->add_option("--model", args->model, "Model directory, demo name or Hub id")->required();
+  cmd->add_option("model,--model", args->model, "Model directory, demo name or Hub id (positional or --model)")->required();
   cmd->add_flag("--json", args->json, "Print JSON instead of text");
   cmd->callback([args] { run_info(*args); });
 }

@@ -75,11 +75,13 @@ std::vector<InputText> read_inputs(const ScoreArgs& a) {
     for (std::size_t i = 0; i < lines.size(); ++i) {
       if (lines[i].find_first_not_of(" \t") == std::string::npos) continue;
       nlohmann::json record;
+      std::string duplicate;
       try {
-        record = nlohmann::json::parse(lines[i]);
+        record = parse_json_checking_keys(lines[i], &duplicate);
       } catch (const nlohmann::json::exception& e) {
         fail("{}: line {}: not valid JSON ({})", a.input, i + 1, e.what());
       }
+      if (!duplicate.empty()) fail("{}: line {}: the key \"{}\" appears twice", a.input, i + 1, duplicate);
       if (!record.is_object() || !record.contains("text") || !record["text"].is_string()) {
         fail("{}: line {}: expected an object with a \"text\" string", a.input, i + 1);
       }

@@ -1,5 +1,8 @@
 #include "common/json_file.h"
 
+#include <set>
+#include <vector>
+
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -27,6 +30,31 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   } catch (const nlohmann::json::exception& e) {
     fail("{}: invalid JSON: {}", path.string(), e.what());
   }
+}
+
+nlohmann::json parse_json_checking_keys(const std::string& text, std::string* duplicate_key) {
+  std::vector<std::set<std::string>> open_objects;
+  duplicate_key->clear();
+  auto check = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    switch (event) {
+      case nlohmann::json::parse_event_t::object_start:
+        open_objects.emplace_back();
+        break;
+      case nlohmann::json::parse_event_t::object_end:
+        if (!open_objects.empty()) open_objects.pop_back();
+        break;
+      case nlohmann::json::parse_event_t::key:
+        if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second &&
+            duplicate_key->empty()) {
+          *duplicate_key = parsed.get<std::string>();
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
+  return nlohmann::json::parse(text, check);
 }
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& content) {

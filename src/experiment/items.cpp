@@ -41,11 +41,13 @@ ItemSet load_items(const std::filesystem::path& file, const std::string& id_fiel
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     nlohmann::json obj;
+    std::string duplicate;
     try {
-      obj = nlohmann::json::parse(line);
+      obj = parse_json_checking_keys(line, &duplicate);
     } catch (const nlohmann::json::parse_error& e) {
       fail("{}:{}: invalid JSON: {}", label, line_no, e.what());
     }
+    if (!duplicate.empty()) fail("{}:{}: the key '{}' appears twice in one item", label, line_no, duplicate);
     if (!obj.is_object()) fail("{}:{}: each line must be a JSON object such as {{\"id\": ..., \"target\": ...}}", label, line_no);
     Item item;
     item.line = line_no;
@@ -74,6 +76,16 @@ ItemSet load_items(const std::filesystem::path& file, const std::string& id_fiel
   if (set.items.empty()) fail("{}: no items (expected one JSON object per line)", label);
 
   const std::size_t with_id = static_cast<std::size_t>(std::count(has_id.begin(), has_id.end(), true));
+  // A renamed id field that no item has is a typo, not a request for line numbers.
+  if (with_id == 0 && id_field != "id") {
+    fail("{}: no item has the field '{}' that id_field names (fields of line {}: {})", label, id_field,
+         set.items.front().line, [&] {
+           std::string names;
+           for (const auto& [k, v] : set.items.front().fields) names += (names.empty() ? "" : ", ") + k;
+           for (const auto& [k, v] : set.items.front().other_fields) names += (names.empty() ? "" : ", ") + k;
+           return names;
+         }());
+  }
   if (with_id != 0 && with_id != set.items.size()) {
     for (std::size_t i = 0; i < set.items.size(); ++i)
       if (!has_id[i])

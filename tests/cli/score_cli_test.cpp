@@ -194,3 +194,16 @@ TEST(ScoreCli, BadInputIsOneLineNamingTheProblem) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every model command takes the model positionally or as --model.
+TEST(ModelArgument, PositionalOrOption) {
+  for (const std::string& form : {std::string("demo-gpt2-s"), std::string("--model demo-gpt2-s")}) {
+    EXPECT_EQ(run("info " + form).exit_code, 0) << form;
+    EXPECT_EQ(run("doctor " + form).exit_code, 0) << form;
+    EXPECT_EQ(run("bench " + form + " --batch 1 --tokens 8").exit_code, 0) << form;
+  }
+}
+
+}  // namespace

@@ -97,6 +97,13 @@ TEST(Items, BadFilesNameFileAndLine) {
   EXPECT_EQ(error_of([&] { load_items(f, "id"); }), f.string() + ": no items (expected one JSON object per line)");
   EXPECT_EQ(error_of([&] { load_items(dir / "missing.jsonl", "id"); }),
             (dir / "missing.jsonl").string() + ": no such data file");
+  // A key given twice in one item is an error, not "the last one wins".
+  test_util::write_file(f, "{\"id\": \"a\", \"target\": \"x\", \"target\": \"y\"}\n");
+  EXPECT_EQ(error_of([&] { load_items(f, "id"); }), f.string() + ":1: the key 'target' appears twice in one item");
+  // An id_field that no item has is a typo, not a request for line numbers.
+  test_util::write_file(f, "{\"id\": \"a\", \"target\": \"x\"}\n");
+  EXPECT_EQ(error_of([&] { load_items(f, "item_id"); }),
+            f.string() + ": no item has the field 'item_id' that id_field names (fields of line 1: id, target)");
 }
 
 TEST(Items, MissingFieldReferencedByTemplate) {
