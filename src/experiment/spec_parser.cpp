@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/json_file.h"
+#include "experiment/scaling_summary.h"
 
 namespace entroscope::experiment {
 
@@ -36,8 +37,14 @@ class YamlReader {
     for (auto it = node.begin(); it != node.end(); ++it) {
       if (!it->first.IsScalar()) fail_at(at(it->first), "{}: keys must be plain names", what);
       const std::string key = it->first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-        fail_at(at(it->first), "unknown field '{}' in {} (expected: {})", key, what, join(allowed));
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        // YAML reads an unquoted {context} as a mapping with the key "context".
+        const bool looks_like_template = node.size() == 1 && it->second.IsNull();
+        fail_at(at(it->first), "unknown field '{}' in {} (expected: {}){}", key, what, join(allowed),
+                looks_like_template ? fmt::format("; if you meant the text template {{{}}}, write it in quotes: \"{{{}}}\"",
+                                                  key, key)
+                                    : "");
+      }
       if (!seen.insert(key).second) fail_at(at(it->first), "field '{}' appears twice in {}", key, what);
     }
   }
@@ -401,6 +408,14 @@ ExperimentSpec parse_experiment_text(const std::string& yaml, const fs::path& pa
       contrast.name = c.IsMap() && c["name"] ? yr.nonempty_string(c["name"], "contrast name")
                                              : spec.conditions[plus].name + " - " + spec.conditions[minus].name;
       if (!names.insert(contrast.name).second) fail_at(contrast.where, "contrast '{}' is listed twice", contrast.name);
+      // Contrast names become file and column names; two that clean to the same one would
+      // overwrite each other.
+      for (const Contrast& earlier : spec.contrasts) {
+        if (contrast_slug(earlier.name) == contrast_slug(contrast.name)) {
+          fail_at(contrast.where, "contrasts '{}' and '{}' give the same file and column name '{}'; rename one",
+                  earlier.name, contrast.name, contrast_slug(contrast.name));
+        }
+      }
       spec.contrasts.push_back(std::move(contrast));
     }
   }

@@ -164,6 +164,23 @@ conditions:
       << segment;
 }
 
+TEST(SpecParser, UnquotedTemplateGetsAHint) {
+  const std::string message = parse_error(R"(models: [m]
+data: items.jsonl
+conditions:
+  a: [{context}, {text: "{target}", measure: true}]
+)");
+  EXPECT_NE(message.find("unknown field 'context'"), std::string::npos) << message;
+  EXPECT_NE(message.find("write it in quotes: \"{context}\""), std::string::npos) << message;
+}
+
+TEST(SpecParser, ContrastNamesThatCleanToTheSameFileNameAreAnError) {
+  const std::string message = parse_error(std::string(kMinimal) +
+                                          "contrasts: [{name: \"a-b\", difference: \"a - b\"}, "
+                                          "{name: \"a - b\", difference: \"b - a\"}]\n");
+  EXPECT_NE(message.find("contrasts 'a-b' and 'a - b' give the same file and column name"), std::string::npos) << message;
+}
+
 TEST(SpecParser, ContrastNamingUnknownCondition) {
   EXPECT_EQ(parse_error(std::string(kMinimal) + "contrasts: [\"a - c\"]\n"),
             "/exp/study.yaml:6:13: contrast 'a - c' names unknown condition 'c' (conditions: a, b)");
