@@ -30,6 +30,9 @@ ItemSet load_items(const std::filesystem::path& file, const std::string& id_fiel
   const std::string label = file.string();
 
   std::vector<bool> has_id;
+  std::vector<std::string> problems;  // "<file>:<line>: ..." for each bad line, up to kMaxReported
+  constexpr std::size_t kMaxReported = 20;
+  std::size_t bad_lines = 0;
   std::size_t pos = 0;
   int line_no = 0;
   while (pos < text.size()) {
@@ -40,38 +43,51 @@ ItemSet load_items(const std::filesystem::path& file, const std::string& id_fiel
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    nlohmann::json obj;
-    std::string duplicate;
     try {
-      obj = parse_json_checking_keys(line, &duplicate);
-    } catch (const nlohmann::json::parse_error& e) {
-      fail("{}:{}: invalid JSON: {}", label, line_no, e.what());
+      nlohmann::json obj;
+      std::string duplicate;
+      try {
+        obj = parse_json_checking_keys(line, &duplicate);
+      } catch (const nlohmann::json::parse_error& e) {
+        fail("{}:{}: invalid JSON: {}", label, line_no, e.what());
+      }
+      if (!duplicate.empty()) fail("{}:{}: the key '{}' appears twice in one item", label, line_no, duplicate);
+      if (!obj.is_object()) fail("{}:{}: each line must be a JSON object such as {{\"id\": ..., \"target\": ...}}", label, line_no);
+      Item item;
+      item.line = line_no;
+      for (auto it = obj.begin(); it != obj.end(); ++it) {
+        if (it.value().is_string())
+          item.fields[it.key()] = it.value().get<std::string>();
+        else
+          item.other_fields[it.key()] = json_type_name(it.value());
+      }
+      auto id_it = obj.find(id_field);
+      if (id_it != obj.end()) {
+        if (id_it->is_string())
+          item.id = id_it->get<std::string>();
+        else if (id_it->is_number_integer())
+          item.id = id_it->dump();
+        else
+          fail("{}:{}: field '{}' (the item id) is {}, expected a string or an integer", label, line_no, id_field,
+               json_type_name(*id_it));
+        if (item.id.empty()) fail("{}:{}: field '{}' (the item id) is empty", label, line_no, id_field);
+      } else {
+        item.id = fmt::format("line {}", line_no);
+      }
+      has_id.push_back(id_it != obj.end());
+      set.items.push_back(std::move(item));
+    } catch (const Error& e) {
+      // Keep going: a data file's mistakes are reported together (up to kMaxReported).
+      ++bad_lines;
+      if (problems.size() < kMaxReported) problems.push_back(e.what());
     }
-    if (!duplicate.empty()) fail("{}:{}: the key '{}' appears twice in one item", label, line_no, duplicate);
-    if (!obj.is_object()) fail("{}:{}: each line must be a JSON object such as {{\"id\": ..., \"target\": ...}}", label, line_no);
-    Item item;
-    item.line = line_no;
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      if (it.value().is_string())
-        item.fields[it.key()] = it.value().get<std::string>();
-      else
-        item.other_fields[it.key()] = json_type_name(it.value());
-    }
-    auto id_it = obj.find(id_field);
-    has_id.push_back(id_it != obj.end());
-    if (id_it != obj.end()) {
-      if (id_it->is_string())
-        item.id = id_it->get<std::string>();
-      else if (id_it->is_number_integer())
-        item.id = id_it->dump();
-      else
-        fail("{}:{}: field '{}' (the item id) is {}, expected a string or an integer", label, line_no, id_field,
-             json_type_name(*id_it));
-      if (item.id.empty()) fail("{}:{}: field '{}' (the item id) is empty", label, line_no, id_field);
-    } else {
-      item.id = fmt::format("line {}", line_no);
-    }
-    set.items.push_back(std::move(item));
+  }
+  if (bad_lines == 1) fail("{}", problems.front());
+  if (bad_lines > 1) {
+    std::string joined;
+    for (const std::string& p : problems) joined += (joined.empty() ? "" : " | ") + p.substr(label.size() + 1);
+    fail("{}: {} bad lines{}: {}", label, bad_lines, bad_lines > kMaxReported ? fmt::format(" (the first {})", kMaxReported) : "",
+         joined);
   }
   if (set.items.empty()) fail("{}: no items (expected one JSON object per line)", label);
 

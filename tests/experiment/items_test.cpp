@@ -97,6 +97,14 @@ TEST(Items, BadFilesNameFileAndLine) {
   EXPECT_EQ(error_of([&] { load_items(f, "id"); }), f.string() + ": no items (expected one JSON object per line)");
   EXPECT_EQ(error_of([&] { load_items(dir / "missing.jsonl", "id"); }),
             (dir / "missing.jsonl").string() + ": no such data file");
+  // Several bad lines are reported together, on one line.
+  std::string many;
+  for (int i = 0; i < 25; ++i) many += i % 2 ? "{\"id\": \"x" + std::to_string(i) + "\"}\n" : "{oops}\n";
+  test_util::write_file(f, many);
+  const std::string several = error_of([&] { load_items(f, "id"); });
+  EXPECT_EQ(several.rfind(f.string() + ": 13 bad lines: 1: invalid JSON", 0), 0u) << several;
+  EXPECT_NE(several.find(" | 25: invalid JSON"), std::string::npos) << several;
+  EXPECT_EQ(several.find('\n'), std::string::npos);
   // A key given twice in one item is an error, not "the last one wins".
   test_util::write_file(f, "{\"id\": \"a\", \"target\": \"x\", \"target\": \"y\"}\n");
   EXPECT_EQ(error_of([&] { load_items(f, "id"); }), f.string() + ":1: the key 'target' appears twice in one item");
