@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/interrupt_notice.h"
 #include "experiment/experiment_runner.h"
 #include "experiment/summary_table.h"
 
@@ -34,6 +35,10 @@ void run_run(const RunArgs& args) {
                       : args.progress == "lines" ? ex::ProgressStyle::kLines
                       : args.progress == "none"  ? ex::ProgressStyle::kNone
                                                  : ex::default_progress_style();
+  install_interrupt_notice(fmt::format(
+      "entroscope: interrupted. Models that finished are kept in {}/ with their results files; the model in progress "
+      "wrote nothing. Run the same command again to continue: finished models are reused, the others computed.",
+      settings.out_dir.string()));
   const ex::ExperimentOutcome outcome = ex::run_experiment(args.experiment, settings);
 
   std::fflush(stderr);

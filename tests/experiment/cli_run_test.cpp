@@ -3,6 +3,9 @@
 // is one line on stderr.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "common/temp_dir.h"
 #include "experiment_test_support.h"
 
@@ -92,3 +95,35 @@ TEST(CliRun, BadInputIsOneLineNamingTheFile) {
                           "description)\n");
   EXPECT_FALSE(fs::exists(dir / "out"));  // nothing is created for a run that never started
 }
+
+namespace entroscope::experiment_test {
+namespace {
+
+// Ctrl-C during a run says what was kept and how to continue, on stderr and in the log of the
+// model in progress, and the process still ends by SIGINT (status 130 from the shell).
+TEST(CliRun, InterruptionSaysWhatWasKept) {
+  test_util::TempDir tmp;
+  const fs::path out = tmp / "out";
+  const std::string command =
+      "sh -c '" + std::string(ES_BINARY) + " run " + kDemoExperiment.string() + " --out " + out.string() +
+      " --progress none > /dev/null & pid=$!; i=0; while ! ls " + out.string() +
+      "/experiment_results_* > /dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; kill -INT $pid; "
+      "wait $pid; echo status=$?'";
+  const CommandResult r = run_command(command);
+  EXPECT_NE(r.output.find("entroscope: interrupted. Models that finished are kept in " + out.string()),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("status=130"), std::string::npos) << r.output;
+  bool logged = false;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    if (entry.path().extension() != ".log") continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    logged = logged || text.str().find("entroscope: interrupted.") != std::string::npos;
+  }
+  EXPECT_TRUE(logged);
+}
+
+}  // namespace
+}  // namespace entroscope::experiment_test
