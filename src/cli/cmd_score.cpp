@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/model_arg.h"
 #include "common/error.h"
 #include "common/json_file.h"
 #include "experiment/text_scoring.h"
@@ -38,6 +39,7 @@ struct ScoreArgs {
   std::string out;
   std::string bos = "auto";
   int threads = 0;
+  bool offline = false;
 };
 
 struct InputText {
@@ -224,7 +226,7 @@ void run_score(const ScoreArgs& a) {
   TableWriter table(a.format, columns);
 
   for (const std::string& spec : a.models) {
-    const io::ResolvedModel resolved = io::resolve_model(spec);
+    const io::ResolvedModel resolved = resolve_or_fetch_model(spec, a.offline);
     const model::Model m = model::load_model(resolved.dir, spec);
     const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(resolved.dir);
     const experiment::BosChoice bos = experiment::resolve_bos(a.bos, m, tok);
@@ -317,6 +319,8 @@ void add_score_command(CLI::App& app) {
                   "not scored: NA), or a token id or token")
       ->default_val("auto");
   cmd->add_option("--threads", args->threads, "Threads (0 = all cores); results do not depend on it")->default_val(0);
+  cmd->add_flag("--offline", args->offline,
+                "Never download: a Hub id must be in the local cache (default: fetched on first use, like transformers)");
   cmd->footer(
       "Columns: model, revision, bos, text_id (the input's id, else a 0-based index), carried-through input fields,\n"
       "  unit_index, unit, char_start, char_end, byte_start, byte_end (half-open, in code points and UTF-8 bytes), then\n"

@@ -212,3 +212,29 @@ TEST_F(HubCli, FamilyTokenizersResolveFromTheCache) {
     EXPECT_EQ(r.out, c.want) << c.id;
   }
 }
+
+// `score` fetches a Hub id that is not cached yet (as transformers does), once; HF_HUB_OFFLINE and
+// --offline keep it from the network.
+TEST_F(HubCli, ScoreFetchesAHubIdOnFirstUse) {
+  hubtest::MockHub hub(cli_hub_config());
+  const Env online = env({{"HF_ENDPOINT", hub.endpoint()}, {"HF_TOKEN", kToken}});
+  auto refused = run({"score", "--model", "test-org/demo-gpt2-s", "--text", "Hello", "--offline"}, online);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("entroscope pull test-org/demo-gpt2-s"), std::string::npos) << refused.err;
+  auto offline = run({"score", "--model", "test-org/demo-gpt2-s", "--text", "Hello"},
+                     env({{"HF_ENDPOINT", hub.endpoint()}, {"HF_TOKEN", kToken}, {"HF_HUB_OFFLINE", "1"}}));
+  EXPECT_EQ(offline.exit_code, 1);
+  EXPECT_TRUE(hub.requests_to("/test-org/").empty());
+
+  auto first = run({"score", "--model", "test-org/demo-gpt2-s", "--text", "Hello"}, online);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.err.find("test-org/demo-gpt2-s is not in the local cache"), std::string::npos) << first.err;
+  EXPECT_EQ(first.out.rfind("model\trevision\t", 0), 0u) << first.out;
+  EXPECT_NE(first.out.find("test-org/demo-gpt2-s\t" + kDemoCommit), std::string::npos) << first.out;
+  const std::size_t requests = hub.requests().size();
+  auto second = run({"score", "--model", "test-org/demo-gpt2-s", "--text", "Hello"}, online);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.err.find("downloading"), std::string::npos) << second.err;
+  EXPECT_EQ(hub.requests().size(), requests);
+  EXPECT_EQ(second.out, first.out);
+}
