@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "common/error.h"
+#include "experiment/window_plan.h"
 
 namespace entroscope::experiment {
 namespace {
@@ -60,25 +61,52 @@ TextScores score_text(metrics::Scorer& scorer, const tokenizer::Tokenizer& tok, 
   std::vector<std::int32_t> input;
   if (bos) input.push_back(bos_id);
   input.insert(input.end(), out.ids.begin(), out.ids.end());
-  const int context = scorer.model().config.max_positions;
-  if (context > 0 && input.size() > static_cast<std::size_t>(context)) {
-    fail("{}: the text has {} tokens{}, more than the model's {} positions", scorer.model().name, n,
-         bos ? " plus BOS" : "", context);
-  }
   RowScores& rows = out.rows;
   rows.entropy_bits.assign(n + 1, kNaN);
   rows.surprisal_bits.assign(n, kNaN);
   rows.log2_class_mass.assign((n + 1) * kWordClassCount, kNaN);
   if (input.empty()) return out;
-  const metrics::SequenceScores s = scorer.score({input}).front();
-  // Input position p is row p (with BOS) or row p + 1 (without: row 0 does not exist).
-  const std::size_t shift = bos ? 0 : 1;
-  for (std::size_t p = 0; p < input.size(); ++p) {
-    rows.entropy_bits[p + shift] = s.entropy_bits[p];
-    if (p + 1 < input.size()) rows.surprisal_bits[p + shift] = s.surprisal_bits[p];
+
+  // Per input position r: the distribution after input[0..r] (entropy, classes) and the surprisal
+  // of input[r + 1]. A text longer than the context goes through the experiments' sliding windows
+  // (the BOS kept at the start of each): every position is predicted once, with the most context.
+  const std::size_t count = input.size();
+  std::vector<double> entropy(count, kNaN), surprisal(count, kNaN), mass(count * kWordClassCount, kNaN);
+  auto take = [&](const metrics::SequenceScores& s, std::size_t window_row, std::size_t r) {
+    entropy[r] = s.entropy_bits[window_row];
+    if (window_row < s.surprisal_bits.size()) surprisal[r] = s.surprisal_bits[window_row];
     if (words) {
       for (int c = 0; c < kWordClassCount; ++c) {
-        rows.log2_class_mass[(p + shift) * kWordClassCount + c] = s.log2_class_mass[p * kWordClassCount + c];
+        mass[r * kWordClassCount + c] = s.log2_class_mass[window_row * kWordClassCount + c];
+      }
+    }
+  };
+  const int context = scorer.model().config.max_positions;
+  if (context <= 0 || count <= static_cast<std::size_t>(context)) {
+    const metrics::SequenceScores s = scorer.score({input}).front();
+    for (std::size_t r = 0; r < count; ++r) take(s, r, r);
+  } else {
+    const std::size_t prefix = bos ? 1 : 0;
+    const std::vector<WindowPlan> plans = plan_windows(count, prefix, WindowShape{static_cast<std::size_t>(context), 0});
+    for (const WindowPlan& w : plans) {
+      std::vector<std::int32_t> window(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(prefix));
+      window.insert(window.end(), input.begin() + static_cast<std::ptrdiff_t>(w.body_begin),
+                    input.begin() + static_cast<std::ptrdiff_t>(w.body_end));
+      const metrics::SequenceScores s = scorer.score({window}).front();
+      // Position p is predicted by the row before it.
+      for (std::size_t p = w.score_begin; p < w.score_end; ++p) take(s, w.window_position(p, prefix) - 1, p - 1);
+      // The last window also gives the row after the whole text.
+      if (w.body_end == count) take(s, w.window_position(count - 1, prefix), count - 1);
+    }
+  }
+  // Input position r is row r (with BOS) or row r + 1 (without: row 0 does not exist).
+  const std::size_t shift = bos ? 0 : 1;
+  for (std::size_t r = 0; r < count; ++r) {
+    rows.entropy_bits[r + shift] = entropy[r];
+    if (r + 1 < count) rows.surprisal_bits[r + shift] = surprisal[r];
+    if (words) {
+      for (int c = 0; c < kWordClassCount; ++c) {
+        rows.log2_class_mass[(r + shift) * kWordClassCount + c] = mass[r * kWordClassCount + c];
       }
     }
   }

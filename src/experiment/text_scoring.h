@@ -34,8 +34,9 @@ struct TextScores {
   RowScores rows;                 // rows 0..n as in word_units.h
 };
 
-// `scorer` must have the word classes set when `words` is true. Throws Error when the text does
-// not fit the model's context.
+// `scorer` must have the word classes set when `words` is true. A text longer than the model's
+// context is scored in sliding windows (window_plan.h): every token once, with at least half a
+// context before it.
 TextScores score_text(metrics::Scorer& scorer, const tokenizer::Tokenizer& tok, std::string_view text,
                       std::int32_t bos_id, bool words);
 

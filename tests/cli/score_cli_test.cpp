@@ -186,11 +186,28 @@ TEST(ScoreCli, BadInputIsOneLineNamingTheProblem) {
   r = run("score --model " + model_dir("demo-gpt2-s") + " --text x --bos '<nope>'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--bos <nope>: not a token"), std::string::npos) << r.err;
-  std::string long_text;
-  for (int i = 0; i < 400; ++i) long_text += "word ";
-  r = run("score --model " + model_dir("demo-gpt2-s") + " --text '" + long_text + "'");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("more than the model's 256 positions"), std::string::npos) << r.err;
+}
+
+// A text longer than the context (256 positions) is scored in windows: every token and word once,
+// and the first window's tokens exactly as when the text's beginning is scored alone.
+TEST(ScoreCli, LongTextsGoThroughWindows) {
+  std::string long_text, beginning;
+  for (int i = 0; i < 300; ++i) long_text += (i % 3 ? "word " : "other ");
+  beginning = long_text.substr(0, 200);
+  const RunResult r = run("score --model " + model_dir("demo-gpt2-s") + " --text '" + long_text + "' --format jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<nlohmann::json> rows = jsonl(r.out);
+  EXPECT_GT(rows.size(), 256u);
+  for (const nlohmann::json& row : rows) EXPECT_TRUE(row["surprisal_bits"].is_number()) << row.dump();
+  const std::vector<nlohmann::json> alone =
+      jsonl(run("score --model " + model_dir("demo-gpt2-s") + " --text '" + beginning + "' --format jsonl").out);
+  for (std::size_t i = 0; i + 1 < alone.size(); ++i) {
+    EXPECT_EQ(rows[i]["surprisal_bits"], alone[i]["surprisal_bits"]) << i;
+  }
+  const RunResult words = run("score --model " + model_dir("demo-gpt2-s") + " --text '" + long_text +
+                              "' --unit word --format jsonl");
+  ASSERT_EQ(words.exit_code, 0) << words.err;
+  EXPECT_EQ(jsonl(words.out).size(), 300u);
 }
 
 }  // namespace
