@@ -140,6 +140,8 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
                              outcome.results_file));
         fmt::print(console, "{} {}: reusing {} (finished earlier; --force recomputes)\n", counter, src.name,
                    outcome.results_file);
+        retire_older_files(settings.out_dir, src.name,
+                           {outcome.results_file, outcome.result->per_token_file, outcome.log_file});
         outcome.seconds = seconds_since(steady_start);
         return outcome;
       }
@@ -177,6 +179,7 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
     write_json_checked(settings.out_dir / outcome.results_file, doc);
     write_file_atomic(settings.out_dir / analysis_file_name(src.name),
                       analysis_text(spec, result, outcome.results_file));
+    retire_older_files(settings.out_dir, src.name, {outcome.results_file, result.per_token_file, outcome.log_file});
     outcome.status = ModelStatus::kComputed;
     outcome.result = std::move(result);
     outcome.seconds = seconds_since(steady_start);

@@ -27,6 +27,11 @@ struct ReusableResult {
 
 // The newest results file of `model` in `dir` whose resume key matches (and whose per-token file,
 // when one was requested, still exists). Unreadable or foreign files are skipped.
+// After a model's run: its other results, per-token and log files in `dir` (earlier runs, other
+// specs, --force) move into dir/previous/, so the folder holds one current set per model and a
+// glob never counts a model twice. `keep`: the current files' names.
+void retire_older_files(const std::filesystem::path& dir, const std::string& model, const std::vector<std::string>& keep);
+
 std::optional<ReusableResult> find_reusable_result(const std::filesystem::path& dir, const std::string& model,
                                                    const std::string& resume_key);
 

@@ -58,13 +58,19 @@ TEST(Resume, FinishedModelIsReusedUntilItsInputsChange) {
 
   const auto forced = run_quietly(dir / "exp.yaml", out, /*force=*/true);
   EXPECT_EQ(forced.models[0].status, ModelStatus::kComputed);
+  // One current set of files per model: the earlier ones moved into previous/.
+  EXPECT_EQ(files_starting_with(out, "experiment_results_").size(), 1u);
+  EXPECT_EQ(files_starting_with(out, "per_token_").size(), 1u);
+  EXPECT_EQ(files_starting_with(out, "experiment_demo").size(), 1u);  // the log
+  EXPECT_EQ(files_starting_with(out / "previous", "experiment_results_").size(), 1u);
   // Recomputing gives the same numbers.
   EXPECT_EQ(forced.models[0].result->summary.contrasts[0].measures[0].item_weighted.mean,
             first.models[0].result->summary.contrasts[0].measures[0].item_weighted.mean);
 
-  // A deleted per-token file means the run is not complete any more.
+  // A deleted per-token file means the run is not complete any more (the current and the earlier one).
   std::error_code ec;
   for (const auto& f : files_starting_with(out, "per_token_")) fs::remove(f, ec);
+  for (const auto& f : files_starting_with(out / "previous", "per_token_")) fs::remove(f, ec);
   EXPECT_EQ(run_quietly(dir / "exp.yaml", out).models[0].status, ModelStatus::kComputed);
 
   // Changing a setting that decides the numbers (here the bootstrap seed) invalidates the result.
