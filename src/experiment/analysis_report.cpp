@@ -35,6 +35,12 @@ std::string reading(const ContrastSummary& k, Measure m, double level) {
   const std::string direction = v >= 0 ? "higher" : "lower";
   std::string s = fmt::format("mean {} is {:.3f} bits {} under {} than under {}", measure_label(m), std::fabs(v),
                               direction, k.plus, k.minus);
+  const int n = d.n_negative + d.n_zero + d.n_positive;
+  if (n <= 1) return s + "; with a single item there is no interval to read.";
+  if (n < 10) {
+    return s + fmt::format("; with only {} items the {:.0f}% interval [{:+.3f}, {:+.3f}] is not meaningful.", n, level * 100,
+                           d.item_weighted.ci.low, d.item_weighted.ci.high);
+  }
   if (excludes_zero)
     s += fmt::format("; the {:.0f}% interval excludes 0.", level * 100);
   else

@@ -54,6 +54,14 @@ std::string summary_table(const ExperimentSpec& spec, const std::vector<ModelOut
                                              : std::string(" (bits; mean over items)"));
   out += text_table(rows, 2);
   if (any_reused) out += "* reused from an earlier run with the same spec and weights (--force recomputes)\n";
+  std::size_t fewest = 0;
+  for (const ModelOutcome& o : outcomes) {
+    if (o.result) fewest = fewest == 0 ? o.result->summary.n_items : std::min(fewest, o.result->summary.n_items);
+  }
+  if (fewest > 0 && fewest < 10 && !spec.contrasts.empty()) {
+    out += fmt::format("Note: with {} item{} the intervals are not meaningful; use 10 or more (better: dozens).\n",
+                       fewest, fewest == 1 ? "" : "s");
+  }
 
   if (!fits.empty()) {
     out += "\nSlope of Δ per 10x parameters (least squares over log10 parameters; CI from the item bootstrap):\n";

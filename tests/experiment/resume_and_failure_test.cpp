@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/json_file.h"
 #include "common/temp_dir.h"
+#include "experiment/summary_table.h"
 #include "experiment_test_support.h"
 
 namespace fs = std::filesystem;
@@ -170,4 +171,18 @@ TEST(PerToken, JsonlRowsAddUpToTheItemMeans) {
       EXPECT_NEAR(sum / count, item.conditions[c].mean_bits[0], 1e-12);
     }
   }
+}
+
+// With fewer than 10 items an interval is not read as a finding: the table says so, and the
+// analysis never says "excludes 0" (6 items here; 1 item has no interval at all).
+TEST(SmallSamples, IntervalsOverFewItemsAreFlagged) {
+  test_util::TempDir dir;
+  write_small_experiment(dir, kGpt2S);
+  const auto outcome = run_quietly(dir / "exp.yaml", dir / "out");
+  ASSERT_EQ(outcome.models[0].status, ModelStatus::kComputed) << outcome.models[0].failure;
+  const std::string table = summary_table(outcome.spec, outcome.models, outcome.fits);
+  EXPECT_NE(table.find("Note: with 6 items the intervals are not meaningful"), std::string::npos) << table;
+  const std::string analysis = test_util::read_file(dir / "out" / "entropy_analysis_demo-gpt2-s.txt");
+  EXPECT_NE(analysis.find("with only 6 items the 95% interval"), std::string::npos) << analysis;
+  EXPECT_EQ(analysis.find("excludes 0"), std::string::npos) << analysis;
 }
