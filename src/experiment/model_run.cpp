@@ -174,7 +174,7 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
     require_finite(doc, (settings.out_dir / outcome.results_file).string());
     if (spec.per_token != PerTokenFormat::kNone) {
       per_token_path = settings.out_dir / result.per_token_file;
-      write_per_token_file(per_token_path, spec.per_token, spec, items, tok, scored.tokens);
+      write_per_token_file(per_token_path, spec.per_token, src.name, spec, items, tok, scored.tokens);
     }
     write_json_checked(settings.out_dir / outcome.results_file, doc);
     write_file_atomic(settings.out_dir / analysis_file_name(src.name),

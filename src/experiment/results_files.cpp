@@ -100,23 +100,24 @@ std::optional<ReusableResult> find_reusable_result(const fs::path& dir, const st
 }
 
 
-void write_per_token_file(const fs::path& path, PerTokenFormat format, const ExperimentSpec& spec,
-                          const ItemSet& items, const tokenizer::Tokenizer& tokenizer,
+void write_per_token_file(const fs::path& path, PerTokenFormat format, const std::string& model,
+                          const ExperimentSpec& spec, const ItemSet& items, const tokenizer::Tokenizer& tokenizer,
                           const std::vector<TokenRecord>& tokens) {
   std::string out;
   const std::string label = path.string();
   if (format == PerTokenFormat::kCsv)
-    out += "item_id,condition,token_index,position,token_id,token,entropy_bits,surprisal_bits\n";
+    out += "model,item_id,condition,token_index,position,token_id,token,entropy_bits,surprisal_bits\n";
   for (const TokenRecord& t : tokens) {
     const std::string& id = items.items.at(t.item).id;
     const std::string& condition = spec.conditions.at(t.condition).name;
     const std::string token = printable_bytes(tokenizer.token_bytes(t.token_id));
     if (format == PerTokenFormat::kCsv) {
-      out += fmt::format("{},{},{},{},{},{},{},{}\n", csv_field(id), csv_field(condition), t.token_index, t.position,
+      out += fmt::format("{},{},{},{},{},{},{},{},{}\n", csv_field(model), csv_field(id), csv_field(condition),
+                         t.token_index, t.position,
                          t.token_id, csv_field(token), finite_number(t.entropy_bits, label),
                          finite_number(t.surprisal_bits, label));
     } else {
-      nlohmann::ordered_json row = {{"item_id", id},           {"condition", condition},
+      nlohmann::ordered_json row = {{"model", model},          {"item_id", id},           {"condition", condition},
                                     {"token_index", t.token_index}, {"position", t.position},
                                     {"token_id", t.token_id},  {"token", token},
                                     {"entropy_bits", t.entropy_bits}, {"surprisal_bits", t.surprisal_bits}};

@@ -37,7 +37,8 @@ std::optional<ReusableResult> find_reusable_result(const std::filesystem::path& 
 
 // Per-token values: one row per measured token, units in the column names. Atomic; refuses
 // non-finite values.
-void write_per_token_file(const std::filesystem::path& path, PerTokenFormat format, const ExperimentSpec& spec,
+void write_per_token_file(const std::filesystem::path& path, PerTokenFormat format, const std::string& model,
+                          const ExperimentSpec& spec,
                           const ItemSet& items, const tokenizer::Tokenizer& tokenizer,
                           const std::vector<TokenRecord>& tokens);
 

@@ -47,7 +47,7 @@ TEST(Resume, FinishedModelIsReusedUntilItsInputsChange) {
   const std::string first_file = first.models[0].results_file;
   ASSERT_FALSE(first.models[0].result->per_token_file.empty());
   const std::string per_token = test_util::read_file(out / first.models[0].result->per_token_file);
-  EXPECT_EQ(per_token.rfind("item_id,condition,token_index,position,token_id,token,entropy_bits,surprisal_bits\n", 0),
+  EXPECT_EQ(per_token.rfind("model,item_id,condition,token_index,position,token_id,token,entropy_bits,surprisal_bits\n", 0),
             0u);
 
   const auto second = run_quietly(dir / "exp.yaml", out);
