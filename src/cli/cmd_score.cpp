@@ -4,7 +4,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -40,6 +45,37 @@ struct ScoreArgs {
   std::string bos = "auto";
   int threads = 0;
   bool offline = false;
+  std::string show;  // "", "surprisal" or "entropy"
+};
+
+// --show: the text with each token coloured by its value (six bands of 2 bits, green to red), a
+// legend first; on a pipe or file the same without colour, each token followed by [value].
+class TokenView {
+ public:
+  TokenView(std::string measure, bool colour) : measure_(std::move(measure)), colour_(colour) {}
+  std::string legend() const {
+    std::string out = fmt::format("{} (bits): ", measure_);
+    for (int band = 0; band < kBands; ++band) {
+      const std::string label = band + 1 < kBands ? fmt::format("{}-{}", band * 2, band * 2 + 2) : fmt::format("{}+", band * 2);
+      out += colour_ ? fmt::format("\x1b[48;5;{}m\x1b[30m {} \x1b[0m ", kColours[band], label) : label + " ";
+    }
+    return out + "\n";
+  }
+  std::string token(std::string_view text, double value) const {
+    if (std::isnan(value)) return std::string(text) + (colour_ ? "" : "[NA]");
+    if (!colour_) return fmt::format("{}[{:.1f}]", text, value);
+    const int band = std::clamp(static_cast<int>(value / 2.0), 0, kBands - 1);
+    std::string shown;
+    for (char c : text) shown += c == '\n' ? std::string("\x1b[0m\n") : std::string(1, c);  // no colour bleeding past lines
+    return fmt::format("\x1b[48;5;{}m\x1b[30m{}\x1b[0m", kColours[band], shown);
+  }
+  const std::string& measure() const { return measure_; }
+
+ private:
+  static constexpr int kBands = 6;
+  static constexpr int kColours[kBands] = {114, 150, 186, 222, 216, 210};
+  std::string measure_;
+  bool colour_;
 };
 
 struct InputText {
@@ -224,6 +260,14 @@ void run_score(const ScoreArgs& a) {
     for (const char* c : {"token_index", "token_id", "entropy_bits", "surprisal_bits"}) columns.push_back(c);
   }
   TableWriter table(a.format, columns);
+  std::optional<TokenView> view;
+  std::string shown;
+  if (!a.show.empty()) {
+    if (a.show != "surprisal" && a.show != "entropy") fail("--show {}: use surprisal or entropy", a.show);
+    const char* term = std::getenv("TERM");
+    view.emplace(a.show, ::isatty(STDOUT_FILENO) && !(term && std::string(term) == "dumb") && !std::getenv("NO_COLOR"));
+    shown = view->legend();
+  }
 
   for (const std::string& spec : a.models) {
     const io::ResolvedModel resolved = resolve_or_fetch_model(spec, a.offline);
@@ -242,6 +286,14 @@ void run_score(const ScoreArgs& a) {
       std::vector<Cell> prefix{spec, revision.empty() ? Cell() : Cell(revision), bos.described, input.id};
       for (const std::string& key : extra_columns) prefix.push_back(input.extra.contains(key) ? input.extra[key] : Cell());
       const std::vector<std::size_t> char_index = char_index_of_bytes(input.text);
+      if (view) {
+        std::string line = fmt::format("{} [{}]: ", spec, input.id.is_string() ? input.id.get<std::string>() : input.id.dump());
+        for (std::size_t i = 0; i < s.ids.size(); ++i) {
+          const double v = view->measure() == "entropy" ? s.rows.entropy_bits[i] : s.rows.surprisal_bits[i];
+          line += view->token(visible_text(tok.token_bytes(s.ids[i])), v);
+        }
+        shown += line + "\n";
+      }
       if (words) {
         const experiment::TextWords tw = experiment::measure_words(input.text, s.ids, s.byte_spans, classes, s.rows);
         for (std::size_t k = 0; k < tw.words.size(); ++k) {
@@ -281,12 +333,14 @@ void run_score(const ScoreArgs& a) {
       }
     }
   }
-  if (a.out.empty()) {
+  // --show puts the view on stdout; the table then goes only to --out.
+  if (view) std::fwrite(shown.data(), 1, shown.size(), stdout);
+  if (a.out.empty() && !view) {
     std::fwrite(table.text().data(), 1, table.text().size(), stdout);
-    std::fflush(stdout);
-  } else {
+  } else if (!a.out.empty()) {
     write_file_atomic(a.out, table.text());
   }
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -319,6 +373,10 @@ void add_score_command(CLI::App& app) {
                   "not scored: NA), or a token id or token")
       ->default_val("auto");
   cmd->add_option("--threads", args->threads, "Threads (0 = all cores); results do not depend on it")->default_val(0);
+  cmd->add_option("--show", args->show,
+                  "Print the text instead of the table, each token coloured by surprisal or entropy (a legend first; "
+                  "plain text with [values] when stdout is not a terminal); the table still goes to --out")
+      ->type_name("surprisal|entropy");
   cmd->add_flag("--offline", args->offline,
                 "Never download: a Hub id must be in the local cache (default: fetched on first use, like transformers)");
   cmd->footer(

@@ -224,3 +224,24 @@ TEST(ModelArgument, PositionalOrOption) {
 }
 
 }  // namespace
+
+namespace {
+
+// --show prints the text with each token's value (plain when stdout is not a terminal, as here),
+// and the table still goes to --out.
+TEST(ScoreCli, ShowPrintsTheTextWithValues) {
+  entroscope::test_util::TempDir tmp;
+  const RunResult r = run("score --model " + model_dir("demo-gpt2-s") + " --text 'ROMEO: But soft!' --show surprisal --out " +
+                          (tmp / "t.tsv").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("surprisal (bits): 0-2 2-4 4-6 6-8 8-10 10+", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("demo-gpt2-s [0]: ROMEO["), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);  // no colour codes on a pipe
+  std::ifstream table(tmp / "t.tsv");
+  std::string header;
+  std::getline(table, header);
+  EXPECT_EQ(header.rfind("model\trevision\t", 0), 0u);
+  EXPECT_EQ(run("score --model " + model_dir("demo-gpt2-s") + " --text x --show loudness").exit_code, 1);
+}
+
+}  // namespace
