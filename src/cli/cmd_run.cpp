@@ -22,6 +22,7 @@ struct RunArgs {
   bool force = false;
   int threads = 0;
   std::string progress = "auto";
+  bool offline = false;
 };
 
 void run_run(const RunArgs& args) {
@@ -31,6 +32,7 @@ void run_run(const RunArgs& args) {
   settings.out_dir = args.out.empty() ? std::filesystem::path("results") / std::filesystem::path(args.experiment).stem()
                                       : std::filesystem::path(args.out);
   settings.force = args.force;
+  settings.fetch = !args.offline;
   settings.progress = args.progress == "bar"     ? ex::ProgressStyle::kBar
                       : args.progress == "lines" ? ex::ProgressStyle::kLines
                       : args.progress == "none"  ? ex::ProgressStyle::kNone
@@ -78,6 +80,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("experiment", args->experiment, "Experiment file (YAML)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Output folder (default: results/<experiment file name>)");
   cmd->add_flag("--force", args->force, "Recompute models even when a finished run with the same inputs exists");
+  cmd->add_flag("--offline", args->offline,
+                "Never download: every Hub id must be in the local cache (default: models not cached yet are fetched "
+                "before the run starts, unless HF_HUB_OFFLINE=1)");
   cmd->add_option("--threads", args->threads, "Threads (0 = all cores); results do not depend on it")
       ->default_val(0);
   cmd->add_option("--progress", args->progress, "Progress on stderr: auto (bar on a terminal, lines otherwise), bar, "

@@ -270,7 +270,7 @@ void run_score(const ScoreArgs& a) {
   }
 
   for (const std::string& spec : a.models) {
-    const io::ResolvedModel resolved = resolve_or_fetch_model(spec, a.offline);
+    const io::ResolvedModel resolved = io::resolve_or_fetch_model(spec, a.offline);
     const model::Model m = model::load_model(resolved.dir, spec);
     const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(resolved.dir);
     const experiment::BosChoice bos = experiment::resolve_bos(a.bos, m, tok);

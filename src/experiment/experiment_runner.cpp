@@ -21,12 +21,29 @@ std::size_t ExperimentOutcome::failed_count() const {
   return n;
 }
 
-std::vector<PreparedModel> prepare_models(const ExperimentSpec& spec) {
+std::vector<PreparedModel> prepare_models(const ExperimentSpec& spec, bool fetch) {
+  // First find every model, so that all the missing ones are named at once.
+  std::vector<ModelSource> sources;
+  std::vector<std::string> missing;
+  for (const ModelEntry& entry : spec.models) {
+    try {
+      sources.push_back(resolve_model_entry(entry, spec.file.parent_path(), fetch));
+    } catch (const Error& e) {
+      missing.push_back(e.what());
+    }
+  }
+  if (missing.size() == 1) fail("{}", missing.front());
+  if (missing.size() > 1) {
+    std::string joined;
+    for (const std::string& m : missing) joined += (joined.empty() ? "" : " | ") + m;
+    fail("{} of the {} models cannot be used: {}", missing.size(), spec.models.size(), joined);
+  }
   std::vector<PreparedModel> prepared;
   std::set<std::string> names;
-  for (const ModelEntry& entry : spec.models) {
+  for (std::size_t i = 0; i < spec.models.size(); ++i) {
+    const ModelEntry& entry = spec.models[i];
     PreparedModel p;
-    p.source = resolve_model_entry(entry, spec.file.parent_path());
+    p.source = std::move(sources[i]);
     if (!names.insert(p.source.name).second)
       fail_at(entry.where, "two models are both named '{}'; give one a distinct `name:` (models: - {{model: {}, name: ...}})",
               p.source.name, entry.spec);
@@ -80,7 +97,7 @@ ExperimentOutcome run_experiment(const fs::path& experiment_file, const RunSetti
   const ExperimentSpec& spec = out.spec;
   const ItemSet items = load_items(spec.data_file, spec.id_field);
   check_items_for_spec(spec, items);
-  std::vector<PreparedModel> prepared = prepare_models(spec);
+  std::vector<PreparedModel> prepared = prepare_models(spec, settings.fetch);
 
   std::error_code ec;
   fs::create_directories(settings.out_dir, ec);

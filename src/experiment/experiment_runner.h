@@ -28,7 +28,9 @@ ExperimentOutcome run_experiment(const std::filesystem::path& experiment_file, c
 
 // The checks before any model runs, exposed for tests: resolves every model, loads configs and
 // tokenizers, resolves special tokens, checks window settings and that model names are unique.
-std::vector<PreparedModel> prepare_models(const ExperimentSpec& spec);
+// Every model of the spec resolved and checked before anything runs; all the models that cannot
+// be found are named in one error. fetch: Hub ids not in the cache are downloaded first.
+std::vector<PreparedModel> prepare_models(const ExperimentSpec& spec, bool fetch = false);
 
 // Writes scaling_summary.csv, scaling_summary.json and one scaling_<contrast>.svg per contrast
 // (when at least one model finished). Returns the files written.

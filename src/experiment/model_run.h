@@ -30,6 +30,7 @@ struct RunSettings {
   bool force = false;                          // recompute even when a finished run matches
   ProgressStyle progress = ProgressStyle::kLines;
   std::FILE* console = stderr;                 // status lines and progress
+  bool fetch = false;                          // download Hub ids that are not cached (before anything runs)
 };
 
 // sha256 over everything that decides this model's numbers.

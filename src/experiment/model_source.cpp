@@ -17,7 +17,7 @@ bool has_config(const fs::path& dir) {
   return fs::is_regular_file(dir / "config.json", ec);
 }
 
-io::ResolvedModel resolve_spec(const std::string& spec, const fs::path& experiment_dir) {
+io::ResolvedModel resolve_spec(const std::string& spec, const fs::path& experiment_dir, bool fetch) {
   // Paths in an experiment file are relative to the file, like the data file.
   const fs::path relative = experiment_dir / spec;
   if (fs::path(spec).is_relative() && has_config(relative)) {
@@ -36,7 +36,7 @@ io::ResolvedModel resolve_spec(const std::string& spec, const fs::path& experime
     r.source = "demo";
     return r;
   }
-  return io::resolve_model(spec);
+  return fetch ? io::resolve_or_fetch_model(spec, false) : io::resolve_model(spec);
 }
 
 FileDigest digest(const fs::path& path, const fs::path& dir) {
@@ -64,11 +64,11 @@ std::string file_safe(const std::string& name) {
   return out.empty() ? std::string("model") : out;
 }
 
-ModelSource resolve_model_entry(const ModelEntry& entry, const fs::path& experiment_dir) {
+ModelSource resolve_model_entry(const ModelEntry& entry, const fs::path& experiment_dir, bool fetch) {
   ModelSource src;
   src.entry = entry;
   try {
-    src.resolved = resolve_spec(entry.spec, experiment_dir);
+    src.resolved = resolve_spec(entry.spec, experiment_dir, fetch);
     src.config_json = read_json_file(src.resolved.dir / "config.json");
     src.config = model::parse_config(src.config_json, (src.resolved.dir / "config.json").string());
   } catch (const Error& e) {

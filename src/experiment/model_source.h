@@ -28,7 +28,9 @@ struct ModelSource {
 // <experiment folder>/../models; then io::resolve_model (directory relative to the working
 // folder, demo models next to the executable, the local Hugging Face cache). Throws Error
 // "<file>:<line>:<col>: model '...': ..." when none applies or config.json is unusable.
-ModelSource resolve_model_entry(const ModelEntry& entry, const std::filesystem::path& experiment_dir);
+// fetch: a Hub id that is not in the local cache is downloaded first (io::resolve_or_fetch_model).
+ModelSource resolve_model_entry(const ModelEntry& entry, const std::filesystem::path& experiment_dir,
+                                bool fetch = false);
 
 // "GPT-2" / "GPT-NeoX".
 std::string family_of(model::Architecture arch);

@@ -2,6 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <optional>
+
+#include "io/hub_cache.h"
+#include "io/hub_id.h"
+#include "io/hub_progress.h"
+#include "io/hub_pull.h"
+#include "io/hub_settings.h"
+
+#include <fmt/format.h>
+
 #ifdef __APPLE__
 #include <mach-o/dyld.h>
 #endif
@@ -139,6 +150,25 @@ ResolvedModel resolve_model(const std::string& spec) {
   fail("model '{}': not a directory, {}, and not in the Hugging Face cache at {} (looked for {}); download it with "
        "`entroscope pull {}`",
        spec, demo_part, root.string(), join(tried, ", "), ref->display());
+}
+
+ResolvedModel resolve_or_fetch_model(const std::string& spec, bool offline) {
+  try {
+    return resolve_model(spec);
+  } catch (const Error&) {
+    std::error_code ec;
+    const std::optional<hub::HubModelRef> ref = hub::parse_hub_ref(spec);
+    const hub::HubSettings settings = hub::HubSettings::from_environment();
+    if (!ref || std::filesystem::exists(spec, ec) || offline || settings.offline) throw;
+    fmt::print(stderr, "{} is not in the local cache ({}): downloading it (--offline or HF_HUB_OFFLINE=1 to stop this)\n",
+               spec, hub::default_cache_root().string());
+    const bool quiet = hub::env_value_is_true(std::getenv("HF_HUB_DISABLE_PROGRESS_BARS"));
+    auto progress = hub::make_progress(stderr, quiet ? hub::ProgressStyle::kSilent : hub::ProgressStyle::kAuto);
+    hub::PullOptions options;
+    options.progress = progress.get();
+    hub::pull_model(*ref, settings, options);
+    return resolve_model(spec);
+  }
 }
 
 }  // namespace entroscope::io

@@ -24,6 +24,11 @@ struct ResolvedModel {
 
 ResolvedModel resolve_model(const std::string& spec);
 
+// Like resolve_model, but a Hub id that is not in the local cache is downloaded first (with the
+// `pull` machinery and its progress on stderr), as transformers users expect; unless `offline` or
+// HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE is set, in which case it is resolve_model's error.
+ResolvedModel resolve_or_fetch_model(const std::string& spec, bool offline);
+
 // The folder of bundled demo models: $ENTROSCOPE_MODELS_DIR when set; otherwise the first existing
 // of <exe dir>/../models, <exe dir>/../../models, <exe dir>/../share/entroscope/models (the exe dir
 // from /proc/self/exe, or the executable path on macOS). Empty when none exists.

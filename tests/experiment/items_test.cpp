@@ -157,6 +157,22 @@ conditions:
   EXPECT_EQ(msg.find('\n'), std::string::npos);
 }
 
+TEST(PrepareModels, EveryMissingModelIsNamedAtOnce) {
+  test_util::TempDir dir;
+  test_util::write_file(dir / "exp.yaml", "models: [demo-gpt2-xxl, " + (kModelsDir / "demo-gpt2-s").string() +
+                                              R"(, demo-gpt2-xxxl]
+data: items.jsonl
+conditions:
+  a: ["<|endoftext|>", {text: "{target}", measure: true}]
+)");
+  const std::string msg = error_of([&] { prepare_models(parse_experiment_file(dir / "exp.yaml")); });
+  EXPECT_EQ(msg.rfind("2 of the 3 models cannot be used: ", 0), 0u) << msg;
+  EXPECT_NE(msg.find("model 'demo-gpt2-xxl'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(" | "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("model 'demo-gpt2-xxxl'"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos);
+}
+
 TEST(PrepareModels, DemoNamesResolveFromTheExamplesFolderAndSpecialTokensAreChecked) {
   const ExperimentSpec demo = parse_experiment_file(kDemoExperiment);
   const auto prepared = prepare_models(demo);

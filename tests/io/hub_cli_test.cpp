@@ -238,3 +238,24 @@ TEST_F(HubCli, ScoreFetchesAHubIdOnFirstUse) {
   EXPECT_EQ(hub.requests().size(), requests);
   EXPECT_EQ(second.out, first.out);
 }
+
+// `run` fetches the Hub ids of its spec that are not cached before it starts; --offline refuses.
+TEST_F(HubCli, RunFetchesMissingModelsBeforeItStarts) {
+  hubtest::MockHub hub(cli_hub_config());
+  hubtest::TempDir work;
+  const fs::path items = fs::path(ES_SOURCE_DIR) / "models" / "demo-experiment" / "items.jsonl";
+  std::ofstream(work.path() / "exp.yaml") << "models: [test-org/demo-gpt2-s]\ndata: " << items.string()
+                                          << "\nconditions:\n  no_context: [\"<|endoftext|>\", {text: \"{target}\", "
+                                             "measure: true}]\n";
+  const Env online = env({{"HF_ENDPOINT", hub.endpoint()}, {"HF_TOKEN", kToken}});
+  auto refused = run({"run", (work.path() / "exp.yaml").string(), "--out", (work.path() / "out").string(), "--offline"},
+                     online);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("test-org/demo-gpt2-s"), std::string::npos) << refused.err;
+  auto fetched = run({"run", (work.path() / "exp.yaml").string(), "--out", (work.path() / "out").string(),
+                      "--progress", "none"},
+                     online);
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.err;
+  EXPECT_NE(fetched.err.find("test-org/demo-gpt2-s is not in the local cache"), std::string::npos) << fetched.err;
+  EXPECT_NE(fetched.out.find("demo-gpt2-s"), std::string::npos) << fetched.out;
+}
