@@ -28,7 +28,7 @@ PairedBootstrap::PairedBootstrap(std::size_t n_items, const BootstrapSettings& s
 }
 
 std::vector<std::vector<double>> PairedBootstrap::resample_means(
-    const std::vector<const std::vector<double>*>& series) const {
+    const std::vector<const std::vector<double>*>& series, const std::function<void(std::size_t)>& on_progress) const {
   for (const auto* s : series)
     if (s->size() != n_) fail("internal error: bootstrap series has {} values for {} items", s->size(), n_);
   const auto samples = static_cast<std::size_t>(settings_.samples);
@@ -42,6 +42,7 @@ std::vector<std::vector<double>> PairedBootstrap::resample_means(
       for (std::size_t k = 0; k < series.size(); ++k) sums[k] += (*series[k])[pick];
     }
     for (std::size_t k = 0; k < series.size(); ++k) means[k][b] = sums[k] / static_cast<double>(n_);
+    if (on_progress && (b + 1) % std::max<std::size_t>(1, samples / 200) == 0) on_progress(b + 1);
   }
   return means;
 }

@@ -5,6 +5,7 @@
 // and between models. The interval is the (1-level)/2 and (1+level)/2 percentiles of the resampled
 // means, interpolated linearly between order statistics (numpy's default).
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "experiment/spec.h"
@@ -25,7 +26,9 @@ class PairedBootstrap {
 
   // result[k][b] = mean of series k over resample b's indices. Every series must have n_items
   // values. Resample b draws the same indices whatever series are passed.
-  std::vector<std::vector<double>> resample_means(const std::vector<const std::vector<double>*>& series) const;
+  // on_progress(resamples done), when given, is called about 200 times along the way.
+  std::vector<std::vector<double>> resample_means(const std::vector<const std::vector<double>*>& series,
+                                                  const std::function<void(std::size_t)>& on_progress = {}) const;
 
   // The percentile interval of resampled statistics (reorders `values`).
   Interval interval(std::vector<double> values) const;

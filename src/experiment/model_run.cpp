@@ -1,5 +1,7 @@
 #include "experiment/model_run.h"
 
+#include <functional>
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -71,7 +73,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 // Everything the results file holds except the times.
 ModelResult assemble_result(const ExperimentSpec& spec, const ItemSet& items, const PreparedModel& prepared,
                             const ModelDigests& digests, const std::string& key, const ScoredItems& scored,
-                            const std::map<std::string, std::int32_t>& special_ids) {
+                            const std::map<std::string, std::int32_t>& special_ids,
+                            const std::function<void(std::size_t)>& on_bootstrap_progress) {
   ModelResult result;
   result.experiment_name = spec.name;
   result.experiment_file = fs::absolute(spec.file).lexically_normal().string();
@@ -84,7 +87,7 @@ ModelResult assemble_result(const ExperimentSpec& spec, const ItemSet& items, co
   result.model = provenance(prepared, digests, special_ids);
   result.window = scored.window;
   result.items = scored.items;
-  result.summary = summarize(spec, result.items);
+  result.summary = summarize(spec, result.items, on_bootstrap_progress);
   result.run.entroscope_version = ENTROSCOPE_VERSION;
   result.run.git_hash = ENTROSCOPE_GIT_HASH;
   result.run.blas = kernels::blas_name();
@@ -161,7 +164,11 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
     log.line(fmt::format("scored {} items in {:.2f} s; {} sequence(s) needed more than one window",
                          items.items.size(), seconds_since(steady_start), scored.window.sequences_windowed));
 
-    ModelResult result = assemble_result(spec, items, prepared, digests, key, scored, builder.special_ids());
+    Progress bootstrap_progress(src.name + " bootstrap", static_cast<std::size_t>(spec.bootstrap.samples),
+                                settings.progress, console, "resamples");
+    ModelResult result = assemble_result(spec, items, prepared, digests, key, scored, builder.special_ids(),
+                                         [&](std::size_t done) { bootstrap_progress.update(done); });
+    bootstrap_progress.finish();
     result.run.started_utc = utc_iso(wall_start);
     result.run.finished_utc = utc_iso(std::chrono::system_clock::now());
     result.run.wall_seconds = seconds_since(steady_start);

@@ -40,7 +40,8 @@ std::uint64_t test_seed(std::uint64_t seed, std::size_t contrast, Measure m) {
 
 }  // namespace
 
-ModelSummary summarize(const ExperimentSpec& spec, const std::vector<ItemScores>& items) {
+ModelSummary summarize(const ExperimentSpec& spec, const std::vector<ItemScores>& items,
+                       const std::function<void(std::size_t)>& on_progress) {
   ModelSummary out;
   out.n_items = items.size();
   // Every series is bootstrapped with the same resampled items (paired).
@@ -52,7 +53,7 @@ ModelSummary summarize(const ExperimentSpec& spec, const std::vector<ItemScores>
   std::vector<const std::vector<double>*> pointers;
   for (const auto& s : series) pointers.push_back(&s);
   const PairedBootstrap bootstrap(items.size(), spec.bootstrap);
-  const auto resampled = bootstrap.resample_means(pointers);
+  const auto resampled = bootstrap.resample_means(pointers, on_progress);
 
   std::size_t next = 0;
   for (std::size_t c = 0; c < spec.conditions.size(); ++c) {

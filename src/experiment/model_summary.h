@@ -6,6 +6,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <functional>
 #include <vector>
 
 #include "experiment/bootstrap.h"
@@ -53,6 +54,8 @@ std::vector<double> item_differences(const std::vector<ItemScores>& items, std::
 // Per-item means of one measure under one condition.
 std::vector<double> item_means(const std::vector<ItemScores>& items, std::size_t condition, Measure m);
 
-ModelSummary summarize(const ExperimentSpec& spec, const std::vector<ItemScores>& items);
+// on_progress: the bootstrap's resamples done so far (see PairedBootstrap::resample_means).
+ModelSummary summarize(const ExperimentSpec& spec, const std::vector<ItemScores>& items,
+                       const std::function<void(std::size_t)>& on_progress = {});
 
 }  // namespace entroscope::experiment

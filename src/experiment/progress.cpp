@@ -21,8 +21,8 @@ ProgressStyle default_progress_style() {
   return ProgressStyle::kLines;
 }
 
-Progress::Progress(std::string label, std::size_t total_items, ProgressStyle style, std::FILE* out)
-    : label_(std::move(label)), total_(total_items), style_(style), out_(out),
+Progress::Progress(std::string label, std::size_t total_items, ProgressStyle style, std::FILE* out, std::string unit)
+    : label_(std::move(label)), unit_(std::move(unit)), total_(total_items), style_(style), out_(out),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 Progress::~Progress() {
@@ -41,7 +41,7 @@ std::string Progress::render(double elapsed) const {
   const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : -1.0;
   const double fraction = total_ ? static_cast<double>(done_) / static_cast<double>(total_) : 1.0;
-  std::string stats = fmt::format("{}/{} items  {:.1f} items/s  elapsed {}  ETA {}", done_, total_, rate,
+  std::string stats = fmt::format("{}/{} {}  {:.1f} {}/s  elapsed {}  ETA {}", done_, total_, unit_, rate, unit_,
                                   format_duration(elapsed), done_ == total_ ? "0:00" : format_duration(eta));
   if (style_ != ProgressStyle::kBar) return fmt::format("{}: {:3.0f}%  {}", label_, 100 * fraction, stats);
   const int filled = static_cast<int>(fraction * kBarWidth);

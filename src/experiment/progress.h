@@ -15,7 +15,9 @@ ProgressStyle default_progress_style();
 
 class Progress {
  public:
-  Progress(std::string label, std::size_t total_items, ProgressStyle style, std::FILE* out = stderr);
+  // unit: what is counted ("items", "resamples").
+  Progress(std::string label, std::size_t total_items, ProgressStyle style, std::FILE* out = stderr,
+           std::string unit = "items");
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -31,6 +33,7 @@ class Progress {
   std::string render(double elapsed) const;
 
   std::string label_;
+  std::string unit_;
   std::size_t total_;
   std::size_t done_ = 0;
   ProgressStyle style_;

@@ -58,6 +58,19 @@ TEST(Bootstrap, BinaryItemsGiveTheBinomialQuantiles) {
   EXPECT_DOUBLE_EQ(ci.high, 0.70);
 }
 
+// Progress reports along the way change nothing in the resamples.
+TEST(Bootstrap, ProgressIsReportedWithoutChangingTheResamples) {
+  std::vector<double> values{1, 4, 2, 8, 5, 7};
+  const PairedBootstrap bootstrap(values.size(), {1000, 9, 0.95});
+  std::vector<std::size_t> reports;
+  const auto with = bootstrap.resample_means({&values}, [&](std::size_t done) { reports.push_back(done); });
+  EXPECT_EQ(with, bootstrap.resample_means({&values}));
+  ASSERT_FALSE(reports.empty());
+  EXPECT_LE(reports.size(), 200u);
+  EXPECT_EQ(reports.back(), 1000u);
+  EXPECT_TRUE(std::is_sorted(reports.begin(), reports.end()));
+}
+
 // The bootstrap distribution of a mean has the sample mean as its centre and sqrt(plug-in
 // variance / n) as its spread.
 TEST(Bootstrap, SpreadMatchesThePlugInStandardError) {
