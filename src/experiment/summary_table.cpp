@@ -18,6 +18,15 @@ std::string summary_table(const ExperimentSpec& spec, const std::vector<ModelOut
 
   std::vector<std::string> header = {"model", "family", "params", "items", "tokens"};
   for (const Condition& c : spec.conditions) header.push_back(fmt::format("{} {}", measures.front() == Measure::kEntropy ? "H" : "S", c.name));
+  // Without contrasts the table has room for the other measures of each condition: mean surprisal
+  // and the corpus perplexity 2^(token-weighted mean surprisal).
+  const bool no_contrasts = spec.contrasts.empty();
+  if (no_contrasts) {
+    for (const Condition& c : spec.conditions) {
+      if (measures.front() == Measure::kEntropy) header.push_back(fmt::format("S {}", c.name));
+      header.push_back(fmt::format("PPL {}", c.name));
+    }
+  }
   for (const Contrast& k : spec.contrasts)
     for (Measure m : measures)
       header.push_back(one_contrast ? fmt::format("Δ {} [{}% CI]", measure_label(m), level)
@@ -29,7 +38,8 @@ std::string summary_table(const ExperimentSpec& spec, const std::vector<ModelOut
                                     short_count(static_cast<double>(o.parameters))};
     any_reused = any_reused || o.status == ModelStatus::kReused;
     if (!o.result) {
-      row.insert(row.end(), 2 + spec.conditions.size(), "-");
+      row.insert(row.end(), 2 + spec.conditions.size() * (no_contrasts ? (measures.front() == Measure::kEntropy ? 3 : 2) : 1),
+                 "-");
       row.push_back("FAILED (reason below)");
       rows.push_back(row);
       continue;
@@ -41,6 +51,14 @@ std::string summary_table(const ExperimentSpec& spec, const std::vector<ModelOut
     row.push_back(same_tokens ? std::to_string(s.conditions[0].n_tokens) : "varies");
     for (const ConditionSummary& c : s.conditions)
       row.push_back(fmt::format("{:.3f}", c.item_weighted[index_of(measures.front())].mean));
+    if (no_contrasts) {
+      for (const ConditionSummary& c : s.conditions) {
+        if (measures.front() == Measure::kEntropy) {
+          row.push_back(fmt::format("{:.3f}", c.item_weighted[index_of(Measure::kSurprisal)].mean));
+        }
+        row.push_back(fmt::format("{:.2f}", c.perplexity));
+      }
+    }
     for (const ContrastSummary& k : s.contrasts)
       for (Measure m : measures) {
         const Estimate& e = k.measures[index_of(m)].item_weighted;

@@ -186,3 +186,21 @@ TEST(SmallSamples, IntervalsOverFewItemsAreFlagged) {
   EXPECT_NE(analysis.find("with only 6 items the 95% interval"), std::string::npos) << analysis;
   EXPECT_EQ(analysis.find("excludes 0"), std::string::npos) << analysis;
 }
+
+// Without contrasts the run table shows each condition's mean surprisal and perplexity too.
+TEST(SummaryTable, WithoutContrastsShowsSurprisalAndPerplexity) {
+  test_util::TempDir dir;
+  write_demo_items(dir / "items.jsonl", 12);
+  test_util::write_file(dir / "exp.yaml", "models: " + kGpt2S + R"(
+data: items.jsonl
+conditions:
+  no_context: ["<|endoftext|>", {text: "{target}", measure: true}]
+)");
+  const auto outcome = run_quietly(dir / "exp.yaml", dir / "out");
+  ASSERT_EQ(outcome.models[0].status, ModelStatus::kComputed) << outcome.models[0].failure;
+  const std::string table = summary_table(outcome.spec, outcome.models, outcome.fits);
+  EXPECT_NE(table.find("H no_context  S no_context  PPL no_context"), std::string::npos) << table;
+  const double ppl = outcome.models[0].result->summary.conditions[0].perplexity;
+  EXPECT_NE(table.find(fmt::format("{:.2f}", ppl)), std::string::npos) << table;
+  EXPECT_EQ(table.find("Note: with"), std::string::npos);  // no intervals to warn about
+}
