@@ -22,6 +22,7 @@
 #include "cli/model_arg.h"
 #include "common/error.h"
 #include "common/json_file.h"
+#include "experiment/text_format.h"
 #include "experiment/text_scoring.h"
 #include "experiment/word_units.h"
 #include "io/model_locator.h"
@@ -187,7 +188,8 @@ class TableWriter {
     }
     if (c.is_boolean()) return c.get<bool>() ? "TRUE" : "FALSE";
     const std::string s = c.is_string() ? c.get<std::string>() : c.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (s.find_first_of(format_ == "csv" ? ",\"\n\r" : "\t\"\n\r") == std::string::npos) return s;
+    if (format_ == "csv") return experiment::csv_field(s);  // the experiments' CSV quoting
+    if (s.find_first_of("\t\"\n\r") == std::string::npos) return s;
     std::string quoted = "\"";
     for (char ch : s) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
     return quoted + "\"";
@@ -369,8 +371,8 @@ void add_score_command(CLI::App& app) {
   cmd->add_option("--format", args->format, "tsv, csv or jsonl")->default_val("tsv");
   cmd->add_option("--out", args->out, "Write the table to FILE (atomically) instead of stdout")->type_name("FILE");
   cmd->add_option("--bos", args->bos,
-                  "auto (the tokenizer's BOS, else <|endoftext|>, else config.json's), never (the first token is then "
-                  "not scored: NA), or a token id or token")
+                  "auto or always (the tokenizer's BOS, else <|endoftext|>, else config.json's; an error if there is "
+                  "none), never (the first token is then not scored: NA), or a token id or token")
       ->default_val("auto");
   cmd->add_option("--threads", args->threads, "Threads (0 = all cores); results do not depend on it")->default_val(0);
   cmd->add_option("--show", args->show,
