@@ -46,11 +46,12 @@ void run_run(const RunArgs& args) {
   std::fflush(stderr);
   fmt::print("{}", ex::summary_table(outcome.spec, outcome.models, outcome.fits));
   fmt::print("\nResults in {}/: per model experiment_results_<model>_<time>.json, entropy_analysis_<model>.txt, "
-             "experiment_<model>_<time>.log{}; across models",
+             "items_<model>.csv, experiment_<model>_<time>.log{}; across models",
              settings.out_dir.string(),
              outcome.spec.per_token == ex::PerTokenFormat::kNone
                  ? ""
-                 : fmt::format(", per_token_<model>_<time>.{}", ex::per_token_format_name(outcome.spec.per_token)));
+                 : fmt::format(", per_{}_<model>_<time>.{}", ex::unit_name(outcome.spec.unit),
+                               ex::per_token_format_name(outcome.spec.per_token)));
   for (const auto& f : outcome.summary_files) fmt::print(" {}", f.filename().string());
   fmt::print("\n");
   std::fflush(stdout);

@@ -108,8 +108,14 @@ std::string analysis_text(const ExperimentSpec& spec, const ModelResult& r, cons
   line("");
 
   const int level = static_cast<int>(std::lround(spec.bootstrap.level * 100));
-  line("Per condition (bits; item-weighted = mean over items of each item's mean over its measured tokens)");
-  std::vector<std::vector<std::string>> rows = {{"condition", "tokens", "entropy", fmt::format("{}% CI", level),
+  const bool words = spec.unit == Unit::kWord;
+  if (words) {
+    line("unit        word: measured values are per word of the measured span (docs/words.md): entropy at the");
+    line("            word's unit start, surprisal corrected for the beginning of the word (surprisal_bow_bits)");
+  }
+  line(fmt::format("Per condition (bits; item-weighted = mean over items of each item's mean over its measured {})",
+                   words ? "words" : "tokens"));
+  std::vector<std::vector<std::string>> rows = {{"condition", words ? "words" : "tokens", "entropy", fmt::format("{}% CI", level),
                                                  "token-wtd", "surprisal", fmt::format("{}% CI", level), "token-wtd",
                                                  "perplexity"}};
   for (const ConditionSummary& c : s.conditions) {
@@ -152,7 +158,7 @@ std::string analysis_text(const ExperimentSpec& spec, const ModelResult& r, cons
   for (const FileDigest& t : m.tokenizer_files) line(fmt::format("  tokenizer {} sha256 {}", t.file, t.sha256));
   line(fmt::format("  resume key {}", r.resume_key));
   line(fmt::format("  results    {}", results_file));
-  if (!r.per_token_file.empty()) line(fmt::format("  per-token  {}", r.per_token_file));
+  if (!r.per_token_file.empty()) line(fmt::format("  {}  {}", words ? "per-word " : "per-token", r.per_token_file));
   return out;
 }
 

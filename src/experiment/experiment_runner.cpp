@@ -77,6 +77,9 @@ std::vector<fs::path> write_summary_files(const ExperimentSpec& spec, const std:
   const fs::path csv = out_dir / "scaling_summary.csv";
   write_file_atomic(csv, scaling_csv(spec, outcomes));
   written.push_back(csv);
+  const fs::path long_csv = out_dir / "scaling_summary_long.csv";
+  write_file_atomic(long_csv, scaling_long_csv(spec, outcomes));
+  written.push_back(long_csv);
   const fs::path json = out_dir / "scaling_summary.json";
   write_json_checked(json, scaling_json(spec, outcomes, fits));
   written.push_back(json);

@@ -16,6 +16,8 @@
 #include "experiment/results_files.h"
 #include "experiment/run_log.h"
 #include "experiment/sequence_builder.h"
+#include "experiment/text_scoring.h"
+#include "experiment/word_units.h"
 #include "experiment/text_format.h"
 #include "experiment/utc_time.h"
 #include "io/hub_hash.h"
@@ -64,6 +66,14 @@ ModelProvenance provenance(const PreparedModel& p, const ModelDigests& digests,
   m.tokenizer_files = digests.tokenizer_files;
   m.special_tokens = special_ids;
   return m;
+}
+
+// The files that always show a model's latest results: the readable analysis and the per-item
+// long table (rewritten on reuse too, so they never describe an older run).
+void write_latest_views(const ExperimentSpec& spec, const ModelResult& result, const std::string& results_file,
+                        const fs::path& out_dir) {
+  write_file_atomic(out_dir / analysis_file_name(result.model.name), analysis_text(spec, result, results_file));
+  write_file_atomic(out_dir / items_file_name(result.model.name), items_csv(spec, result));
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -137,8 +147,7 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
         outcome.status = ModelStatus::kReused;
         outcome.results_file = reusable->file.filename().string();
         outcome.result = std::move(reusable->result);
-        write_file_atomic(settings.out_dir / analysis_file_name(src.name),
-                          analysis_text(spec, *outcome.result, outcome.results_file));
+        write_latest_views(spec, *outcome.result, outcome.results_file, settings.out_dir);
         log.line(fmt::format("reused {} (same spec, data, weights and tokenizer; --force recomputes)",
                              outcome.results_file));
         fmt::print(console, "{} {}: reusing {} (finished earlier; --force recomputes)\n", counter, src.name,
@@ -156,10 +165,16 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
     const model::Model model = model::load_model(src.resolved.dir, src.name);
     log.line(fmt::format("loaded weights ({} threads, {} GEMM kernel)", kernels::thread_count(), kernels::gemm_kernel_name()));
     metrics::Scorer scorer(model, spec.batch_tokens);
+    WordTokenClasses word_classes;
+    if (spec.unit == Unit::kWord) {
+      word_classes = word_token_classes(tok, model.config.vocab_size, resolve_eos(model, tok));
+      scorer.set_token_classes(word_classes.masks, kWordClassCount);
+    }
     const SequenceBuilder builder(spec, tok, src.config, src.name);
     Progress progress(src.name, items.items.size(), settings.progress, console);
-    const ScoredItems scored = score_items(spec, items, builder, scorer, prepared.window,
-                                           spec.per_token != PerTokenFormat::kNone, &progress);
+    const ScoredItems scored =
+        score_items(spec, items, builder, scorer, prepared.window, spec.per_token != PerTokenFormat::kNone, &progress,
+                    spec.unit == Unit::kWord ? &word_classes : nullptr);
     progress.finish();
     log.line(fmt::format("scored {} items in {:.2f} s; {} sequence(s) needed more than one window",
                          items.items.size(), seconds_since(steady_start), scored.window.sequences_windowed));
@@ -175,17 +190,20 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
 
     // Check every number before anything is written; then per-token values, and the results file
     // last: its presence means the run is complete.
-    if (spec.per_token != PerTokenFormat::kNone) result.per_token_file = per_token_file_name(src.name, stamp, spec.per_token);
+    if (spec.per_token != PerTokenFormat::kNone)
+      result.per_token_file = per_token_file_name(src.name, stamp, spec.per_token, spec.unit);
     outcome.results_file = results_file_name(src.name, stamp);
     const nlohmann::ordered_json doc = result_to_json(result);
     require_finite(doc, (settings.out_dir / outcome.results_file).string());
     if (spec.per_token != PerTokenFormat::kNone) {
       per_token_path = settings.out_dir / result.per_token_file;
-      write_per_token_file(per_token_path, spec.per_token, src.name, spec, items, tok, scored.tokens);
+      if (spec.unit == Unit::kWord)
+        write_per_word_file(per_token_path, spec.per_token, src.name, spec, items, scored.words);
+      else
+        write_per_token_file(per_token_path, spec.per_token, src.name, spec, items, tok, scored.tokens);
     }
     write_json_checked(settings.out_dir / outcome.results_file, doc);
-    write_file_atomic(settings.out_dir / analysis_file_name(src.name),
-                      analysis_text(spec, result, outcome.results_file));
+    write_latest_views(spec, result, outcome.results_file, settings.out_dir);
     retire_older_files(settings.out_dir, src.name, {outcome.results_file, result.per_token_file, outcome.log_file});
     outcome.status = ModelStatus::kComputed;
     outcome.result = std::move(result);

@@ -17,9 +17,11 @@ std::string analysis_file_name(const std::string& model) { return fmt::format("e
 std::string log_file_name(const std::string& model, const std::string& timestamp) {
   return fmt::format("experiment_{}_{}.log", model, timestamp);
 }
-std::string per_token_file_name(const std::string& model, const std::string& timestamp, PerTokenFormat format) {
-  return fmt::format("per_token_{}_{}.{}", model, timestamp, per_token_format_name(format));
+std::string per_token_file_name(const std::string& model, const std::string& timestamp, PerTokenFormat format,
+                                Unit unit) {
+  return fmt::format("per_{}_{}_{}.{}", unit_name(unit), model, timestamp, per_token_format_name(format));
 }
+std::string items_file_name(const std::string& model) { return fmt::format("items_{}.csv", model); }
 
 namespace {
 
@@ -41,6 +43,8 @@ void retire_older_files(const fs::path& dir, const std::string& model, const std
       {fmt::format("experiment_results_{}_", model), ".json"},
       {fmt::format("per_token_{}_", model), ".csv"},
       {fmt::format("per_token_{}_", model), ".jsonl"},
+      {fmt::format("per_word_{}_", model), ".csv"},
+      {fmt::format("per_word_{}_", model), ".jsonl"},
       {fmt::format("experiment_{}_", model), ".log"}};
   std::error_code ec;
   std::vector<fs::path> older;
@@ -126,6 +130,82 @@ void write_per_token_file(const fs::path& path, PerTokenFormat format, const std
     }
   }
   write_file_atomic(path, out);
+}
+
+}  // namespace entroscope::experiment
+
+namespace entroscope::experiment {
+
+void write_per_word_file(const fs::path& path, PerTokenFormat format, const std::string& model,
+                         const ExperimentSpec& spec, const ItemSet& items, const std::vector<WordRecord>& words) {
+  static constexpr const char* kColumns[] = {
+      "model", "item_id", "condition", "word_index", "word", "char_start", "char_end", "byte_start", "byte_end",
+      "token_start", "token_end", "unit_token_start", "position", "entropy_bits", "surprisal_bits",
+      "surprisal_bow_bits", "surprisal_bow_wordsprobability_bits", "surprisal_bow_minicons_bits",
+      "first_subword_entropy_bits", "boundary_inside_token"};
+  const std::string label = path.string();
+  std::string out;
+  if (format == PerTokenFormat::kCsv) {
+    for (std::size_t c = 0; c < std::size(kColumns); ++c) out += fmt::format("{}{}", c ? "," : "", kColumns[c]);
+    out += "\n";
+  }
+  for (const WordRecord& r : words) {
+    const WordMeasures& w = r.measures;
+    const std::string& id = items.items.at(r.item).id;
+    const std::string& condition = spec.conditions.at(r.condition).name;
+    if (format == PerTokenFormat::kCsv) {
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(model), csv_field(id),
+                         csv_field(condition), r.word_index, csv_field(w.word), w.char_span.begin, w.char_span.end,
+                         w.byte_span.begin, w.byte_span.end, w.token_span.begin, w.token_span.end, w.unit_span.begin,
+                         r.measured_begin + w.unit_span.begin, finite_number(w.unit_entropy_bits, label),
+                         finite_number(w.surprisal_bits, label), finite_number(w.surprisal_bow_bits, label),
+                         finite_number(w.surprisal_bow_wordsprobability_bits, label),
+                         finite_number(w.surprisal_bow_minicons_bits, label),
+                         finite_number(w.first_subword_entropy_bits, label), w.boundary_inside_token ? "TRUE" : "FALSE");
+    } else {
+      nlohmann::ordered_json row = {{"model", model},
+                                    {"item_id", id},
+                                    {"condition", condition},
+                                    {"word_index", r.word_index},
+                                    {"word", w.word},
+                                    {"char_start", w.char_span.begin},
+                                    {"char_end", w.char_span.end},
+                                    {"byte_start", w.byte_span.begin},
+                                    {"byte_end", w.byte_span.end},
+                                    {"token_start", w.token_span.begin},
+                                    {"token_end", w.token_span.end},
+                                    {"unit_token_start", w.unit_span.begin},
+                                    {"position", r.measured_begin + w.unit_span.begin},
+                                    {"entropy_bits", w.unit_entropy_bits},
+                                    {"surprisal_bits", w.surprisal_bits},
+                                    {"surprisal_bow_bits", w.surprisal_bow_bits},
+                                    {"surprisal_bow_wordsprobability_bits", w.surprisal_bow_wordsprobability_bits},
+                                    {"surprisal_bow_minicons_bits", w.surprisal_bow_minicons_bits},
+                                    {"first_subword_entropy_bits", w.first_subword_entropy_bits},
+                                    {"boundary_inside_token", w.boundary_inside_token}};
+      require_finite(row, label);
+      out += row.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+    }
+  }
+  write_file_atomic(path, out);
+}
+
+std::string items_csv(const ExperimentSpec& spec, const ModelResult& result) {
+  const std::string label = items_file_name(result.model.name);
+  std::string out = "model,item,condition,measure,value,n_units\n";
+  const std::string model = csv_field(result.model.name);
+  for (const ItemScores& item : result.items) {
+    const std::string id = csv_field(item.id);
+    for (std::size_t c = 0; c < item.conditions.size(); ++c) {
+      const ItemConditionScores& v = item.conditions[c];
+      const std::string condition = csv_field(spec.conditions.at(c).name);
+      for (Measure m : kMeasures) {
+        out += fmt::format("{},{},{},{},{},{}\n", model, id, condition, measure_key(m),
+                           finite_number(v.mean_bits[index_of(m)], label), v.n_tokens);
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace entroscope::experiment

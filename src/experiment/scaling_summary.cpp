@@ -104,6 +104,50 @@ std::string scaling_csv(const ExperimentSpec& spec, const std::vector<ModelOutco
   return out;
 }
 
+std::string scaling_long_csv(const ExperimentSpec& spec, const std::vector<ModelOutcome>& outcomes) {
+  const auto measures = reported_measures(spec);
+  std::string out = csv_line({"model", "family", "arch", "status", "params_total", "params_non_embedding", "n_items",
+                              "unit", "kind", "name", "measure", "estimate", "ci_low", "ci_high", "token_weighted",
+                              "p_value", "n_units", "results_file", "failure"});
+  const std::string unit(unit_name(spec.unit));
+  for (const ModelOutcome& o : outcomes) {
+    const std::vector<std::string> model = {o.name, o.family, o.arch, std::string(model_status_name(o.status)),
+                                            std::to_string(o.parameters), std::to_string(o.non_embedding_parameters)};
+    const std::string what = "scaling_summary_long.csv, model " + o.name;
+    auto num = [&](double v) { return finite_number(v, what); };
+    auto row = [&](std::vector<std::string> cells) {
+      std::vector<std::string> line = model;
+      line.insert(line.end(), cells.begin(), cells.end());
+      out += csv_line(line);
+    };
+    if (!o.result) {  // one row says which model is missing and why
+      row({"", unit, "", "", "", "", "", "", "", "", "", "", o.results_file, o.failure});
+      continue;
+    }
+    const ModelResult& r = *o.result;
+    const std::string n_items = std::to_string(r.n_items);
+    for (const ConditionSummary& c : r.summary.conditions) {
+      for (Measure m : measures) {
+        const Estimate& e = c.item_weighted[index_of(m)];
+        row({n_items, unit, "condition", c.name, std::string(measure_key(m)), num(e.mean), num(e.ci.low), num(e.ci.high),
+             num(c.token_weighted[index_of(m)]), "", std::to_string(c.n_tokens), o.results_file, ""});
+      }
+      if (spec.wants(Metric::kPerplexity))
+        row({n_items, unit, "condition", c.name, "perplexity", num(c.perplexity), "", "", "", "",
+             std::to_string(c.n_tokens), o.results_file, ""});
+    }
+    for (const ContrastSummary& k : r.summary.contrasts) {
+      for (Measure m : measures) {
+        const DifferenceSummary& d = k.measures[index_of(m)];
+        row({n_items, unit, "contrast", k.name, std::string(measure_key(m)), num(d.item_weighted.mean),
+             num(d.item_weighted.ci.low), num(d.item_weighted.ci.high), num(d.token_weighted),
+             d.test ? num(d.test->p_value) : "", "", o.results_file, ""});
+      }
+    }
+  }
+  return out;
+}
+
 nlohmann::ordered_json scaling_json(const ExperimentSpec& spec, const std::vector<ModelOutcome>& outcomes,
                                     const std::vector<SlopeFit>& fits) {
   using ojson = nlohmann::ordered_json;

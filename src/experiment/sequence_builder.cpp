@@ -36,8 +36,12 @@ BuiltSequence SequenceBuilder::build(const Condition& condition, const Item& ite
     if (s == condition.measured_segment) out.measured_begin = out.ids.size();
     if (seg.kind == SegmentKind::kSpecialToken)
       out.ids.push_back(special_ids_.at(seg.special));
-    else
+    else if (s == condition.measured_segment) {
+      out.measured_text = seg.text.render(item.fields);
+      tokenizer_.encode_into(out.measured_text, /*allow_special=*/false, out.ids);
+    } else {
       tokenizer_.encode_into(seg.text.render(item.fields), /*allow_special=*/false, out.ids);
+    }
     if (s == condition.measured_segment) out.measured_end = out.ids.size();
     if (s + 1 == condition.window_prefix_segments) out.window_prefix = out.ids.size();
   }

@@ -20,6 +20,7 @@ struct BuiltSequence {
   std::size_t window_prefix = 0;   // leading special tokens, repeated at the start of every window
   std::size_t measured_begin = 0;  // measured tokens are ids[measured_begin, measured_end)
   std::size_t measured_end = 0;
+  std::string measured_text;  // the measured segment's text (empty for a special token)
   std::size_t measured_count() const { return measured_end - measured_begin; }
 };
 
@@ -37,6 +38,7 @@ class SequenceBuilder {
 
   // Special segment as written -> token id, for the results' metadata.
   const std::map<std::string, std::int32_t>& special_ids() const { return special_ids_; }
+  const tokenizer::Tokenizer& tokenizer() const { return tokenizer_; }
 
  private:
   const ExperimentSpec& spec_;

@@ -35,6 +35,8 @@ std::string_view scaling_axis_name(ScalingAxis a) {
   return a == ScalingAxis::kTotalParameters ? "parameters" : "non_embedding_parameters";
 }
 
+std::string_view unit_name(Unit u) { return u == Unit::kToken ? "token" : "word"; }
+
 bool ExperimentSpec::wants(Metric m) const { return std::find(metrics.begin(), metrics.end(), m) != metrics.end(); }
 
 const Condition* ExperimentSpec::find_condition(const std::string& n) const {
@@ -76,7 +78,7 @@ nlohmann::json ExperimentSpec::canonical() const {
     contrasts_json.push_back({{"name", k.name}, {"plus", conditions[k.plus].name}, {"minus", conditions[k.minus].name}});
   json metrics_json = json::array();
   for (Metric m : metrics) metrics_json.push_back(metric_name(m));
-  return {
+  json canonical_spec = {
       {"id_field", id_field},
       {"conditions", conds},
       {"contrasts", contrasts_json},
@@ -88,6 +90,9 @@ nlohmann::json ExperimentSpec::canonical() const {
         {"permutations", test.permutations}}},
       {"window", {{"length", window.length}, {"stride", window.stride}}},
   };
+  // Only word units change the key, so finished token-unit results of earlier versions stay reusable.
+  if (unit != Unit::kToken) canonical_spec["unit"] = unit_name(unit);
+  return canonical_spec;
 }
 
 }  // namespace entroscope::experiment

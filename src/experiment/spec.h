@@ -58,11 +58,15 @@ enum class Metric { kEntropy, kSurprisal, kPerplexity };
 enum class PerTokenFormat { kNone, kJsonl, kCsv };
 enum class PairedTestKind { kNone, kPairedT, kSignFlip };
 enum class ScalingAxis { kTotalParameters, kNonEmbeddingParameters };
+// What one measured value is about: each token of the measured span, or each of its words
+// (docs/words.md: entropy at the word's unit start, beginning-of-word corrected surprisal).
+enum class Unit { kToken, kWord };
 
 std::string_view metric_name(Metric m);               // "entropy", "surprisal", "perplexity"
 std::string_view per_token_format_name(PerTokenFormat f);  // "none", "jsonl", "csv"
 std::string_view paired_test_name(PairedTestKind k);  // "none", "paired_t", "sign_flip"
 std::string_view scaling_axis_name(ScalingAxis a);    // "parameters", "non_embedding_parameters"
+std::string_view unit_name(Unit u);                   // "token", "word"
 
 struct BootstrapSettings {
   int samples = 10000;
@@ -90,7 +94,8 @@ struct ExperimentSpec {
   std::string id_field = "id";
   std::vector<Condition> conditions;
   std::vector<Metric> metrics;      // in the order given; entropy always included
-  PerTokenFormat per_token = PerTokenFormat::kNone;
+  Unit unit = Unit::kToken;
+  PerTokenFormat per_token = PerTokenFormat::kNone;  // per measured unit: token or word rows
   std::vector<Contrast> contrasts;
   BootstrapSettings bootstrap;
   TestSettings test;

@@ -358,7 +358,7 @@ ExperimentSpec parse_experiment_text(const std::string& yaml, const fs::path& pa
   }
   if (!root || root.IsNull()) fail_at(yr.file_only(), "the experiment file is empty");
   yr.check_map(root, "the experiment file",
-               {"models", "data", "conditions", "contrasts", "metrics", "per_token", "statistics", "window",
+               {"models", "data", "conditions", "contrasts", "metrics", "per_token", "unit", "statistics", "window",
                 "scaling", "batch_tokens", "id_field", "name", "description"});
 
   ExperimentSpec spec;
@@ -427,6 +427,19 @@ ExperimentSpec parse_experiment_text(const std::string& yaml, const fs::path& pa
     else if (s == "jsonl") spec.per_token = PerTokenFormat::kJsonl;
     else if (s == "none" || s == "false") spec.per_token = PerTokenFormat::kNone;
     else fail_at(yr.at(pt), "per_token must be csv, jsonl or none, got '{}'", s);
+  }
+  if (const YAML::Node u = root["unit"]) {
+    const std::string s = yr.scalar(u, "unit");
+    if (s == "token") spec.unit = Unit::kToken;
+    else if (s == "word") spec.unit = Unit::kWord;
+    else fail_at(yr.at(u), "unit must be token or word, got '{}'", s);
+    if (spec.unit == Unit::kWord) {
+      for (const Condition& c : spec.conditions) {
+        if (c.segments[c.measured_segment].kind == SegmentKind::kSpecialToken)
+          fail_at(c.segments[c.measured_segment].where,
+                  "condition '{}': with unit: word the measured segment must be text, not a special token", c.name);
+      }
+    }
   }
   if (root["statistics"]) parse_statistics(yr, root["statistics"], spec);
   if (const YAML::Node w = root["window"]) {

@@ -16,7 +16,8 @@ std::string summary_table(const ExperimentSpec& spec, const std::vector<ModelOut
   const bool one_contrast = spec.contrasts.size() == 1;
   const int level = static_cast<int>(std::lround(spec.bootstrap.level * 100));
 
-  std::vector<std::string> header = {"model", "family", "params", "items", "tokens"};
+  std::vector<std::string> header = {"model", "family", "params", "items",
+                                     spec.unit == Unit::kWord ? "words" : "tokens"};
   for (const Condition& c : spec.conditions) header.push_back(fmt::format("{} {}", measures.front() == Measure::kEntropy ? "H" : "S", c.name));
   // Without contrasts the table has room for the other measures of each condition: mean surprisal
   // and the corpus perplexity 2^(token-weighted mean surprisal).

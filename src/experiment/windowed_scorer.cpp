@@ -50,6 +50,10 @@ std::vector<MeasuredScores> WindowedScorer::score(const std::vector<const BuiltS
     throw model::NonFiniteError(where);
   }
 
+  const std::size_t n_classes = scorer_.class_count();
+  auto take_classes = [&](MeasuredScores& m, const metrics::SequenceScores& s, std::size_t t) {
+    for (std::size_t c = 0; c < n_classes; ++c) m.log2_class_mass.push_back(s.log2_class_mass[t * n_classes + c]);
+  };
   for (std::size_t j = 0; j < jobs.size(); ++j) {
     const WindowJob& job = jobs[j];
     const BuiltSequence& seq = *sequences[job.sequence];
@@ -63,6 +67,16 @@ std::vector<MeasuredScores> WindowedScorer::score(const std::vector<const BuiltS
                                        p, job.sequence));
       m.entropy_bits.push_back(h);
       m.surprisal_bits.push_back(s);
+      if (n_classes) take_classes(m, scores[j], t);
+    }
+    // The window holding the last measured token also gives the distribution after it.
+    if (n_classes && job.last == seq.measured_end) {
+      const std::size_t t = job.plan.window_position(seq.measured_end - 1, seq.window_prefix);
+      m.entropy_after_bits = scores[j].entropy_bits[t];
+      if (!std::isfinite(m.entropy_after_bits))
+        throw NumericError(fmt::format("non-finite entropy {} after the measured span of sequence {}",
+                                       m.entropy_after_bits, job.sequence));
+      take_classes(m, scores[j], t);
     }
   }
   // Windows were appended in position order per sequence, so the scores are in token order.

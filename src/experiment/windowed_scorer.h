@@ -17,6 +17,11 @@ struct MeasuredScores {
   // the position before it, and its surprisal (bits) under that distribution.
   std::vector<double> entropy_bits;
   std::vector<double> surprisal_bits;
+  // With token classes on the scorer (word units): the same rows plus the row after the last
+  // measured token, i.e. measured_count() + 1 rows. entropy_after_bits is that last row's entropy;
+  // log2_class_mass holds [(measured_count() + 1) * classes] class masses in row order.
+  double entropy_after_bits = 0;
+  std::vector<double> log2_class_mass;
   std::size_t windows = 0;  // windows the sequence spans (1 when it fits); only those predicting
                             // measured tokens are run
 };

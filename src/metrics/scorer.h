@@ -33,6 +33,7 @@ class Scorer {
   // Also report, per position, the probability mass of up to kMaxTokenClasses token classes
   // (masks[v]: bit c puts token v in class c; one entry per logit row, 0 for rows in no class).
   void set_token_classes(std::vector<std::uint8_t> masks, int n_classes);
+  std::size_t class_count() const { return static_cast<std::size_t>(n_classes_); }
 
  private:
   const model::Model& model_;

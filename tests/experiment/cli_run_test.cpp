@@ -44,7 +44,8 @@ TEST(CliRun, QuickStartPrintsTheTableAndWritesEveryFile) {
                                "demo-gpt2-l*", "demo-neox-m*", "Δ entropy [95% CI]", "Δ surprisal [95% CI]",
                                "+0.078 [+0.04", "-0.502 [-0.5", "GPT-NeoX", "scaling_with_context-no_context.svg"})
     EXPECT_NE(r.output.find(expected), std::string::npos) << expected << "\n" << r.output;
-  for (const char* file : {"scaling_summary.csv", "scaling_summary.json", "scaling_with_context-no_context.svg",
+  for (const char* file : {"scaling_summary.csv", "scaling_summary_long.csv", "scaling_summary.json", "items_demo-gpt2-s.csv",
+                           "scaling_with_context-no_context.svg",
                            "entropy_analysis_demo-gpt2-s.txt", "entropy_analysis_demo-neox-m.txt"})
     EXPECT_TRUE(fs::exists(out / file)) << file;
   EXPECT_EQ(files_starting_with(out, "experiment_demo-").size(), 4u);  // one log per model
@@ -91,7 +92,7 @@ TEST(CliRun, BadInputIsOneLineNamingTheFile) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.output, "entroscope: error: " + (dir / "exp.yaml").string() +
                           ":3:1: unknown field 'conditionz' in the experiment file (expected: models, data, conditions, "
-                          "contrasts, metrics, per_token, statistics, window, scaling, batch_tokens, id_field, name, "
+                          "contrasts, metrics, per_token, unit, statistics, window, scaling, batch_tokens, id_field, name, "
                           "description)\n");
   EXPECT_FALSE(fs::exists(dir / "out"));  // nothing is created for a run that never started
 }

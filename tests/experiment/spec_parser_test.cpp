@@ -150,7 +150,7 @@ TEST(SpecParser, CanonicalFormIgnoresNamesButNotNumbers) {
 TEST(SpecParser, UnknownFieldsNameFileLineAndColumn) {
   EXPECT_EQ(parse_error(std::string(kMinimal) + "metricz: [entropy]\n"),
             "/exp/study.yaml:6:1: unknown field 'metricz' in the experiment file (expected: models, data, conditions, "
-            "contrasts, metrics, per_token, statistics, window, scaling, batch_tokens, id_field, name, description)");
+            "contrasts, metrics, per_token, unit, statistics, window, scaling, batch_tokens, id_field, name, description)");
   EXPECT_EQ(parse_error(std::string(kMinimal) + "statistics: {bootstrap: {samples: 500, sed: 3}}\n"),
             "/exp/study.yaml:6:40: unknown field 'sed' in statistics.bootstrap (expected: samples, seed, level)");
   const std::string segment = parse_error(R"(models: [m]
