@@ -371,8 +371,8 @@ void add_score_command(CLI::App& app) {
   cmd->add_option("--format", args->format, "tsv, csv or jsonl")->default_val("tsv");
   cmd->add_option("--out", args->out, "Write the table to FILE (atomically) instead of stdout")->type_name("FILE");
   cmd->add_option("--bos", args->bos,
-                  "auto or always (the tokenizer's BOS, else <|endoftext|>, else config.json's; an error if there is "
-                  "none), never (the first token is then not scored: NA), or a token id or token")
+                  "auto or always (the tokenizer's BOS; else <|endoftext|> for GPT-2/NeoX/Neo/J/Qwen/OLMo-2, "
+                  "config.json's bos_token_id for OPT/Llama/Mistral; docs/words.md), never (the first token is then not scored: NA), or a token id or token")
       ->default_val("auto");
   cmd->add_option("--threads", args->threads, "Threads (0 = all cores); results do not depend on it")->default_val(0);
   cmd->add_option("--show", args->show,

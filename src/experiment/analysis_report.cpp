@@ -110,8 +110,8 @@ std::string analysis_text(const ExperimentSpec& spec, const ModelResult& r, cons
   const int level = static_cast<int>(std::lround(spec.bootstrap.level * 100));
   const bool words = spec.unit == Unit::kWord;
   if (words) {
-    line("unit        word: measured values are per word of the measured span (docs/words.md): entropy at the");
-    line("            word's unit start, surprisal corrected for the beginning of the word (surprisal_bow_bits)");
+    line("unit        word: measured values are per word of the measured span (docs/words.md): the first");
+    line("            subword's entropy and the beginning-of-word corrected surprisal (surprisal_bow_bits)");
   }
   line(fmt::format("Per condition (bits; item-weighted = mean over items of each item's mean over its measured {})",
                    words ? "words" : "tokens"));

@@ -114,12 +114,12 @@ ScoredItems score_items(const ExperimentSpec& spec, const ItemSet& set, const Se
                     source.id, spec.conditions[c].name);
           for (std::size_t k = 0; k < tw.words.size(); ++k) {
             const WordMeasures& w = tw.words[k];
-            if (!std::isfinite(w.surprisal_bow_bits) || !std::isfinite(w.unit_entropy_bits))
+            if (!std::isfinite(w.surprisal_bow_bits) || !std::isfinite(w.first_subword_entropy_bits))
               fail_at(source.where(file),
                       "item '{}', condition '{}', word {} ('{}'): a word-boundary probability is 0, so the corrected "
                       "surprisal is not finite",
                       source.id, spec.conditions[c].name, k, w.word);
-            sum_h += w.unit_entropy_bits;
+            sum_h += w.first_subword_entropy_bits;  // the word entropy of tests/data/words/README.md §6
             sum_s += w.surprisal_bow_bits;
             if (keep_units)
               out.words.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(c),

@@ -24,12 +24,34 @@ BosChoice resolve_bos(const std::string& policy, const model::Model& model, cons
   auto valid = [&](std::int64_t id) { return id >= 0 && id < vocab && tok.is_valid_id(static_cast<std::int32_t>(id)); };
   if (policy == "never") return BosChoice{-1, "never"};
   if (policy == "auto" || policy == "always") {
+    // What the family was trained to see first: the BOS its tokenizer adds (Llama, Mistral, OPT
+    // with add_bos_token), else the document separator <|endoftext|> (GPT-2, NeoX/Pythia, Neo, J,
+    // Qwen, OLMo-2) or config.json's bos_token_id (OPT's and Llama's </s>/<s> when the tokenizer
+    // files do not add it).
     const std::vector<std::int32_t> prefix = tok.template_prefix_ids();
     if (!prefix.empty() && valid(prefix.front())) return {prefix.front(), "auto: " + describe_token(tok, prefix.front())};
-    if (auto eot = tok.token_to_id("<|endoftext|>"); eot && valid(*eot)) return {*eot, "auto: " + describe_token(tok, *eot)};
-    if (valid(model.config.bos_token_id)) {
-      return {model.config.bos_token_id, "auto: " + describe_token(tok, model.config.bos_token_id)};
+    std::optional<std::int32_t> eot = tok.token_to_id("<|endoftext|>");
+    if (eot && !valid(*eot)) eot.reset();
+    std::optional<std::int32_t> config_bos;
+    if (valid(model.config.bos_token_id)) config_bos = model.config.bos_token_id;
+    std::optional<std::int32_t> chosen;
+    switch (model.config.arch) {
+      case model::Architecture::kGpt2:
+      case model::Architecture::kGptNeoX:
+      case model::Architecture::kGptNeo:
+      case model::Architecture::kGptJ:
+      case model::Architecture::kQwen2:
+      case model::Architecture::kQwen3:
+      case model::Architecture::kOlmo2:
+        chosen = eot ? eot : config_bos;
+        break;
+      case model::Architecture::kOpt:
+      case model::Architecture::kLlama:
+      case model::Architecture::kMistral:
+        chosen = config_bos ? config_bos : eot;
+        break;
     }
+    if (chosen) return {*chosen, "auto: " + describe_token(tok, *chosen)};
     fail("{}: --bos {}: the tokenizer adds no BOS and has no <|endoftext|>, and config.json has no bos_token_id; "
          "give one (--bos ID or --bos TOKEN) or score without (--bos never)",
          model.name, policy);

@@ -16,8 +16,8 @@
 
 namespace entroscope::experiment {
 
-// --bos: auto (the tokenizer's template BOS, else <|endoftext|>, else config.json's bos_token_id),
-// never, or one token given by id or by its string.
+// --bos: auto (the tokenizer's template BOS; else per family <|endoftext|> or config.json's
+// bos_token_id, docs/words.md), never, or one token given by id or by its string.
 struct BosChoice {
   std::int32_t id = -1;   // -1: no BOS
   std::string described;  // what the outputs record: "auto: <|endoftext|> (2047)", "never", ...

@@ -137,11 +137,11 @@ TEST(WordExperiment, ItemValuesAreMeansOverWordsAndTheLongTablesHoldTheSameNumbe
   ASSERT_TRUE(o.result);
   const ModelResult& r = *o.result;
 
-  // Per-word rows -> per-item means of entropy_bits and surprisal_bow_bits.
+  // Per-word rows -> per-item means of first_subword_entropy_bits and surprisal_bow_bits.
   std::map<std::pair<std::string, std::string>, std::vector<double>> h, s;
   for (const nlohmann::json& row : read_jsonl(run.out() / r.per_token_file)) {
     const auto key = std::make_pair(row["item_id"].get<std::string>(), row["condition"].get<std::string>());
-    h[key].push_back(row["entropy_bits"]);
+    h[key].push_back(row["first_subword_entropy_bits"]);
     s[key].push_back(row["surprisal_bow_bits"]);
   }
   ASSERT_EQ(r.items.size(), kItems);
