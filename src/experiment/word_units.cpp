@@ -39,6 +39,8 @@ WordTokenClasses word_token_classes(const tokenizer::Tokenizer& tok, int model_v
   classes.eos_id = eos_id;
   classes.masks.assign(static_cast<std::size_t>(model_vocab_size), 0);
   const std::vector<std::int32_t>& specials = tok.special_ids();
+  const std::vector<std::int32_t>& lstrip = tok.lstrip_ids();
+  const auto library_vocab = static_cast<std::int64_t>(tok.model_vocab_entries());
   for (std::int32_t id = 0; id < model_vocab_size; ++id) {
     if (!tok.is_valid_id(id)) continue;
     std::uint8_t bits = 0;
@@ -50,7 +52,8 @@ WordTokenClasses word_token_classes(const tokenizer::Tokenizer& tok, int model_v
       // The libraries' space-initial tokens: "Ġ…" (byte-level) or "▁…" (SentencePiece).
       const std::string_view s = tok.token_string(id);
       const bool space_initial = s.starts_with("\xC4\xA0") || s.starts_with("\xE2\x96\x81");
-      bits |= space_initial ? (1u << kSpaceInitial) : (1u << kNotSpaceInitial);
+      if (id < library_vocab) bits |= space_initial ? (1u << kSpaceInitial) : (1u << kNotSpaceInitial);
+      if (space_initial || std::binary_search(lstrip.begin(), lstrip.end(), id)) bits |= 1u << kMiniconsBoundary;
     }
     classes.masks[static_cast<std::size_t>(id)] = bits;
   }
@@ -147,9 +150,11 @@ TextWords measure_words(std::string_view text, const std::vector<std::int32_t>& 
         wp_boundary_first ? log2_add(rows.log2_mass(us, kSpaceInitial), rows.log2_mass(us, kEndOfText))
                           : log2_add(rows.log2_mass(us, kNotSpaceInitial), rows.log2_mass(us, kEndOfText));
     w.surprisal_bow_wordsprobability_bits = surprisal - wp_after + wp_denominator;
-    // minicons: B = Ġ-initial only; no normalizer for a first word or after a non-Ġ separator.
-    const double mc_after = rows.log2_mass(te, kSpaceInitial);
-    const double mc_denominator = (k > 0 && classes.in(first, kSpaceInitial)) ? rows.log2_mass(us, kSpaceInitial) : 0.0;
+    // minicons: B = Ġ-initial (and lstrip added tokens), no EOS; no normalizer for a first word or
+    // after a separator outside its B.
+    const double mc_after = rows.log2_mass(te, kMiniconsBoundary);
+    const double mc_denominator =
+        (k > 0 && classes.in(first, kMiniconsBoundary)) ? rows.log2_mass(us, kMiniconsBoundary) : 0.0;
     w.surprisal_bow_minicons_bits = surprisal - mc_after + mc_denominator;
 
     out.words.push_back(std::move(w));

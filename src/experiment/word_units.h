@@ -21,10 +21,12 @@ namespace entroscope::experiment {
 enum WordClass : int {
   kBoundary = 0,          // B: bytes begin with whitespace, or EOS
   kNonBoundary = 1,       // N: every other token (not other special tokens, not rows without a token)
-  kSpaceInitial = 2,      // the libraries' boundary: the token string begins with Ġ (or SentencePiece's ▁)
-  kNotSpaceInitial = 3,   // wordsprobability's first-word set: the rest, EOS included
+  kSpaceInitial = 2,      // wordsprobability's boundary: the token string begins with Ġ (or SentencePiece's
+                          // ▁), ids below the tokenizer's vocab_size (its added tokens are out of both sets)
+  kNotSpaceInitial = 3,   // wordsprobability's first-word set: the rest below vocab_size, EOS included
   kEndOfText = 4,         // EOS alone
-  kWordClassCount = 5,
+  kMiniconsBoundary = 5,  // minicons' boundary: Ġ/▁-initial token strings, plus added tokens with lstrip
+  kWordClassCount = 6,
 };
 
 struct WordTokenClasses {

@@ -209,6 +209,8 @@ std::vector<std::int32_t> Tokenizer::template_prefix_ids() const {
 }
 
 const std::vector<std::int32_t>& Tokenizer::special_ids() const { return model_->special_ids; }
+const std::vector<std::int32_t>& Tokenizer::lstrip_ids() const { return model_->lstrip_ids; }
+std::size_t Tokenizer::model_vocab_entries() const { return model_->model_vocab_entries; }
 
 const std::vector<fs::path>& Tokenizer::source_files() const { return model_->source_files; }
 

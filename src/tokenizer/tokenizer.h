@@ -77,6 +77,11 @@ class Tokenizer {
   std::vector<std::int32_t> template_prefix_ids() const;
   // Ids of the special added tokens (e.g. <|endoftext|>), ascending.
   const std::vector<std::int32_t>& special_ids() const;
+  // Ids of the added tokens with lstrip (minicons counts them as word-initial), ascending.
+  const std::vector<std::int32_t>& lstrip_ids() const;
+  // Hugging Face's tokenizer.vocab_size: the model's vocabulary without the added tokens (Pythia's
+  // 50254, below its added space runs).
+  std::size_t model_vocab_entries() const;
   // The files the tokenizer was loaded from (for reproducibility metadata and hashes).
   const std::vector<std::filesystem::path>& source_files() const;
 

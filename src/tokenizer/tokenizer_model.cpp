@@ -193,6 +193,7 @@ std::unique_ptr<TokenizerModel> build_tokenizer_model(const TokenizerSpec& spec)
            json_quoted(t.content), t.id);
     }
     added_token_of[t.id] = &t.content;
+    if (t.lstrip) model.lstrip_ids.push_back(t.id);
     if (t.special) {
       model.special_ids.push_back(t.id);
       special_contents.insert(t.content);
@@ -207,6 +208,9 @@ std::unique_ptr<TokenizerModel> build_tokenizer_model(const TokenizerSpec& spec)
   }
   std::sort(model.special_ids.begin(), model.special_ids.end());
   model.special_ids.erase(std::unique(model.special_ids.begin(), model.special_ids.end()), model.special_ids.end());
+  std::sort(model.lstrip_ids.begin(), model.lstrip_ids.end());
+  model.lstrip_ids.erase(std::unique(model.lstrip_ids.begin(), model.lstrip_ids.end()), model.lstrip_ids.end());
+  model.model_vocab_entries = spec.model.vocab.size();
   // The reference matches special tokens first, then the others, in file order.
   auto specials_first = [](std::vector<AddedTokenPattern>& patterns) {
     std::stable_partition(patterns.begin(), patterns.end(), [](const AddedTokenPattern& p) { return p.special; });

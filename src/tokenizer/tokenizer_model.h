@@ -54,6 +54,8 @@ struct TokenizerModel {
   std::vector<bool> id_known;             // ids that name a token
   std::vector<bool> skipped_as_special;   // ids whose string is a special token's (decode's skip_special)
   std::vector<std::int32_t> special_ids;  // ids of the special added tokens, ascending
+  std::vector<std::int32_t> lstrip_ids;   // ids of the added tokens with lstrip, ascending
+  std::size_t model_vocab_entries = 0;    // entries of the model's vocabulary (no added tokens)
   std::vector<std::filesystem::path> source_files;
 
   std::size_t vocab_size() const { return id_known.size(); }

@@ -138,5 +138,33 @@ TEST(WordUnits, SentencePieceDummyPrefixCoversNoByte) {
   EXPECT_EQ(words.unassigned_token_span.end, ids.size());
 }
 
+// The libraries' sets on the GPT-NeoX-20B tokenizer (the spec's §3 and §5): B takes the Ċ… tokens
+// and the 23 added space runs; wordsprobability leaves ids >= vocab_size (50254: the space runs)
+// out of both of its sets; <|padding|> and the padded logit rows are in no set.
+TEST(WordUnits, NeoxClassesFollowTheSpec) {
+  const tokenizer::Tokenizer tok =
+      tokenizer::Tokenizer::load(std::filesystem::path(ES_TEST_DATA_DIR) / "tokenizer" / "neox20b");
+  ASSERT_EQ(tok.model_vocab_entries(), 50254u);
+  const WordTokenClasses classes = word_token_classes(tok, 50304, 0);
+  std::size_t boundary = 0, space_runs_in_boundary = 0;
+  for (std::int32_t id = 0; id < 50304; ++id) {
+    boundary += classes.in(id, kBoundary);
+    if (id >= 50254 && id <= 50276) {
+      space_runs_in_boundary += classes.in(id, kBoundary);
+      EXPECT_FALSE(classes.in(id, kSpaceInitial) || classes.in(id, kNotSpaceInitial)) << id;
+      EXPECT_FALSE(classes.in(id, kMiniconsBoundary)) << id;  // no lstrip, not Ġ-initial
+    }
+  }
+  EXPECT_EQ(space_runs_in_boundary, 23u);
+  EXPECT_TRUE(classes.in(*tok.token_to_id("\xC4\x8A\xC4\x8A"), kBoundary));  // ĊĊ
+  EXPECT_TRUE(classes.in(0, kBoundary) && classes.in(0, kEndOfText) && classes.in(0, kNotSpaceInitial));
+  EXPECT_FALSE(classes.in(0, kMiniconsBoundary));  // minicons has no EOS in B
+  EXPECT_EQ(classes.masks[1], 0);                  // <|padding|>
+  EXPECT_EQ(classes.masks[50300], 0);              // a padded logit row
+  const std::int32_t the = *tok.token_to_id("\xC4\xA0the");
+  EXPECT_TRUE(classes.in(the, kSpaceInitial) && classes.in(the, kMiniconsBoundary) && classes.in(the, kBoundary));
+  EXPECT_GT(boundary, 23u);
+}
+
 }  // namespace
 }  // namespace entroscope::experiment
