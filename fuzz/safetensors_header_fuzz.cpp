@@ -1,18 +1,10 @@
-// libFuzzer entry point for the safetensors header parser: any byte string must either parse into
-// spans inside the file or be rejected with entroscope::Error. Anything else (crash, sanitizer
-// report, other exception) is a bug.
-#include <cstdint>
-#include <cstdlib>
-
-#include "common/error.h"
-#include "io/safetensors.h"
+// libFuzzer target fuzz_safetensors_header: the safetensors header (8-byte length, JSON table of tensors, data offsets).
+// Any byte string must be accepted or rejected with entroscope::Error (one-line message); anything
+// else (crash, sanitizer report, other exception, hang) is a bug. The entry is in fuzz_entries.cpp,
+// shared with tests/cli/fuzz_regressions_test.cpp, which replays tests/data/fuzz_regressions/safetensors_header/.
+#include "fuzz_entries.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  try {
-    auto header = entroscope::io::parse_safetensors({data, size}, "fuzz");
-    for (const auto& t : header.tensors)
-      if (t.file_offset + t.num_bytes() > size) std::abort();
-  } catch (const entroscope::Error&) {
-  }
+  entroscope::fuzz::run_checked(entroscope::fuzz::safetensors_header, data, size);
   return 0;
 }

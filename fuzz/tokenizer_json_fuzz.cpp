@@ -1,29 +1,10 @@
-// libFuzzer entry point for tokenizer.json: any byte string must either load into a tokenizer
-// that encodes and decodes a few texts, or be rejected with entroscope::Error. Anything else
-// (crash, sanitizer report, other exception, a decode that is not valid UTF-8) is a bug.
-// Seeds: the fixture tokenizer.json files (small ones; a 2-token vocabulary is enough to reach
-// every pipeline stage).
-#include <cstdint>
-#include <cstdlib>
-#include <string_view>
-
-#include "common/error.h"
-#include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+// libFuzzer target fuzz_tokenizer_json: tokenizer.json (then encodes and decodes a few texts with what it loaded).
+// Any byte string must be accepted or rejected with entroscope::Error (one-line message); anything
+// else (crash, sanitizer report, other exception, hang) is a bug. The entry is in fuzz_entries.cpp,
+// shared with tests/cli/fuzz_regressions_test.cpp, which replays tests/data/fuzz_regressions/tokenizer_json/.
+#include "fuzz_entries.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view content(reinterpret_cast<const char*>(data), size);
-  try {
-    const auto tok = entroscope::tokenizer::Tokenizer::from_tokenizer_json(content, "fuzz");
-    for (std::string_view text : {std::string_view("Hello  world's 123\n"), std::string_view("\xE2\x82\xAC\xFF a"),
-                                  std::string_view("")}) {
-      for (bool special : {false, true}) {
-        const auto ids = tok.encode(text, entroscope::tokenizer::EncodeOptions{special, special});
-        if (!entroscope::tokenizer::is_valid_utf8(tok.decode_text(ids, special))) std::abort();
-        tok.decode_bytes(ids);
-      }
-    }
-  } catch (const entroscope::Error&) {
-  }
+  entroscope::fuzz::run_checked(entroscope::fuzz::tokenizer_json, data, size);
   return 0;
 }

@@ -11,6 +11,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev  # Hub downloads, sha256
   libgtest-dev libgmock-dev libbenchmark-dev
   python3                    # the mock Hub server used by the tests
+  clang libclang-rt-14-dev   # scripts/fuzz.sh: libFuzzer + ASan/UBSan runtimes (libclang_rt.fuzzer)
 )
 
 missing=()

@@ -23,7 +23,10 @@ std::string json_type_name(const nlohmann::json& v) {
 ItemSet load_items(const std::filesystem::path& file, const std::string& id_field) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) fail("{}: no such data file", file.string());
-  const std::string text = read_text_file(file);
+  return parse_items_text(read_text_file(file), file, id_field);
+}
+
+ItemSet parse_items_text(const std::string& text, const std::filesystem::path& file, const std::string& id_field) {
   ItemSet set;
   set.file = file;
   set.sha256 = io::hub::sha256_hex(text);

@@ -28,6 +28,9 @@ struct ItemSet {
 // (unique, string or integer); when no item has it, items are named "line N".
 ItemSet load_items(const std::filesystem::path& file, const std::string& id_field);
 
+// Same, from the file's content (`text`); `file` names it in messages and in the ItemSet.
+ItemSet parse_items_text(const std::string& text, const std::filesystem::path& file, const std::string& id_field);
+
 // Checks the items against the conditions before any model is loaded: every field a template
 // uses exists and is a string, no measured span renders to empty text, and something precedes
 // every measured span (its first token needs a position to be predicted from).

@@ -11,16 +11,6 @@ namespace entroscope::io::hub {
 
 namespace {
 
-std::optional<std::uint64_t> parse_size(const std::optional<std::string>& v) {
-  if (!v || v->empty()) return std::nullopt;
-  std::uint64_t n = 0;
-  for (char c : *v) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return n;
-}
-
 std::optional<std::uint64_t> json_size(const nlohmann::json& obj, const char* key) {
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_number_unsigned()) return std::nullopt;
@@ -49,6 +39,18 @@ const RepoFile* RepoRevision::find(const std::string& path) const {
     if (f.path == path) return &f;
   }
   return nullptr;
+}
+
+std::optional<std::uint64_t> parse_size_header(const std::optional<std::string>& v) {
+  if (!v || v->empty()) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : *v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (n > (UINT64_MAX - digit) / 10) return std::nullopt;  // beyond 64 bits: not a usable size
+    n = n * 10 + digit;
+  }
+  return n;
 }
 
 std::string normalize_etag(const std::string& etag) {
@@ -133,13 +135,17 @@ RepoRevision HubApi::repo_revision(const std::string& repo_id, const std::string
   req.follow_redirects = true;
   HttpResponse r = http_.perform(req);
   raise_for_status(r, repo_id, revision, "");
+  return parse_repo_revision(r.body, r.status, url, repo_id, revision);
+}
 
+RepoRevision parse_repo_revision(const std::string& body, long status, const std::string& url,
+                                 const std::string& repo_id, const std::string& revision) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(r.body);
+    j = nlohmann::json::parse(body);
   } catch (const nlohmann::json::parse_error& e) {
-    fail("{}: the answer is not JSON (HTTP {}, {} bytes): is HF_ENDPOINT a Hugging Face Hub?", url, r.status,
-         r.body.size());
+    fail("{}: the answer is not JSON (HTTP {}, {} bytes): is HF_ENDPOINT a Hugging Face Hub?", url, status,
+         body.size());
   }
   if (!j.is_object()) fail("{}: unexpected answer: not a JSON object", url);
 
@@ -176,7 +182,6 @@ FileMetadata HubApi::file_metadata(const std::string& repo_id, const std::string
                                    const std::string& file) {
   std::string url = resolve_url(repo_id, revision, file);
   HttpResponse r;
-  FileMetadata meta;
   // Follow redirects on the Hub itself (a renamed repo: relative Location), but not to the CDN: the
   // Hub's own answer carries the commit and the content hash.
   for (int hop = 0;; ++hop) {
@@ -192,14 +197,21 @@ FileMetadata HubApi::file_metadata(const std::string& repo_id, const std::string
       continue;
     }
     raise_for_status(r, repo_id, revision, file);
-    meta.location = redirect ? *location : url;
     break;
   }
+  return parse_file_metadata(r, url);
+}
+
+FileMetadata parse_file_metadata(const HttpResponse& r, const std::string& url) {
+  FileMetadata meta;
+  auto location = r.headers.get("Location");
+  const bool redirect = r.status >= 300 && r.status < 400 && location;
+  meta.location = redirect ? *location : url;
   meta.commit = r.headers.get("X-Repo-Commit").value_or("");
   auto linked_etag = r.headers.get("X-Linked-Etag");
   meta.etag = normalize_etag(linked_etag ? *linked_etag : r.headers.get("ETag").value_or(""));
-  auto linked_size = parse_size(r.headers.get("X-Linked-Size"));
-  meta.size = linked_size ? linked_size : parse_size(r.headers.get("Content-Length"));
+  auto linked_size = parse_size_header(r.headers.get("X-Linked-Size"));
+  meta.size = linked_size ? linked_size : parse_size_header(r.headers.get("Content-Length"));
   if (meta.location.rfind("http://", 0) != 0 && meta.location.rfind("https://", 0) != 0) {
     fail("{}: unusable redirect Location '{}'", url, one_line(meta.location, 120));
   }

@@ -60,6 +60,19 @@ struct FileMetadata {
 // Strips a weak-validator prefix and the quotes: W/"abc" -> abc.
 std::string normalize_etag(const std::string& etag);
 
+// A decimal size header value (Content-Length, X-Linked-Size); nullopt when empty, not all digits,
+// or beyond 64 bits.
+std::optional<std::uint64_t> parse_size_header(const std::optional<std::string>& value);
+
+// The JSON answer of GET {endpoint}/api/models/{repo}/revision/{rev}?blobs=true (from `url`): the
+// commit and the file list. Throws Error naming `url` when it is not such an answer.
+RepoRevision parse_repo_revision(const std::string& body, long status, const std::string& url,
+                                 const std::string& repo_id, const std::string& revision);
+
+// The metadata in the final answer to HEAD `url` (a 2xx, or a redirect whose Location is where the
+// content is). Throws Error naming `url` when the Location is not an absolute http(s) URL.
+FileMetadata parse_file_metadata(const HttpResponse& response, const std::string& url);
+
 class HubApi {
  public:
   HubApi(HubSettings settings, HttpClient& http);

@@ -100,17 +100,6 @@ void check_free_space(const fs::path& dir, std::uint64_t needed, const std::stri
   }
 }
 
-// "bytes 100-199/1000" -> 100 (first byte) and the total; nullopt when malformed.
-std::optional<std::uint64_t> content_range_start(const std::string& value, std::optional<std::uint64_t>* total) {
-  unsigned long long first = 0, last = 0, whole = 0;
-  if (std::sscanf(value.c_str(), "bytes %llu-%llu/%llu", &first, &last, &whole) == 3) {
-    *total = whole;
-    return first;
-  }
-  if (std::sscanf(value.c_str(), "bytes %llu-%llu/*", &first, &last) == 2) return first;
-  return std::nullopt;
-}
-
 struct AttemptState {
   bool resumed = false;  // some bytes of the final file came from an earlier attempt or run
   std::uint64_t transferred = 0;
@@ -209,6 +198,39 @@ void download_attempt(HubApi& api, const CacheRepo& repo, const BlobSource& src,
 }
 
 }  // namespace
+
+namespace {
+// Decimal digits at `pos` (at least one, no sign, no overflow), advancing `pos`.
+std::optional<std::uint64_t> read_decimal(const std::string& s, std::size_t& pos) {
+  const std::size_t start = pos;
+  std::uint64_t n = 0;
+  for (; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos) {
+    const auto digit = static_cast<std::uint64_t>(s[pos] - '0');
+    if (n > (UINT64_MAX - digit) / 10) return std::nullopt;
+    n = n * 10 + digit;
+  }
+  if (pos == start) return std::nullopt;
+  return n;
+}
+}  // namespace
+
+std::optional<std::uint64_t> content_range_start(const std::string& value, std::optional<std::uint64_t>* total) {
+  // Strict: sscanf's %llu would accept "-1" (as 2^64 - 1) and saturate on overflow.
+  const std::string prefix = "bytes ";
+  if (value.rfind(prefix, 0) != 0) return std::nullopt;
+  std::size_t pos = prefix.size();
+  const auto first = read_decimal(value, pos);
+  if (!first || pos >= value.size() || value[pos] != '-') return std::nullopt;
+  ++pos;
+  const auto last = read_decimal(value, pos);
+  if (!last || *last < *first || pos >= value.size() || value[pos] != '/') return std::nullopt;
+  ++pos;
+  if (value.compare(pos, std::string::npos, "*") == 0) return first;
+  const auto whole = read_decimal(value, pos);
+  if (!whole || pos != value.size() || *last >= *whole) return std::nullopt;
+  *total = whole;
+  return first;
+}
 
 FetchResult fetch_blob(HubApi& api, const CacheRepo& repo, const BlobSource& src, const FetchOptions& options) {
   TransferProgress& progress = *options.progress;

@@ -41,6 +41,11 @@ struct FetchOptions {
   TransferProgress* progress = nullptr;  // required
 };
 
+// A Content-Range answer to a Range request, "bytes 100-199/1000" or "bytes 100-199/*": the first
+// byte, and the total in *total when given; nullopt when malformed (not digits, first > last,
+// last >= total, a number beyond 64 bits).
+std::optional<std::uint64_t> content_range_start(const std::string& value, std::optional<std::uint64_t>* total);
+
 FetchResult fetch_blob(HubApi& api, const CacheRepo& repo, const BlobSource& source, const FetchOptions& options);
 
 }  // namespace entroscope::io::hub

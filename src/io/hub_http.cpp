@@ -78,12 +78,7 @@ struct Transfer {
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  std::string line(data, size * count);
-  if (line.rfind("HTTP/", 0) == 0) {
-    t->response->headers.clear();  // a new response (after a redirect or a 100 Continue)
-  } else if (auto colon = line.find(':'); colon != std::string::npos) {
-    t->response->headers.add(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
-  }
+  add_header_line(std::string_view(data, size * count), t->response->headers);
   return size * count;
 }
 
@@ -243,6 +238,15 @@ std::string url_encode(const std::string& s, bool keep_slash) {
     }
   }
   return out;
+}
+
+void add_header_line(std::string_view view, HttpHeaders& headers) {
+  const std::string line(view);
+  if (line.rfind("HTTP/", 0) == 0) {
+    headers.clear();  // a new response (after a redirect or a 100 Continue)
+  } else if (auto colon = line.find(':'); colon != std::string::npos) {
+    headers.add(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+  }
 }
 
 }  // namespace entroscope::io::hub

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,11 @@ class HttpHeaders {
  private:
   std::vector<std::pair<std::string, std::string>> items_;
 };
+
+// One header line of an answer as libcurl hands it over ("Name: value\r\n", or a status line
+// "HTTP/1.1 302 Found" that starts a new response and clears `headers`). Lines without a colon
+// (the blank line ending the headers) are ignored. Names and values are trimmed.
+void add_header_line(std::string_view line, HttpHeaders& headers);
 
 struct HttpResponse {
   long status = 0;
