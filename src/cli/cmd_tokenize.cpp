@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "kernels/threads.h"
 #include "common/error.h"
 #include "io/model_locator.h"
 #include "tokenizer/tokenizer.h"
@@ -129,7 +130,9 @@ void run_tokenize(const TokenizeOptions& options) {
                                          ? std::filesystem::path(options.tokenizer_path)
                                          : io::resolve_model(options.tokenizer_path).dir;
   const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(path);
-  const int threads = std::max(1, options.threads);
+  const kernels::ThreadChoice choice = kernels::choose_thread_count(std::max(1, options.threads), kernels::available_cores(), 0);
+  if (!choice.note.empty()) std::fprintf(stderr, "%s\n", choice.note.c_str());
+  const int threads = choice.threads;
   std::ios::sync_with_stdio(false);
 
   const std::size_t block_lines = static_cast<std::size_t>(threads) * 256;

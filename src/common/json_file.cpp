@@ -57,26 +57,4 @@ nlohmann::json parse_json_checking_keys(const std::string& text, std::string* du
   return nlohmann::json::parse(text, check);
 }
 
-void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
-  std::filesystem::path tmp = path;
-  tmp += fmt::format(".tmp.{}", ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("{}: cannot create file", tmp.string());
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      fail("{}: write failed", tmp.string());
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    fail("{}: cannot rename temporary file into place: {}", path.string(), ec.message());
-  }
-}
-
 }  // namespace entroscope

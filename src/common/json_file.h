@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <string>
 
+#include "common/durable_file.h"  // write_file_atomic
+
 namespace entroscope {
 
 // Parses a whole JSON file; throws Error("<path>: invalid JSON: ...") or ("<path>: cannot read").
@@ -18,8 +20,5 @@ nlohmann::json parse_json_checking_keys(const std::string& text, std::string* du
 // Reads a whole file into a string; throws Error naming the path.
 std::string read_text_file(const std::filesystem::path& path);
 
-// Writes `content` to `path` atomically (temp file in the same folder, then rename), so a reader
-// never sees a partial file.
-void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace entroscope

@@ -8,6 +8,9 @@
 #include "experiment/checked_output.h"
 #include "experiment/scaling_plot.h"
 #include "experiment/scaling_summary.h"
+#include "common/directory_lock.h"
+#include "common/durable_file.h"
+#include "common/fault_point.h"
 #include "experiment/sequence_builder.h"
 #include "experiment/spec_parser.h"
 
@@ -77,6 +80,7 @@ std::vector<fs::path> write_summary_files(const ExperimentSpec& spec, const std:
   const fs::path csv = out_dir / "scaling_summary.csv";
   write_file_atomic(csv, scaling_csv(spec, outcomes));
   written.push_back(csv);
+  fault_point("run-summary-csv-written");
   const fs::path long_csv = out_dir / "scaling_summary_long.csv";
   write_file_atomic(long_csv, scaling_long_csv(spec, outcomes));
   written.push_back(long_csv);
@@ -105,12 +109,21 @@ ExperimentOutcome run_experiment(const fs::path& experiment_file, const RunSetti
   std::error_code ec;
   fs::create_directories(settings.out_dir, ec);
   if (ec) fail("{}: cannot create the output folder: {}", settings.out_dir.string(), ec.message());
+  // One run per folder: a second one would compute every model again and leave two results files
+  // per model. The lock dies with its process, so a killed run's lock is taken over.
+  const DirectoryLock lock(settings.out_dir, "entroscope run " + experiment_file.string());
+  if (!lock.taken_over_from().empty())
+    fmt::print(settings.console, "entroscope: taking over {} from a run that ended without releasing it ({})\n",
+               (settings.out_dir / DirectoryLock::kFileName).string(), lock.taken_over_from());
+  if (const std::size_t leftovers = remove_atomic_write_leftovers(settings.out_dir); leftovers > 0)
+    fmt::print(settings.console, "entroscope: removed {} unfinished temporary file(s) of an interrupted run\n", leftovers);
   fmt::print(settings.console, "entroscope run: '{}', {} items x {} conditions, {} models -> {}\n", spec.name,
              items.items.size(), spec.conditions.size(), prepared.size(), settings.out_dir.string());
 
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     const std::string counter = fmt::format("[{}/{}]", i + 1, prepared.size());
     out.models.push_back(run_model(spec, items, prepared[i], settings, counter));
+    fault_point("run-model-done");
   }
 
   std::vector<const ModelResult*> finished;

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "common/error.h"
+#include "common/fault_point.h"
 #include "common/json_file.h"
 #include "entroscope_version.h"
 #include "experiment/analysis_report.h"
@@ -176,6 +177,7 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
         score_items(spec, items, builder, scorer, prepared.window, spec.per_token != PerTokenFormat::kNone, &progress,
                     spec.unit == Unit::kWord ? &word_classes : nullptr);
     progress.finish();
+    fault_point("run-model-scored");
     log.line(fmt::format("scored {} items in {:.2f} s; {} sequence(s) needed more than one window",
                          items.items.size(), seconds_since(steady_start), scored.window.sequences_windowed));
 
@@ -202,7 +204,9 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
       else
         write_per_token_file(per_token_path, spec.per_token, src.name, spec, items, tok, scored.tokens);
     }
+    fault_point("run-per-unit-written");
     write_json_checked(settings.out_dir / outcome.results_file, doc);
+    fault_point("run-results-written");
     write_latest_views(spec, result, outcome.results_file, settings.out_dir);
     retire_older_files(settings.out_dir, src.name, {outcome.results_file, result.per_token_file, outcome.log_file});
     outcome.status = ModelStatus::kComputed;
@@ -225,7 +229,10 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
   outcome.result.reset();
   outcome.results_file.clear();
   outcome.seconds = seconds_since(steady_start);
-  log.line("FAILED: " + outcome.failure);
+  try {
+    log.line("FAILED: " + outcome.failure);
+  } catch (const Error&) {  // a full disk fails the log too; the reason above is what matters
+  }
   fmt::print(console, "{} FAILED: {}\n", counter, outcome.failure);
   return outcome;
 }

@@ -11,7 +11,7 @@
 
 namespace entroscope::experiment {
 
-RunLog::RunLog(const std::filesystem::path& path) {
+RunLog::RunLog(const std::filesystem::path& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "a");
   if (!file_) fail("{}: cannot create log file: {}", path.string(), std::strerror(errno));
   set_interrupt_log_fd(fileno(file_));  // an interruption is noted here too
@@ -23,8 +23,9 @@ RunLog::~RunLog() {
 }
 
 void RunLog::line(const std::string& text) {
-  fmt::print(file_, "{} {}\n", utc_iso(std::chrono::system_clock::now()), text);
-  std::fflush(file_);
+  const std::string record = fmt::format("{} {}\n", utc_iso(std::chrono::system_clock::now()), text);
+  if (std::fwrite(record.data(), 1, record.size(), file_) != record.size() || std::fflush(file_) != 0)
+    fail("{}: cannot write the log: {}", path_.string(), std::strerror(errno));
 }
 
 }  // namespace entroscope::experiment

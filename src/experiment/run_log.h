@@ -18,6 +18,7 @@ class RunLog {
   void line(const std::string& text);
 
  private:
+  std::filesystem::path path_;
   std::FILE* file_ = nullptr;
 };
 

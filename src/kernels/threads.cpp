@@ -2,6 +2,11 @@
 
 #include <omp.h>
 
+#include <cstdio>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
 #include "common/error.h"
 
 // Thread-count setters of the BLAS libraries we may be linked against. Declared weak so the
@@ -17,11 +22,46 @@ namespace {
 int g_threads = 0;
 }
 
+namespace {
+
+// OMP_NUM_THREADS as a count, or 0 when unset or not a plain positive number (OpenMP's own lists
+// such as "4,2" take their first entry).
+int omp_num_threads_env() {
+  const char* v = std::getenv("OMP_NUM_THREADS");
+  if (!v || !*v) return 0;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  if (end == v || n <= 0) return 0;
+  return n > 1'000'000 ? 1'000'000 : static_cast<int>(n);
+}
+
+}  // namespace
+
+ThreadChoice choose_thread_count(int requested, int cores, int omp_env) {
+  if (requested < 0) fail("--threads must be >= 0 (0 = all cores), got {}", requested);
+  if (cores < 1) cores = 1;
+  ThreadChoice c;
+  const int wanted = requested > 0 ? requested : (omp_env > 0 ? omp_env : cores);
+  c.threads = wanted;
+  // More threads than cores never helps these kernels (each thread owns whole panels) and, with
+  // OpenMP's spin-waiting, makes every parallel region wait for descheduled threads.
+  if (wanted > cores) {
+    c.threads = cores;
+    c.note = fmt::format("entroscope: {} {} asks for {} threads; this machine gives the process {} core{}, so {} {} "
+                         "used (results do not depend on the thread count)",
+                         requested > 0 ? "--threads" : "OMP_NUM_THREADS", wanted, wanted, cores, cores == 1 ? "" : "s",
+                         cores, cores == 1 ? "is" : "are");
+  }
+  return c;
+}
+
+int available_cores() { return omp_get_num_procs(); }
+
 void set_thread_count(int threads) {
-  if (threads < 0) fail("--threads must be >= 0 (0 = all cores), got {}", threads);
-  int n = threads == 0 ? omp_get_num_procs() : threads;
-  g_threads = n;
-  omp_set_num_threads(n);
+  const ThreadChoice c = choose_thread_count(threads, omp_get_num_procs(), omp_num_threads_env());
+  if (!c.note.empty()) std::fprintf(stderr, "%s\n", c.note.c_str());
+  g_threads = c.threads;
+  omp_set_num_threads(c.threads);
   blas_single_threaded();
 }
 
@@ -32,7 +72,10 @@ void blas_single_threaded() {
   if (bli_thread_set_num_threads) bli_thread_set_num_threads(1);
 }
 
-int thread_count() { return g_threads > 0 ? g_threads : omp_get_max_threads(); }
+int thread_count() {
+  if (g_threads == 0) set_thread_count(0);  // library callers that never chose: the same capped default
+  return g_threads;
+}
 
 
 const char* blas_name() { return ENTROSCOPE_BLAS_NAME; }

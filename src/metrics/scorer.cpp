@@ -1,5 +1,7 @@
 #include "metrics/scorer.h"
 
+#include "kernels/threads.h"
+
 #include <algorithm>
 #include <map>
 #include <numeric>
@@ -10,7 +12,9 @@
 namespace entroscope::metrics {
 
 Scorer::Scorer(const model::Model& model, std::size_t max_batch_tokens)
-    : model_(model), max_batch_tokens_(std::max<std::size_t>(max_batch_tokens, 1)) {}
+    : model_(model), max_batch_tokens_(std::max<std::size_t>(max_batch_tokens, 1)) {
+  kernels::thread_count();  // a library caller that never chose gets the capped default, not OMP_NUM_THREADS as is
+}
 
 void Scorer::set_token_classes(std::vector<std::uint8_t> masks, int n_classes) {
   if (n_classes < 0 || n_classes > kMaxTokenClasses) fail("token classes: {} classes (at most {})", n_classes, kMaxTokenClasses);
