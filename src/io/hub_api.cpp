@@ -143,7 +143,7 @@ RepoRevision parse_repo_revision(const std::string& body, long status, const std
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception&) {  // parse_error, or out_of_range for a number like 1e999
     fail("{}: the answer is not JSON (HTTP {}, {} bytes): is HF_ENDPOINT a Hugging Face Hub?", url, status,
          body.size());
   }
