@@ -16,6 +16,21 @@ namespace entroscope::experiment {
 
 namespace {
 
+// Text from the file inside a one-line message: control characters (a multi-line YAML scalar's
+// line breaks) escaped.
+std::string escape_controls(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n')
+      out += "\\n";
+    else if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  return out;
+}
+
 namespace fs = std::filesystem;
 
 // The YAML reader with the file name attached, so every helper can say where a problem is.
@@ -156,7 +171,7 @@ Segment parse_segment(const YamlReader& yr, const YAML::Node& node, const std::s
     try {
       return TextTemplate::parse(text);
     } catch (const Error& e) {
-      fail_at(yr.at(text_node), "{}: {}", what, e.what());
+      fail_at(yr.at(text_node), "{}: {}", what, escape_controls(e.what()));  // the template may span lines
     }
   };
   if (node.IsScalar()) {
