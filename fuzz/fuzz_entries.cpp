@@ -342,8 +342,11 @@ void hub_cache(std::string_view input) {
       if (auto ref = io::hub::parse_hub_ref("org/model@" + rev)) io::hub::locate_snapshot(root, *ref);
     });
   }
-  may_fail([&] { io::hub::to_json(io::hub::scan_repo(repo)).dump(); });
-  for (const auto& r : io::hub::scan_cache(root)) io::hub::to_json(r).dump();
+  // Dumped as `ls --json` should: file names need not be UTF-8 (a plain dump() throws type_error 316
+  // on them; found by this target, see docs/reliability.md).
+  const auto replace = nlohmann::json::error_handler_t::replace;
+  may_fail([&] { io::hub::to_json(io::hub::scan_repo(repo)).dump(-1, ' ', false, replace); });
+  for (const auto& r : io::hub::scan_cache(root)) io::hub::to_json(r).dump(-1, ' ', false, replace);
 }
 
 void hub_http(std::string_view input) {

@@ -369,7 +369,7 @@ ExperimentSpec parse_experiment_text(const std::string& yaml, const fs::path& pa
     root = YAML::Load(yaml);
   } catch (const YAML::Exception& e) {
     SourceLocation where{file, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1};
-    fail_at(where, "invalid YAML: {}", e.msg);
+    fail_at(where, "invalid YAML: {}", escape_controls(e.msg));
   }
   if (!root || root.IsNull()) fail_at(yr.file_only(), "the experiment file is empty");
   yr.check_map(root, "the experiment file",
