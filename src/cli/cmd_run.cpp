@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "model/memory_plan.h"
 #include "common/error.h"
 #include "common/interrupt_notice.h"
 #include "experiment/experiment_runner.h"
@@ -23,6 +24,7 @@ struct RunArgs {
   int threads = 0;
   std::string progress = "auto";
   bool offline = false;
+  std::string max_memory;
 };
 
 void run_run(const RunArgs& args) {
@@ -33,6 +35,7 @@ void run_run(const RunArgs& args) {
                                       : std::filesystem::path(args.out);
   settings.force = args.force;
   settings.fetch = !args.offline;
+  if (!args.max_memory.empty()) settings.max_memory = model::parse_memory_size(args.max_memory, "--max-memory");
   settings.progress = args.progress == "bar"     ? ex::ProgressStyle::kBar
                       : args.progress == "lines" ? ex::ProgressStyle::kLines
                       : args.progress == "none"  ? ex::ProgressStyle::kNone
@@ -86,6 +89,10 @@ void add_run_command(CLI::App& app) {
                 "before the run starts, unless HF_HUB_OFFLINE=1)");
   cmd->add_option("--threads", args->threads, "Threads (0 = all cores); results do not depend on it")
       ->default_val(0);
+  cmd->add_option("--max-memory", args->max_memory,
+                  "Memory a model may use (8G, 512M): batches shrink to fit, a model that cannot fit is refused "
+                  "before loading (default: what the machine has available); never changes a number")
+      ->type_name("SIZE");
   cmd->add_option("--progress", args->progress, "Progress on stderr: auto (bar on a terminal, lines otherwise), bar, "
                                                 "lines or none")
       ->default_val("auto")

@@ -19,6 +19,9 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "model/config.h"
+#include "kernels/threads.h"
+#include "model/memory_plan.h"
 #include "cli/model_arg.h"
 #include "common/error.h"
 #include "common/json_file.h"
@@ -31,6 +34,9 @@
 
 namespace entroscope::cli {
 namespace {
+
+// Tokens per forward call (the Scorer's default); --max-memory may lower it.
+constexpr std::size_t kScoreBatchTokens = 4096;
 
 using experiment::Span;
 
@@ -46,6 +52,7 @@ struct ScoreArgs {
   std::string bos = "auto";
   int threads = 0;
   bool offline = false;
+  std::string max_memory;
   std::string show;  // "", "surprisal" or "entropy"
 };
 
@@ -273,11 +280,16 @@ void run_score(const ScoreArgs& a) {
 
   for (const std::string& spec : a.models) {
     const io::ResolvedModel resolved = io::resolve_or_fetch_model(spec, a.offline);
+    const model::MemoryPlan memory = model::plan_memory(
+        model::load_config(resolved.dir), spec, kScoreBatchTokens,
+        a.max_memory.empty() ? 0 : model::parse_memory_size(a.max_memory, "--max-memory"), kernels::thread_count(),
+        model::available_memory());
+    if (!memory.note.empty()) fmt::print(stderr, "entroscope: {}\n", memory.note);
     const model::Model m = model::load_model(resolved.dir, spec);
     const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(resolved.dir);
     const experiment::BosChoice bos = experiment::resolve_bos(a.bos, m, tok);
     const std::string revision = !resolved.commit.empty() ? resolved.commit : resolved.revision;
-    metrics::Scorer scorer(m);
+    metrics::Scorer scorer(m, memory.batch_tokens);
     experiment::WordTokenClasses classes;
     if (words) {
       classes = experiment::word_token_classes(tok, m.config.vocab_size, experiment::resolve_eos(m, tok));
@@ -375,6 +387,10 @@ void add_score_command(CLI::App& app) {
                   "config.json's bos_token_id for OPT/Llama/Mistral; docs/words.md), never (the first token is then not scored: NA), or a token id or token")
       ->default_val("auto");
   cmd->add_option("--threads", args->threads, "Threads (0 = all cores); results do not depend on it")->default_val(0);
+  cmd->add_option("--max-memory", args->max_memory,
+                  "Memory a model may use (8G, 512M): batches shrink to fit, a model that cannot fit is refused before "
+                  "loading (default: what the machine has available)")
+      ->type_name("SIZE");
   cmd->add_option("--show", args->show,
                   "Print the text instead of the table, each token coloured by surprisal or entropy (a legend first; "
                   "plain text with [values] when stdout is not a terminal); the table still goes to --out")

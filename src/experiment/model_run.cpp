@@ -25,6 +25,7 @@
 #include "kernels/gemm.h"
 #include "kernels/threads.h"
 #include "metrics/scorer.h"
+#include "model/memory_plan.h"
 #include "model/weights.h"
 
 namespace entroscope::experiment {
@@ -163,9 +164,17 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
     fmt::print(console, "{} {}: {} parameters, {} items x {} conditions\n", counter, src.name,
                short_count(static_cast<double>(outcome.parameters)), items.items.size(), spec.conditions.size());
     std::fflush(console);
+    // Refuse before loading what cannot fit; lower the batch (never a number) when that makes it fit.
+    const model::MemoryPlan memory = model::plan_memory(src.config, src.name, spec.batch_tokens, settings.max_memory,
+                                                        kernels::thread_count(), model::available_memory());
+    if (!memory.note.empty()) {
+      fmt::print(console, "{} {}\n", counter, memory.note);
+      log.line(memory.note);
+    }
     const model::Model model = model::load_model(src.resolved.dir, src.name);
-    log.line(fmt::format("loaded weights ({} threads, {} GEMM kernel)", kernels::thread_count(), kernels::gemm_kernel_name()));
-    metrics::Scorer scorer(model, spec.batch_tokens);
+    log.line(fmt::format("loaded weights ({} threads, {} GEMM kernel; about {} estimated)", kernels::thread_count(),
+                         kernels::gemm_kernel_name(), model::human_bytes(memory.estimate.total())));
+    metrics::Scorer scorer(model, memory.batch_tokens);
     WordTokenClasses word_classes;
     if (spec.unit == Unit::kWord) {
       word_classes = word_token_classes(tok, model.config.vocab_size, resolve_eos(model, tok));

@@ -4,6 +4,7 @@
 // the results, analysis, per-token and log files. A failure (non-finite values included) is
 // returned as a failed outcome with its reason; nothing with numbers is written for that model.
 #include <cstdio>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 
@@ -31,6 +32,7 @@ struct RunSettings {
   ProgressStyle progress = ProgressStyle::kLines;
   std::FILE* console = stderr;                 // status lines and progress
   bool fetch = false;                          // download Hub ids that are not cached (before anything runs)
+  std::uint64_t max_memory = 0;                // --max-memory in bytes; 0: what the machine has available
 };
 
 // sha256 over everything that decides this model's numbers.

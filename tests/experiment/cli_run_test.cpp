@@ -128,3 +128,25 @@ TEST(CliRun, InterruptionSaysWhatWasKept) {
 
 }  // namespace
 }  // namespace entroscope::experiment_test
+
+TEST(CliRun, AModelThatCannotFitIsRefusedBeforeLoadingWithTheFigures) {
+  require_run_command();
+  test_util::TempDir dir;
+  write_demo_items(dir / "items.jsonl", 2);
+  test_util::write_file(dir / "exp.yaml", "models: [" + (kModelsDir / "demo-gpt2-s").string() + R"(]
+data: items.jsonl
+conditions:
+  a: ["<|endoftext|>", {text: "{target}", measure: true}]
+statistics: {bootstrap: {samples: 100}}
+)");
+  const CommandResult r = run_command(kBinary + " run " + (dir / "exp.yaml").string() + " --out " +
+                                      (dir / "out").string() + " --threads 1 --progress none --max-memory 64M");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("FAILED: demo-gpt2-s: needs about "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("but only 64 MB are allowed (--max-memory)"), std::string::npos) << r.output;
+  EXPECT_TRUE(files_starting_with(dir / "out", "experiment_results_").empty());
+  const CommandResult bad = run_command(kBinary + " run " + (dir / "exp.yaml").string() + " --out " +
+                                        (dir / "out").string() + " --max-memory lots");
+  EXPECT_EQ(bad.status, 1) << bad.output;
+  EXPECT_NE(bad.output.find("--max-memory lots: expected a size such as 8G"), std::string::npos) << bad.output;
+}
