@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "common/durable_file.h"
 #include "common/error.h"
+#include "common/fault_point.h"
 #include "common/json_file.h"
 #include "model/presets.h"
 
@@ -296,10 +298,15 @@ SynthResult synthesize(const SynthOptions& o) {
   const fs::path weights_path = dir / "model.safetensors";
   if (fs::exists(dir / "model.safetensors.index.json", ec))
     fail("{}: holds a sharded checkpoint (model.safetensors.index.json); choose another directory", dir.string());
-  if (!o.force && (fs::exists(config_path, ec) || fs::exists(weights_path, ec)))
+  // A synth killed before config.json went in leaves this marker (and maybe weights without a
+  // config): that directory holds nothing finished, so it is redone without --force.
+  const fs::path incomplete_marker = dir / ".entroscope-synth-incomplete";
+  const bool interrupted_before = fs::exists(incomplete_marker, ec);
+  if (!o.force && !interrupted_before && (fs::exists(config_path, ec) || fs::exists(weights_path, ec)))
     fail("{}: already holds a model (config.json / model.safetensors); pass --force to replace it", dir.string());
   fs::create_directories(dir, ec);
   if (ec) fail("{}: cannot create directory: {}", dir.string(), ec.message());
+  remove_atomic_write_leftovers(dir);  // temporary files of a killed synth
 
   // Header (tensors in plan order = by name; one dtype, so this is serialize_safetensors' order).
   const std::size_t item = item_size(o.dtype);
@@ -328,6 +335,8 @@ SynthResult synthesize(const SynthOptions& o) {
     fail("{}: not enough disk space: model.safetensors needs {:.2f} GB, {:.2f} GB available", dir.string(),
          total / 1e9, space.available / 1e9);
 
+  write_file_atomic(incomplete_marker, fmt::format("entroscope synth --preset {} --seed {} in progress (pid {})\n",
+                                                   preset->name, o.seed, ::getpid()));
   TempFile tmp(dir / fmt::format(".model.safetensors.tmp.{}", ::getpid()));
   std::uint8_t len_bytes[8];
   const std::uint64_t n = header_text.size();
@@ -352,14 +361,17 @@ SynthResult synthesize(const SynthOptions& o) {
       written += encoded.size();
       if (o.progress) o.progress(written, total);
     }
+    fault_point("synth-tensor-written");
   }
   if (written != total) fail("internal: synth wrote {} bytes, expected {}", written, total);
 
   // Replace: drop an old config.json first, so no reader ever pairs it with the new weights;
   // config.json goes in last, so a directory with config.json always has complete weights.
-  if (o.force) fs::remove(config_path, ec);
+  if (o.force || interrupted_before) fs::remove(config_path, ec);
   tmp.commit(weights_path);
+  fault_point("synth-weights-committed");
   write_file_atomic(config_path, config_json_text(config_doc));
+  fs::remove(incomplete_marker, ec);
 
   SynthResult r;
   r.dir = dir;
