@@ -30,7 +30,7 @@ void run_doctor_command(const DoctorArgs& a) {
   o.compare_tolerance = a.tolerance;
   doctor::Report report = doctor::run_doctor(o);
   if (a.json)
-    fmt::print("{}\n", doctor::render_json(report).dump(2));
+    fmt::print("{}\n", doctor::render_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   else
     fmt::print("{}", doctor::render_text(report));
   if (report.worst() == doctor::Severity::kProblem) throw ExitCode{1};

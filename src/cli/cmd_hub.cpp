@@ -90,7 +90,7 @@ void run_pull(const PullArgs& args) {
     for (const auto& f : r.files) {
       j["files"].push_back({{"path", f.path}, {"size", f.size}, {"blob", f.hash}, {"status", hub::file_outcome_name(f.outcome)}});
     }
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
   std::size_t fetched = 0;
@@ -139,7 +139,7 @@ void run_ls(const LsArgs& args) {
     j["cache"] = root.string();
     j["models"] = nlohmann::json::array();
     for (const auto& r : repos) j["models"].push_back(hub::to_json(r));
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
 
@@ -268,7 +268,7 @@ void run_verify(const VerifyArgs& args) {
     j["ok"] = problems == 0;
     j["models"] = nlohmann::json::array();
     for (const auto& c : checks) j["models"].push_back(hub::to_json(c));
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   } else {
     for (const auto& c : checks) print_check(c);
   }

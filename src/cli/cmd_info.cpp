@@ -132,7 +132,7 @@ void run_info(const InfoArgs& args) {
   j["weights_in_memory"] = residence_counts;
 
   if (args.json) {
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
   fmt::print("model           {}\n", m.name);

@@ -2,6 +2,7 @@
 // HF_TOKEN / HF_HUB_OFFLINE from the environment, a pulled model loading with `info --model ID`,
 // `ls`, `cache verify` finding a corrupt blob, and one-line errors with exit status 1.
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 
 #include <fstream>
 
@@ -258,4 +259,38 @@ TEST_F(HubCli, RunFetchesMissingModelsBeforeItStarts) {
   ASSERT_EQ(fetched.exit_code, 0) << fetched.err;
   EXPECT_NE(fetched.err.find("test-org/demo-gpt2-s is not in the local cache"), std::string::npos) << fetched.err;
   EXPECT_NE(fetched.out.find("demo-gpt2-s"), std::string::npos) << fetched.out;
+}
+
+// A pull killed (SIGKILL) in the middle of the weights: only the .incomplete part is left, never a
+// blob under its final name (blobs are renamed into place after their hash checks out, so `cache
+// verify` never sees a wrong one); the same pull again resumes with a Range request and the cache
+// verifies.
+TEST_F(HubCli, KilledPullResumesAndLeavesNoWrongBlob) {
+  json config = cli_hub_config();
+  config["faults"] = json::array(
+      {{{"kind", "stall"}, {"file", "model.safetensors"}, {"after", 300000}, {"seconds", 30}, {"times", 1}}});
+  hubtest::MockHub hub(config);
+  const Env e = env({{"HF_ENDPOINT", hub.endpoint()}, {"HF_TOKEN", kToken}});
+  auto killed = hubtest::run_process({ES_BINARY, "pull", "test-org/demo-gpt2-s"}, e, std::chrono::seconds(3));
+  ASSERT_EQ(killed.exit_code, -2) << "the pull was expected to hang on the stalled download and be killed\n"
+                                  << killed.err;
+  entroscope::io::hub::CacheRepo repo(cache_.path(), "test-org/demo-gpt2-s");
+  const std::string weights = hubtest::hub_hash_of(hubtest::demo_dir("demo-gpt2-s") / "model.safetensors");
+  EXPECT_FALSE(fs::exists(repo.blob_path(weights)));
+  ASSERT_TRUE(fs::exists(repo.incomplete_path(weights)));
+  const std::uintmax_t part = fs::file_size(repo.incomplete_path(weights));  // what reached the disk
+  EXPECT_GT(part, 0u);
+  EXPECT_LE(part, 300000u);
+
+  auto again = run({"pull", "test-org/demo-gpt2-s"}, e);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  auto cdn = hub.requests_to("/cdn/");
+  ASSERT_FALSE(cdn.empty());
+  EXPECT_EQ(cdn.back()["range"], fmt::format("bytes={}-", part));
+  EXPECT_FALSE(fs::exists(repo.incomplete_path(weights)));
+  EXPECT_EQ(hubtest::read_file(repo.blob_path(weights)),
+            hubtest::read_file(hubtest::demo_dir("demo-gpt2-s") / "model.safetensors"));
+  auto verify = run({"cache", "verify", "test-org/demo-gpt2-s"}, env());
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("all ok"), std::string::npos) << verify.out;
 }
