@@ -10,7 +10,23 @@ namespace entroscope {
 
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  // Line breaks and other control characters that reach a message from a file (a tensor name, a
+  // YAML key, a ref file) are shown escaped, so the message stays one line whatever the input.
+  explicit Error(const std::string& message) : std::runtime_error(one_line(message)) {}
+
+  static std::string one_line(const std::string& message) {
+    std::string out;
+    out.reserve(message.size());
+    for (const char ch : message) {
+      const auto byte = static_cast<unsigned char>(ch);
+      if (ch == '\n') out += "\\n";
+      else if (ch == '\r') out += "\\r";
+      else if (byte < 0x20 && ch != '\t') out += fmt::format("\\x{:02x}", byte);
+      else if (byte == 0x7f) out += "\\x7f";
+      else out += ch;
+    }
+    return out;
+  }
 };
 
 // Non-finite value found in a computation (logits, activations, weights). Separate type so that
