@@ -19,8 +19,6 @@ using namespace entroscope::experiment_test;
 
 namespace {
 
-const std::string kBinary = ES_BINARY;
-
 struct TmpfsMount {
   fs::path dir;
   bool mounted = false;
@@ -35,25 +33,6 @@ struct TmpfsMount {
     if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
   }
 };
-
-void write_experiment(const fs::path& dir) {
-  write_demo_items(dir / "items.jsonl", 6);
-  test_util::write_file(dir / "exp.yaml", "models: [" + (kModelsDir / "demo-gpt2-s").string() + ", " +
-                                              (kModelsDir / "demo-neox-m").string() + R"(]
-data: items.jsonl
-per_token: csv
-conditions:
-  with_context: ["{context}", {text: "{target}", measure: true}]
-  no_context: ["<|endoftext|>", {text: "{target}", measure: true}]
-contrasts: [with_context - no_context]
-statistics: {bootstrap: {samples: 300}}
-)");
-}
-
-CommandResult run(const fs::path& dir, const fs::path& out) {
-  return run_command(kBinary + " run " + (dir / "exp.yaml").string() + " --out " + out.string() +
-                     " --threads 1 --progress none");
-}
 
 std::string summary_numbers(const fs::path& out) {
   nlohmann::json scaling = read_json_file(out / "scaling_summary.json");
@@ -72,8 +51,8 @@ bool can_mount() { return ::geteuid() == 0; }
 TEST(DiskFull, StopsWithOneMessageLeavesNothingPartialAndALaterRunSucceeds) {
   if (!can_mount()) GTEST_SKIP() << "needs root to mount a small tmpfs";
   test_util::TempDir dir;
-  write_experiment(dir.path());
-  const CommandResult clean = run(dir.path(), dir / "clean");
+  write_two_model_experiment(dir.path());
+  const CommandResult clean = run_cli_experiment(dir.path(), dir / "clean");
   ASSERT_EQ(clean.status, 0) << clean.output;
   const std::string expected = summary_numbers(dir / "clean");
 
@@ -83,7 +62,7 @@ TEST(DiskFull, StopsWithOneMessageLeavesNothingPartialAndALaterRunSucceeds) {
     TmpfsMount disk(dir / fmt::format("disk{}", size), fmt::format("size={}", size));
     if (!disk.mounted) GTEST_SKIP() << "cannot mount tmpfs here";
     const fs::path out = disk.dir / "out";
-    const CommandResult full = run(dir.path(), out);
+    const CommandResult full = run_cli_experiment(dir.path(), out);
     if (full.status != 0) {
       ++failures;
       EXPECT_NE(full.output.find("No space left on device"), std::string::npos) << size << "\n" << full.output;
@@ -97,7 +76,7 @@ TEST(DiskFull, StopsWithOneMessageLeavesNothingPartialAndALaterRunSucceeds) {
         EXPECT_NO_THROW(read_json_file(e.path())) << size << ": " << name;
     }
     ASSERT_TRUE(disk.remount(0, "size=20m")) << "remount";
-    const CommandResult later = run(dir.path(), out);
+    const CommandResult later = run_cli_experiment(dir.path(), out);
     ASSERT_EQ(later.status, 0) << size << "\n" << later.output;
     EXPECT_EQ(summary_numbers(out), expected) << size;
   }
@@ -107,12 +86,12 @@ TEST(DiskFull, StopsWithOneMessageLeavesNothingPartialAndALaterRunSucceeds) {
 TEST(DiskFull, ReadOnlyOutputFolderIsOneClearError) {
   if (!can_mount()) GTEST_SKIP() << "needs root to mount a read-only tmpfs";
   test_util::TempDir dir;
-  write_experiment(dir.path());
+  write_two_model_experiment(dir.path());
   TmpfsMount disk(dir / "ro", "size=1m");
   if (!disk.mounted) GTEST_SKIP() << "cannot mount tmpfs here";
   fs::create_directories(disk.dir / "out");
   ASSERT_TRUE(disk.remount(MS_RDONLY, "size=1m"));
-  const CommandResult r = run(dir.path(), disk.dir / "out");
+  const CommandResult r = run_cli_experiment(dir.path(), disk.dir / "out");
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("entroscope: error: " + (disk.dir / "out" / ".entroscope.lock").string() +
                           ": cannot create the lock file: Read-only file system"),

@@ -94,6 +94,25 @@ CommandResult run_command(const std::string& command) {
   return result;
 }
 
+void write_two_model_experiment(const fs::path& dir, std::size_t items) {
+  write_demo_items(dir / "items.jsonl", items);
+  test_util::write_file(dir / "exp.yaml", "models: [" + (kModelsDir / "demo-gpt2-s").string() + ", " +
+                                              (kModelsDir / "demo-neox-m").string() + R"(]
+data: items.jsonl
+per_token: csv
+conditions:
+  with_context: ["{context}", {text: "{target}", measure: true}]
+  no_context: ["<|endoftext|>", {text: "{target}", measure: true}]
+contrasts: [with_context - no_context]
+statistics: {bootstrap: {samples: 300}}
+)");
+}
+
+CommandResult run_cli_experiment(const fs::path& dir, const fs::path& out, const std::string& env) {
+  return run_command(env + " " + std::string(ES_BINARY) + " run " + (dir / "exp.yaml").string() + " --out " +
+                     out.string() + " --threads 1 --progress none");
+}
+
 fs::path make_nan_model(const fs::path& dir) {
   test_util::copy_model_dir(kModelsDir / "demo-gpt2-s", dir);
   std::uint64_t offset = 0;

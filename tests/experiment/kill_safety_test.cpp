@@ -20,27 +20,6 @@ using namespace entroscope::experiment_test;
 
 namespace {
 
-const std::string kBinary = ES_BINARY;
-
-void write_experiment(const fs::path& dir) {
-  write_demo_items(dir / "items.jsonl", 6);
-  test_util::write_file(dir / "exp.yaml", "models: [" + (kModelsDir / "demo-gpt2-s").string() + ", " +
-                                              (kModelsDir / "demo-neox-m").string() + R"(]
-data: items.jsonl
-per_token: csv
-conditions:
-  with_context: ["{context}", {text: "{target}", measure: true}]
-  no_context: ["<|endoftext|>", {text: "{target}", measure: true}]
-contrasts: [with_context - no_context]
-statistics: {bootstrap: {samples: 300}}
-)");
-}
-
-CommandResult run(const fs::path& dir, const fs::path& out, const std::string& env = "") {
-  return run_command(env + " " + kBinary + " run " + (dir / "exp.yaml").string() + " --out " + out.string() +
-                     " --threads 1 --progress none");
-}
-
 std::string read(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -81,8 +60,8 @@ std::vector<std::string> leftovers(const fs::path& out) {
 
 TEST(KillSafety, KilledAnywhereThenRerunEqualsAnUninterruptedRun) {
   test_util::TempDir dir;
-  write_experiment(dir.path());
-  const CommandResult clean = run(dir.path(), dir / "clean");
+  write_two_model_experiment(dir.path());
+  const CommandResult clean = run_cli_experiment(dir.path(), dir / "clean");
   ASSERT_EQ(clean.status, 0) << clean.output;
   const nlohmann::json expected = final_numbers(dir / "clean");
 
@@ -97,7 +76,8 @@ TEST(KillSafety, KilledAnywhereThenRerunEqualsAnUninterruptedRun) {
     for (const char* signal : {"KILL", "INT"}) {
       const fs::path out = dir / fmt::format("case{}", case_number++);
       const CommandResult killed =
-          run(dir.path(), out, fmt::format("ENTROSCOPE_FAULT_POINT='{}' ENTROSCOPE_FAULT_SIGNAL={}", point, signal));
+          run_cli_experiment(dir.path(), out,
+                             fmt::format("ENTROSCOPE_FAULT_POINT='{}' ENTROSCOPE_FAULT_SIGNAL={}", point, signal));
       ASSERT_NE(killed.status, 0) << point << " " << signal << ": the fault point was not reached\n" << killed.output;
       if (std::string(signal) == "INT") {
         EXPECT_NE(killed.output.find("Run the same command again to continue"), std::string::npos) << killed.output;
@@ -106,7 +86,7 @@ TEST(KillSafety, KilledAnywhereThenRerunEqualsAnUninterruptedRun) {
       for (const auto& f : files_starting_with(out, "experiment_results_")) {
         if (!is_atomic_write_leftover(f.filename().string())) EXPECT_NO_THROW(read_json_file(f)) << f;
       }
-      const CommandResult rerun = run(dir.path(), out);
+      const CommandResult rerun = run_cli_experiment(dir.path(), out);
       ASSERT_EQ(rerun.status, 0) << point << " " << signal << "\n" << rerun.output;
       EXPECT_TRUE(leftovers(out).empty()) << point;
       const nlohmann::json got = final_numbers(out);
@@ -122,12 +102,12 @@ TEST(KillSafety, KilledAnywhereThenRerunEqualsAnUninterruptedRun) {
 
 TEST(RunLock, ASecondRunOnTheSameFolderRefusesAndAKilledRunsLockIsTakenOver) {
   test_util::TempDir dir;
-  write_experiment(dir.path());
+  write_two_model_experiment(dir.path());
   const fs::path out = dir / "out";
   fs::create_directories(out);
   {
     const DirectoryLock held(out, "a test holding the folder");
-    const CommandResult second = run(dir.path(), out);
+    const CommandResult second = run_cli_experiment(dir.path(), out);
     EXPECT_EQ(second.status, 1) << second.output;
     EXPECT_NE(second.output.find(out.string() + ": another entroscope process is writing to this folder (pid "),
               std::string::npos)
@@ -136,9 +116,9 @@ TEST(RunLock, ASecondRunOnTheSameFolderRefusesAndAKilledRunsLockIsTakenOver) {
     EXPECT_TRUE(files_starting_with(out, "experiment_results_").empty());
   }
   // A run killed while holding the lock: the kernel released it; the record it left is reported.
-  const CommandResult killed = run(dir.path(), out, "ENTROSCOPE_FAULT_POINT=run-model-scored");
+  const CommandResult killed = run_cli_experiment(dir.path(), out, "ENTROSCOPE_FAULT_POINT=run-model-scored");
   ASSERT_NE(killed.status, 0) << killed.output;
-  const CommandResult next = run(dir.path(), out);
+  const CommandResult next = run_cli_experiment(dir.path(), out);
   ASSERT_EQ(next.status, 0) << next.output;
   EXPECT_NE(next.output.find("taking over"), std::string::npos) << next.output;
   EXPECT_EQ(files_starting_with(out, "experiment_results_").size(), 2u);
