@@ -72,8 +72,9 @@ TEST(DiskFull, StopsWithOneMessageLeavesNothingPartialAndALaterRunSucceeds) {
     for (const auto& e : fs::directory_iterator(out, ec)) {
       const std::string name = e.path().filename().string();
       EXPECT_FALSE(is_atomic_write_leftover(name)) << size << ": " << name;
-      if (name.starts_with("experiment_results_") || name.starts_with("scaling_summary.json"))
+      if (name.starts_with("experiment_results_") || name.starts_with("scaling_summary.json")) {
         EXPECT_NO_THROW(read_json_file(e.path())) << size << ": " << name;
+      }
     }
     ASSERT_TRUE(disk.remount(0, "size=20m")) << "remount";
     const CommandResult later = run_cli_experiment(dir.path(), out);

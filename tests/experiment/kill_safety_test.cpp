@@ -84,7 +84,9 @@ TEST(KillSafety, KilledAnywhereThenRerunEqualsAnUninterruptedRun) {
       }
       // Nothing a reader would take as finished is partial: every results file present parses.
       for (const auto& f : files_starting_with(out, "experiment_results_")) {
-        if (!is_atomic_write_leftover(f.filename().string())) EXPECT_NO_THROW(read_json_file(f)) << f;
+        if (!is_atomic_write_leftover(f.filename().string())) {
+          EXPECT_NO_THROW(read_json_file(f)) << f;
+        }
       }
       const CommandResult rerun = run_cli_experiment(dir.path(), out);
       ASSERT_EQ(rerun.status, 0) << point << " " << signal << "\n" << rerun.output;
