@@ -19,17 +19,6 @@ std::string json_type_name(const nlohmann::json& v) {
   return "an object";
 }
 
-// An id or key from the data file as shown in a one-line message: control characters escaped.
-std::string shown(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out += static_cast<char>(c);
-  }
-  return out;
-}
 }  // namespace
 
 ItemSet load_items(const std::filesystem::path& file, const std::string& id_field) {
@@ -66,7 +55,7 @@ ItemSet parse_items_text(const std::string& text, const std::filesystem::path& f
       } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
         fail("{}:{}: invalid JSON: {}", label, line_no, e.what());
       }
-      if (!duplicate.empty()) fail("{}:{}: the key '{}' appears twice in one item", label, line_no, shown(duplicate));
+      if (!duplicate.empty()) fail("{}:{}: the key '{}' appears twice in one item", label, line_no, duplicate);
       if (!obj.is_object()) fail("{}:{}: each line must be a JSON object such as {{\"id\": ..., \"target\": ...}}", label, line_no);
       Item item;
       item.line = line_no;
@@ -112,8 +101,8 @@ ItemSet parse_items_text(const std::string& text, const std::filesystem::path& f
     fail("{}: no item has the field '{}' that id_field names (fields of line {}: {})", label, id_field,
          set.items.front().line, [&] {
            std::string names;
-           for (const auto& [k, v] : set.items.front().fields) names += (names.empty() ? "" : ", ") + shown(k);
-           for (const auto& [k, v] : set.items.front().other_fields) names += (names.empty() ? "" : ", ") + shown(k);
+           for (const auto& [k, v] : set.items.front().fields) names += (names.empty() ? "" : ", ") + k;
+           for (const auto& [k, v] : set.items.front().other_fields) names += (names.empty() ? "" : ", ") + k;
            return names;
          }());
   }
@@ -125,7 +114,7 @@ ItemSet parse_items_text(const std::string& text, const std::filesystem::path& f
   }
   std::set<std::string> ids;
   for (const Item& item : set.items)
-    if (!ids.insert(item.id).second) fail("{}:{}: duplicate item id '{}'", label, item.line, shown(item.id));
+    if (!ids.insert(item.id).second) fail("{}:{}: duplicate item id '{}'", label, item.line, item.id);
   return set;
 }
 
@@ -145,8 +134,8 @@ void check_items_for_spec(const ExperimentSpec& spec, const ItemSet& set) {
           auto other = item.other_fields.find(field);
           if (other != item.other_fields.end())
             fail("{}:{}: field '{}' of item '{}' is {}, but condition '{}' ({}) uses it as text", label, item.line,
-                 field, shown(item.id), other->second, c.name, seg.where.describe());
-          fail("{}:{}: item '{}' has no field '{}', which condition '{}' uses ({})", label, item.line, shown(item.id), field,
+                 field, item.id, other->second, c.name, seg.where.describe());
+          fail("{}:{}: item '{}' has no field '{}', which condition '{}' uses ({})", label, item.line, item.id, field,
                c.name, seg.where.describe());
         }
         const bool empty = seg.text.render(item.fields).empty();
@@ -154,7 +143,7 @@ void check_items_for_spec(const ExperimentSpec& spec, const ItemSet& set) {
         if (s == c.measured_segment && empty) {
           const auto fields = seg.text.fields();
           fail("{}:{}: field '{}' of item '{}' is empty, so condition '{}' has an empty measured span", label,
-               item.line, fields.empty() ? std::string("?") : fields.front(), shown(item.id), c.name);
+               item.line, fields.empty() ? std::string("?") : fields.front(), item.id, c.name);
         }
       }
       if (!something_before) {
@@ -162,7 +151,7 @@ void check_items_for_spec(const ExperimentSpec& spec, const ItemSet& set) {
         const auto fields = prev.text.fields();
         fail("{}:{}: in condition '{}' nothing precedes the measured span of item '{}' (field '{}' is empty), so its "
              "first token has nothing to be predicted from",
-             label, item.line, c.name, shown(item.id), fields.empty() ? std::string("?") : fields.front());
+             label, item.line, c.name, item.id, fields.empty() ? std::string("?") : fields.front());
       }
     }
   }

@@ -16,20 +16,6 @@ namespace entroscope::experiment {
 
 namespace {
 
-// Text from the file inside a one-line message: control characters (a multi-line YAML scalar's
-// line breaks) escaped.
-std::string escape_controls(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\n')
-      out += "\\n";
-    else if (c < 0x20 || c == 0x7f)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out += static_cast<char>(c);
-  }
-  return out;
-}
 
 namespace fs = std::filesystem;
 
@@ -171,7 +157,7 @@ Segment parse_segment(const YamlReader& yr, const YAML::Node& node, const std::s
     try {
       return TextTemplate::parse(text);
     } catch (const Error& e) {
-      fail_at(yr.at(text_node), "{}: {}", what, escape_controls(e.what()));  // the template may span lines
+      fail_at(yr.at(text_node), "{}: {}", what, e.what());  // Error escapes the line breaks of a multi-line template
     }
   };
   if (node.IsScalar()) {
@@ -369,7 +355,7 @@ ExperimentSpec parse_experiment_text(const std::string& yaml, const fs::path& pa
     root = YAML::Load(yaml);
   } catch (const YAML::Exception& e) {
     SourceLocation where{file, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1};
-    fail_at(where, "invalid YAML: {}", escape_controls(e.msg));
+    fail_at(where, "invalid YAML: {}", e.msg);
   }
   if (!root || root.IsNull()) fail_at(yr.file_only(), "the experiment file is empty");
   yr.check_map(root, "the experiment file",

@@ -146,10 +146,7 @@ std::optional<std::string> CacheRepo::resolve_revision(const std::string& revisi
   if (!fs::is_regular_file(ref, ec)) return std::nullopt;
   std::string commit = trim(read_text_file(ref));
   if (!is_safe_repo_path(commit) || commit.find('/') != std::string::npos) {
-    std::string shown = commit.substr(0, 80);
-    for (char& c : shown)
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // keep the message one line
-    fail("{}: corrupt ref file: expected a commit hash, found '{}'", ref.string(), shown);
+    fail("{}: corrupt ref file: expected a commit hash, found '{}'", ref.string(), commit.substr(0, 80));
   }
   return commit;
 }

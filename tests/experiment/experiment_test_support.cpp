@@ -94,12 +94,10 @@ CommandResult run_command(const std::string& command) {
   return result;
 }
 
-void write_two_model_experiment(const fs::path& dir, std::size_t items) {
+void write_two_model_experiment(const fs::path& dir, std::size_t items, const std::string& options) {
   write_demo_items(dir / "items.jsonl", items);
   test_util::write_file(dir / "exp.yaml", "models: [" + (kModelsDir / "demo-gpt2-s").string() + ", " +
-                                              (kModelsDir / "demo-neox-m").string() + R"(]
-data: items.jsonl
-per_token: csv
+                                              (kModelsDir / "demo-neox-m").string() + "]\n" + options + R"(data: items.jsonl
 conditions:
   with_context: ["{context}", {text: "{target}", measure: true}]
   no_context: ["<|endoftext|>", {text: "{target}", measure: true}]

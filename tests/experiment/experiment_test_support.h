@@ -41,8 +41,9 @@ struct CommandResult {
 CommandResult run_command(const std::string& command);
 
 // dir/exp.yaml + dir/items.jsonl: demo-gpt2-s and demo-neox-m over the first `items` demo items,
-// with context and without, one contrast, per-token CSV, 300 bootstrap samples.
-void write_two_model_experiment(const fs::path& dir, std::size_t items = 6);
+// with context and without, one contrast, 300 bootstrap samples, plus `options` (YAML lines).
+void write_two_model_experiment(const fs::path& dir, std::size_t items = 6,
+                                const std::string& options = "per_token: csv\n");
 // `entroscope run dir/exp.yaml --out OUT --threads 1 --progress none`; `env` goes before the command
 // ("ENTROSCOPE_FAULT_POINT=... ").
 CommandResult run_cli_experiment(const fs::path& dir, const fs::path& out, const std::string& env = "");

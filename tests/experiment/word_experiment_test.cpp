@@ -61,19 +61,8 @@ struct WordRun {
 const WordRun& word_run() {
   static WordRun* run = [] {
     auto* r = new WordRun;
-    experiment_test::write_demo_items(r->dir / "items.jsonl", kItems);
-    test_util::write_file(r->dir / "words.yaml", "models: [" + (kModelsDir / "demo-gpt2-s").string() + ", " +
-                                                     (kModelsDir / "demo-neox-m").string() + R"(]
-data: items.jsonl
-unit: word
-per_token: jsonl
-conditions:
-  with_context: ["{context}", {text: "{target}", measure: true}]
-  no_context: ["<|endoftext|>", {text: "{target}", measure: true}]
-contrasts: [with_context - no_context]
-statistics: {bootstrap: {samples: 300}}
-)");
-    r->outcome = experiment_test::run_quietly(r->dir / "words.yaml", r->out());
+    experiment_test::write_two_model_experiment(r->dir.path(), kItems, "unit: word\nper_token: jsonl\n");
+    r->outcome = experiment_test::run_quietly(r->dir / "exp.yaml", r->out());
     return r;
   }();
   return *run;
