@@ -123,7 +123,10 @@ std::vector<InputText> read_inputs(const ScoreArgs& a) {
       nlohmann::json record;
       std::string duplicate;
       try {
-        record = parse_json_checking_keys(lines[i], &duplicate);
+        if (lines[i].size() > kMaxLineBytes)
+          fail("{}: line {}: {} bytes, more than the {} MiB a line may have (the limit)", a.input, i + 1, lines[i].size(),
+               kMaxLineBytes >> 20);
+        record = parse_json_checking_keys(lines[i], fmt::format("{}: line {}", a.input, i + 1), &duplicate);
       } catch (const nlohmann::json::exception& e) {
         fail("{}: line {}: not valid JSON ({})", a.input, i + 1, e.what());
       }

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/json_file.h"
 #include "cli/commands.h"
 #include "kernels/threads.h"
 #include "common/error.h"
@@ -39,7 +40,7 @@ std::string_view trim_line_end(std::string_view line) {
 nlohmann::json parse_input_line(std::string_view line, std::size_t line_number, const char* expected) {
   if (trim_line_end(line).empty()) fail("stdin line {}: empty line; expected {}", line_number, expected);
   try {
-    return nlohmann::json::parse(line);
+    return parse_json(line, fmt::format("stdin line {}", line_number));
   } catch (const nlohmann::json::parse_error& e) {
     fail("stdin line {}: not valid JSON ({}); expected {}", line_number, e.what(), expected);
   }
@@ -140,10 +141,13 @@ void run_tokenize(const TokenizeOptions& options) {
   std::vector<std::optional<std::string>> errors;
   std::size_t first_line_number = 1;
   std::string line;
-  bool more = true;
+  bool more = true, too_long = false;
   while (more) {
     lines.clear();
-    while (lines.size() < block_lines && (more = static_cast<bool>(std::getline(std::cin, line)))) {
+    while (lines.size() < block_lines && (more = read_line_bounded(std::cin, line, kMaxLineBytes, &too_long))) {
+      if (too_long)
+        fail("stdin line {}: more than the {} MiB a line may have (the limit)", first_line_number + lines.size(),
+             kMaxLineBytes >> 20);
       lines.push_back(std::move(line));
     }
     if (std::cin.bad()) fail("error reading stdin after line {}", first_line_number + lines.size() - 1);

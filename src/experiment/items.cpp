@@ -37,6 +37,16 @@ ItemSet parse_items_text(const std::string& text, const std::filesystem::path& f
   std::vector<std::string> problems;  // "<file>:<line>: ..." for each bad line, up to kMaxReported
   constexpr std::size_t kMaxReported = 20;
   std::size_t bad_lines = 0;
+  // Counted before parsing so that a file far past the limit fails at once.
+  std::size_t lines_with_text = 0;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = std::min(text.find('\n', start), text.size());
+    if (text.find_first_not_of(" \t\r", start) < end) ++lines_with_text;
+    start = end + 1;
+  }
+  if (lines_with_text > kMaxItems)
+    fail("{}: {} items, more than the {} one data file may have (the limit)", label, lines_with_text, kMaxItems);
+
   std::size_t pos = 0;
   int line_no = 0;
   while (pos < text.size()) {
@@ -48,10 +58,13 @@ ItemSet parse_items_text(const std::string& text, const std::filesystem::path& f
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     try {
+      if (line.size() > kMaxLineBytes)
+        fail("{}:{}: the line has {} bytes, more than the {} MiB a line may have (the limit)", label, line_no,
+             line.size(), kMaxLineBytes >> 20);
       nlohmann::json obj;
       std::string duplicate;
       try {
-        obj = parse_json_checking_keys(line, &duplicate);
+        obj = parse_json_checking_keys(line, fmt::format("{}:{}", label, line_no), &duplicate);
       } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
         fail("{}:{}: invalid JSON: {}", label, line_no, e.what());
       }

@@ -10,6 +10,9 @@
 
 namespace entroscope::experiment {
 
+// The most items one data file may hold (docs/reliability.md).
+inline constexpr std::size_t kMaxItems = 10'000'000;
+
 struct Item {
   std::string id;     // the id field, or "line N" when the file has no ids
   int line = 0;       // 1-based line in the data file

@@ -1,5 +1,6 @@
 #include "experiment/spec_parser.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -353,6 +354,10 @@ ExperimentSpec parse_experiment_text(const std::string& yaml, const fs::path& pa
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's depth guard; its own message says "bad file"
+    // Its mark is where the scanner stopped reading ahead, so only the line is worth showing.
+    fail_at(SourceLocation{file, e.mark.line + 1, 0}, "invalid YAML: nested deeper than {} levels (the limit)",
+            e.depth() - 1);
   } catch (const YAML::Exception& e) {
     SourceLocation where{file, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1};
     fail_at(where, "invalid YAML: {}", e.msg);

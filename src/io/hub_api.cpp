@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_file.h"
+
 #include "io/hub_cache.h"
 #include "io/hub_id.h"
 
@@ -142,7 +144,7 @@ RepoRevision parse_repo_revision(const std::string& body, long status, const std
                                  const std::string& repo_id, const std::string& revision) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(body);
+    j = parse_json(body, url);
   } catch (const nlohmann::json::exception&) {  // parse_error, or out_of_range for a number like 1e999
     fail("{}: the answer is not JSON (HTTP {}, {} bytes): is HF_ENDPOINT a Hugging Face Hub?", url, status,
          body.size());

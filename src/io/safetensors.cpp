@@ -104,12 +104,11 @@ SafetensorsHeader parse_safetensors(std::span<const std::uint8_t> bytes, const s
   // The JSON parser keeps the last of duplicate keys; a header naming a tensor twice is ambiguous,
   // so refuse it (top-level keys are seen at depth 1).
   std::vector<std::string> top_level_keys;
-  auto on_event = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+  auto on_event = [&](int depth, nlohmann::json::parse_event_t event, const nlohmann::json& parsed) {
     if (event == nlohmann::json::parse_event_t::key && depth == 1) top_level_keys.push_back(parsed.get<std::string>());
-    return true;
   };
   try {
-    doc = nlohmann::json::parse(text, on_event);
+    doc = parse_json(text, label, on_event);
   } catch (const nlohmann::json::parse_error& e) {
     fail("{}: header is not valid JSON (byte {} of the header)", label, e.byte);
   } catch (const nlohmann::json::exception& e) {  // e.g. a number too large for any integer type

@@ -228,7 +228,7 @@ class StreamingHandler {
 // A JSON reader for the SAX handler above: nlohmann's lexer builds every string one character at
 // a time, which makes it the slowest part of loading an 11 MB tokenizer.json; this one copies
 // string runs whole. Strict JSON (RFC 8259): the same documents nlohmann accepts, strings must be
-// valid UTF-8, no control characters, surrogate escapes must pair up, nesting at most 512 deep.
+// valid UTF-8, no control characters, surrogate escapes must pair up, nesting at most kMaxJsonDepth.
 class JsonReader {
  public:
   JsonReader(std::string_view text, StreamingHandler& handler) : text_(text), handler_(handler) {}
@@ -241,6 +241,7 @@ class JsonReader {
     if (pos_ != text_.size()) error();
   }
   std::size_t position() const { return pos_; }
+  bool too_deep() const { return too_deep_; }
 
  private:
   [[noreturn]] void error() { throw std::out_of_range("json"); }
@@ -269,9 +270,12 @@ class JsonReader {
   }
 
   void value(int depth) {
-    if (depth > 512) error();
     skip_space();
     if (pos_ >= text_.size()) error();
+    if (depth >= kMaxJsonDepth && (text_[pos_] == '{' || text_[pos_] == '[')) {
+      too_deep_ = true;
+      error();
+    }
     switch (text_[pos_]) {
       case '{': {
         ++pos_;
@@ -438,6 +442,7 @@ class JsonReader {
 
   std::string_view text_;
   std::size_t pos_ = 0;
+  bool too_deep_ = false;
   StreamingHandler& handler_;
 };
 
@@ -448,6 +453,7 @@ StreamedJson parse_streaming(std::string_view text, const std::string& origin, b
   try {
     reader.parse();
   } catch (const std::out_of_range&) {
+    if (reader.too_deep()) fail("{}: JSON nested deeper than {} levels (the limit)", origin, kMaxJsonDepth);
     fail("{}: invalid JSON at byte {}", origin, reader.position() + 1);
   } catch (const json::exception& e) {
     fail("{}: invalid JSON: {}", origin, e.what());
