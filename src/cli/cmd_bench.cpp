@@ -25,7 +25,7 @@
 #include "model/config.h"
 
 // The BLAS's own thread-count setters (weak: whichever BLAS is linked). entroscope keeps its BLAS
-// single-threaded (kernels parallelize with OpenMP); --sgemm gives plain sgemm all N threads.
+// single-threaded (kernels parallelize on their own pool); --sgemm gives plain sgemm all N threads.
 extern "C" {
 void openblas_set_num_threads(int) __attribute__((weak));
 void bli_thread_set_num_threads(long) __attribute__((weak));

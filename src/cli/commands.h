@@ -21,7 +21,7 @@ struct ExitCode {
   int code;
 };
 
-// Shared option: --threads N (0 = all cores): the OpenMP pool (the BLAS stays single-threaded).
+// Shared option: --threads N (0 = all cores): the kernels' thread pool (the BLAS stays single-threaded).
 void apply_thread_count(int threads);
 
 }  // namespace entroscope::cli

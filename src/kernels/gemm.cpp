@@ -1,6 +1,5 @@
 #include "kernels/gemm.h"
 
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +7,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "kernels/parallel.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -53,8 +53,14 @@ void PackedMatrix::pack(const WeightView& w) {
   const std::size_t floats = static_cast<std::size_t>(panels()) * K_ * kPanelWidth;
   if (data_.size() < floats) data_.resize(floats);
   const int n_panels = panels();
-#pragma omp parallel for schedule(static) if (!omp_in_parallel())
-  for (int p = 0; p < n_panels; ++p) pack_panel(data_.data() + static_cast<std::size_t>(p) * K_ * kPanelWidth, w, p);
+  auto pack_one = [&](std::size_t p) {
+    pack_panel(data_.data() + p * K_ * kPanelWidth, w, static_cast<int>(p));
+  };
+  // Small matrices (attention's per-head keys, demo weights) are packed on the calling thread.
+  if (floats < kSerialBelowElements)
+    for (int p = 0; p < n_panels; ++p) pack_one(static_cast<std::size_t>(p));
+  else
+    parallel_for(static_cast<std::size_t>(n_panels), pack_one);
 }
 
 namespace {
@@ -271,12 +277,21 @@ void panel_tiles(const Kernel& kernel, float* y, std::size_t ldy, const float* x
   }
 }
 
-void pack_all_rows(const Kernel& kernel, float* xp, const float* x, std::size_t ldx, int M, int K) {
+// This worker's share of the row blocks.
+void pack_rows_share(const Kernel& kernel, float* xp, const float* x, std::size_t ldx, int M, int K, int worker,
+                     int workers) {
   const int MR = kernel.rows;
   const std::size_t block_floats = static_cast<std::size_t>(K) * MR;
-#pragma omp for schedule(static)
-  for (int m0 = 0; m0 < M; m0 += MR) kernel.pack(xp + (m0 / MR) * block_floats, x + m0 * ldx, ldx, std::min(MR, M - m0), K);
+  const Share blocks = static_share(static_cast<std::size_t>((M + MR - 1) / MR), worker, workers);
+  for (std::size_t rb = blocks.begin; rb < blocks.end; ++rb) {
+    const int m0 = static_cast<int>(rb) * MR;
+    kernel.pack(xp + rb * block_floats, x + m0 * ldx, ldx, std::min(MR, M - m0), K);
+  }
 }
+
+// Products smaller than this many multiply-adds run on the calling thread (demo-sized layers:
+// waking the pool would cost more than the product).
+constexpr std::size_t kSerialBelowMultiplyAdds = std::size_t{1} << 17;
 
 // The parallel driver: rows packed once (shared), then panels split over the threads; each
 // thread gets its panel from `panel_of(p, scratch)` (pre-packed, or packed into scratch now).
@@ -289,14 +304,18 @@ void gemm_parallel(float* y, std::size_t ldy, const float* x, std::size_t ldx, i
   const std::size_t rows_floats = static_cast<std::size_t>((M + MR - 1) / MR) * MR * K;
   float* xp = scratch().reserve(scratch().rows, rows_floats);  // this thread's, shared below
   const int n_panels = (N + kPanelWidth - 1) / kPanelWidth;
-#pragma omp parallel
-  {
-    pack_all_rows(kernel, xp, x, ldx, M, K);  // ends with a barrier
+  auto body = [&](int worker, int workers) {
+    pack_rows_share(kernel, xp, x, ldx, M, K, worker, workers);
+    region_barrier();  // every row block packed before any panel uses them
     Scratch& mine = scratch();
-#pragma omp for schedule(static)
-    for (int p = 0; p < n_panels; ++p)
-      panel_tiles(kernel, y, ldy, xp, M, K, N, panel_of(p, mine), p, bias);
-  }
+    const Share panels = static_share(static_cast<std::size_t>(n_panels), worker, workers);
+    for (std::size_t p = panels.begin; p < panels.end; ++p)
+      panel_tiles(kernel, y, ldy, xp, M, K, N, panel_of(static_cast<int>(p), mine), static_cast<int>(p), bias);
+  };
+  if (static_cast<std::size_t>(M) * K * N < kSerialBelowMultiplyAdds)
+    run_on_this_thread(body);
+  else
+    run_region(body);
 }
 
 }  // namespace

@@ -38,8 +38,8 @@ class PackedMatrix {
  public:
   PackedMatrix() = default;
   explicit PackedMatrix(const WeightView& w) { pack(w); }
-  // (Re)packs, reusing the storage when it is large enough. Parallel over panels (OpenMP) unless
-  // called from inside a parallel region.
+  // (Re)packs, reusing the storage when it is large enough. Parallel over panels (the pool,
+  // kernels/parallel.h) unless small or called from inside a parallel region.
   void pack(const WeightView& w);
 
   int inputs() const { return K_; }   // K
@@ -58,7 +58,7 @@ class PackedMatrix {
 };
 
 // y[M, N] (row stride ldy) = x[M, K] (row stride ldx) W + bias[N] (bias may be null).
-// Parallel over panels of W (OpenMP); results do not depend on the split. This overload packs
+// Parallel over panels of W (kernels/parallel.h); results do not depend on the split. This overload packs
 // each panel of W on the fly, once per call, into a small per-thread buffer (as a BLAS does):
 // the weights themselves stay where they are, memory-mapped, never copied whole.
 void gemm(float* y, std::size_t ldy, const float* x, std::size_t ldx, int M, const WeightView& w, const float* bias);

@@ -2,12 +2,13 @@
 
 #include "kernels/fast_exp.h"
 #include "kernels/gemm.h"
+#include "kernels/parallel.h"
 #include "kernels/threads.h"
 
 #include <cblas.h>
-#include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -32,39 +33,36 @@ void gemm(CBLAS_TRANSPOSE trans_b, int M, int N, int K, const double* a, int lda
 template <typename Scalar>
 void linear(Scalar* out, const Scalar* in, const Scalar* weight, const Scalar* bias, int B, int T, int K, int N,
             WeightLayout layout) {
-  // One thread pool for everything: the BLAS runs single-threaded (threads.cpp) and OpenMP
-  // distributes (sequence, column block) tiles; two pools spinning against each other (OpenMP and
-  // OpenBLAS's own) would oversubscribe the cores.
+  // One thread pool for everything: the BLAS runs single-threaded (threads.cpp) and ours
+  // distributes (sequence, column block) tiles; two pools (ours and OpenBLAS's own) would
+  // oversubscribe the cores.
   static const bool blas_configured = (blas_single_threaded(), true);
   (void)blas_configured;
   const int column_blocks = (N + kLinearColumnBlock - 1) / kLinearColumnBlock;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int b = 0; b < B; ++b) {
-    for (int j = 0; j < column_blocks; ++j) {
-      const int n0 = j * kLinearColumnBlock, n1 = std::min(N, n0 + kLinearColumnBlock);
-      const Scalar* x = in + static_cast<std::size_t>(b) * T * K;
-      Scalar* y = out + static_cast<std::size_t>(b) * T * N;
-      // Start from the bias and accumulate the product onto it (beta = 1): one pass over y.
-      Scalar beta = 0;
-      if (bias) {
-        for (int t = 0; t < T; ++t)
-          std::memcpy(y + static_cast<std::size_t>(t) * N + n0, bias + n0, sizeof(Scalar) * (n1 - n0));
-        beta = 1;
-      }
-      if (layout == WeightLayout::kInOut)  // W [K, N]: columns n0..n1
-        gemm(CblasNoTrans, T, n1 - n0, K, x, K, weight + n0, N, beta, y + n0, N);
-      else  // W [N, K]: rows n0..n1
-        gemm(CblasTrans, T, n1 - n0, K, x, K, weight + static_cast<std::size_t>(n0) * K, K, beta, y + n0, N);
+  parallel_for(static_cast<std::size_t>(B) * column_blocks, [&](std::size_t tile) {
+    const int b = static_cast<int>(tile / column_blocks), j = static_cast<int>(tile % column_blocks);
+    const int n0 = j * kLinearColumnBlock, n1 = std::min(N, n0 + kLinearColumnBlock);
+    const Scalar* x = in + static_cast<std::size_t>(b) * T * K;
+    Scalar* y = out + static_cast<std::size_t>(b) * T * N;
+    // Start from the bias and accumulate the product onto it (beta = 1): one pass over y.
+    Scalar beta = 0;
+    if (bias) {
+      for (int t = 0; t < T; ++t)
+        std::memcpy(y + static_cast<std::size_t>(t) * N + n0, bias + n0, sizeof(Scalar) * (n1 - n0));
+      beta = 1;
     }
-  }
+    if (layout == WeightLayout::kInOut)  // W [K, N]: columns n0..n1
+      gemm(CblasNoTrans, T, n1 - n0, K, x, K, weight + n0, N, beta, y + n0, N);
+    else  // W [N, K]: rows n0..n1
+      gemm(CblasTrans, T, n1 - n0, K, x, K, weight + static_cast<std::size_t>(n0) * K, K, beta, y + n0, N);
+  });
 }
 
 template <typename Scalar>
 void layer_norm(Scalar* out, const Scalar* in, const Scalar* gamma, const Scalar* beta, int M, int D, double eps) {
-#pragma omp parallel for schedule(static)
-  for (int m = 0; m < M; ++m) {
-    const Scalar* x = in + static_cast<std::size_t>(m) * D;
-    Scalar* y = out + static_cast<std::size_t>(m) * D;
+  auto row = [&](std::size_t m) {
+    const Scalar* x = in + m * D;
+    Scalar* y = out + m * D;
     double sum = 0.0;
     for (int i = 0; i < D; ++i) sum += x[i];
     double mean = sum / D;
@@ -79,7 +77,8 @@ void layer_norm(Scalar* out, const Scalar* in, const Scalar* gamma, const Scalar
     } else {
       for (int i = 0; i < D; ++i) y[i] = static_cast<Scalar>((x[i] - mean) * rstd) * gamma[i];
     }
-  }
+  };
+  rows_in_parallel(M, D, row);
 }
 
 namespace {
@@ -96,21 +95,18 @@ inline void rms_segment(Scalar* y, const Scalar* x, const Scalar* gamma, int D, 
 
 template <typename Scalar>
 void rms_norm(Scalar* out, const Scalar* in, const Scalar* gamma, int M, int D, double eps) {
-#pragma omp parallel for schedule(static)
-  for (int m = 0; m < M; ++m)
-    rms_segment(out + static_cast<std::size_t>(m) * D, in + static_cast<std::size_t>(m) * D, gamma, D, eps);
+  rows_in_parallel(M, D, [&](std::size_t m) { rms_segment(out + m * D, in + m * D, gamma, D, eps); });
 }
 
 template <typename Scalar>
 void rms_norm_segments(Scalar* x, int M, std::size_t row_stride, int offset, int groups, int width, const Scalar* gamma,
                        double eps) {
-#pragma omp parallel for schedule(static)
-  for (int m = 0; m < M; ++m) {
+  rows_in_parallel(M, static_cast<std::size_t>(groups) * width, [&](std::size_t m) {
     for (int g = 0; g < groups; ++g) {
-      Scalar* seg = x + static_cast<std::size_t>(m) * row_stride + offset + static_cast<std::size_t>(g) * width;
+      Scalar* seg = x + m * row_stride + offset + static_cast<std::size_t>(g) * width;
       rms_segment(seg, seg, gamma, width, eps);
     }
-  }
+  });
 }
 
 // The fp32 GELU (tanh form) is the MLP's most expensive non-GEMM step (libm tanhf per element):
@@ -133,34 +129,37 @@ void gelu_tanh(Scalar* x, std::size_t n) {
   if constexpr (std::is_same_v<Scalar, float>) {
     constexpr std::size_t kChunk = 4096;
     const std::size_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static)
-    for (std::size_t c = 0; c < chunks; ++c)
-      gelu_tanh_f32(x + c * kChunk, std::min(kChunk, n - c * kChunk));
+    elements_in_parallel(chunks, kChunk, [&](std::size_t first, std::size_t end) {
+      for (std::size_t c = first; c < end; ++c) gelu_tanh_f32(x + c * kChunk, std::min(kChunk, n - c * kChunk));
+    });
   } else {
     const Scalar k = static_cast<Scalar>(0.7978845608028654);  // sqrt(2 / pi)
     const Scalar c = static_cast<Scalar>(0.044715);
-#pragma omp parallel for schedule(static)
-    for (std::size_t i = 0; i < n; ++i) {
-      Scalar v = x[i];
-      x[i] = Scalar(0.5) * v * (Scalar(1) + std::tanh(k * (v + c * v * v * v)));
-    }
+    elements_in_parallel(n, 1, [&](std::size_t first, std::size_t end) {
+      for (std::size_t i = first; i < end; ++i) {
+        Scalar v = x[i];
+        x[i] = Scalar(0.5) * v * (Scalar(1) + std::tanh(k * (v + c * v * v * v)));
+      }
+    });
   }
 }
 
 template <typename Scalar>
 void gelu_erf(Scalar* x, std::size_t n) {
   const Scalar inv_sqrt2 = static_cast<Scalar>(0.7071067811865476);
-#pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < n; ++i) {
-    Scalar v = x[i];
-    x[i] = Scalar(0.5) * v * (Scalar(1) + std::erf(v * inv_sqrt2));
-  }
+  elements_in_parallel(n, 1, [&](std::size_t first, std::size_t end) {
+    for (std::size_t i = first; i < end; ++i) {
+      Scalar v = x[i];
+      x[i] = Scalar(0.5) * v * (Scalar(1) + std::erf(v * inv_sqrt2));
+    }
+  });
 }
 
 template <typename Scalar>
 void relu(Scalar* x, std::size_t n) {
-#pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < n; ++i) x[i] = x[i] > Scalar(0) ? x[i] : Scalar(0);
+  elements_in_parallel(n, 1, [&](std::size_t first, std::size_t end) {
+    for (std::size_t i = first; i < end; ++i) x[i] = x[i] > Scalar(0) ? x[i] : Scalar(0);
+  });
 }
 
 namespace {
@@ -177,21 +176,23 @@ template <typename Scalar>
 void silu_mul(Scalar* gate, const Scalar* up, std::size_t n) {
   constexpr std::size_t kChunk = 4096;
   const std::size_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static)
-  for (std::size_t c = 0; c < chunks; ++c) {
-    const std::size_t first = c * kChunk, count = std::min(kChunk, n - first);
-    if constexpr (std::is_same_v<Scalar, float>) {
-      silu_mul_f32(gate + first, up + first, count);
-    } else {
-      for (std::size_t i = first; i < first + count; ++i) gate[i] = gate[i] / (Scalar(1) + std::exp(-gate[i])) * up[i];
+  elements_in_parallel(chunks, kChunk, [&](std::size_t chunk_begin, std::size_t chunk_end) {
+    for (std::size_t c = chunk_begin; c < chunk_end; ++c) {
+      const std::size_t first = c * kChunk, count = std::min(kChunk, n - first);
+      if constexpr (std::is_same_v<Scalar, float>) {
+        silu_mul_f32(gate + first, up + first, count);
+      } else {
+        for (std::size_t i = first; i < first + count; ++i) gate[i] = gate[i] / (Scalar(1) + std::exp(-gate[i])) * up[i];
+      }
     }
-  }
+  });
 }
 
 template <typename Scalar>
 void add(Scalar* out, const Scalar* a, const Scalar* b, std::size_t n) {
-#pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+  elements_in_parallel(n, 1, [&](std::size_t first, std::size_t end) {
+    for (std::size_t i = first; i < end; ++i) out[i] = a[i] + b[i];
+  });
 }
 
 template <typename Scalar>
@@ -218,15 +219,14 @@ void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table,
       x[b] = x2 * c[i] + x1 * s[i];
     }
   };
-#pragma omp parallel for schedule(static)
-  for (int row = 0; row < B * T; ++row) {
-    const int t = row % T;
-    Scalar* token = qkv + static_cast<std::size_t>(row) * layout.row;
+  rows_in_parallel(B * T, static_cast<std::size_t>(n_head + n_kv_head) * rotary_dims, [&](std::size_t row) {
+    const int t = static_cast<int>(row % T);
+    Scalar* token = qkv + row * layout.row;
     const Scalar* c = cos_table + static_cast<std::size_t>(t) * half;
     const Scalar* s = sin_table + static_cast<std::size_t>(t) * half;
     for (int h = 0; h < n_head; ++h) rotate(token + layout.q_offset + h * layout.q_head_stride, c, s);
     for (int g = 0; g < n_kv_head; ++g) rotate(token + layout.k_offset + g * layout.kv_head_stride, c, s);
-  }
+  });
 }
 
 namespace {
@@ -278,15 +278,15 @@ void causal_attention_f32(float* out, const float* qkv, int B, int T, QkvLayout 
   const int group = n_head / n_kv_head;
   // A window shorter than the sequence: each query block packs only the keys it can see.
   const bool local = window > 0 && window < T;
-#pragma omp parallel
-  {
-    PackedMatrix keys, values;  // this thread's, reused across heads
+  auto heads = [&](int worker, int workers) {
+    PackedMatrix keys, values;  // this worker's, reused across heads
     PackedMatrix block_keys, block_values;  // a local window's keys and values for one query block
     int packed_b = -1, packed_g = -1;
     std::vector<float> scores(static_cast<std::size_t>(kAttentionQueryBlock) * T);  // [rows, keys]
-#pragma omp for collapse(2) schedule(static)
-    for (int b = 0; b < B; ++b) {
-      for (int h = 0; h < n_head; ++h) {
+    const Share share = static_share(static_cast<std::size_t>(B) * n_head, worker, workers);
+    for (std::size_t bh = share.begin; bh < share.end; ++bh) {
+      {
+        const int b = static_cast<int>(bh / n_head), h = static_cast<int>(bh % n_head);
         const float* seq = qkv + static_cast<std::size_t>(b) * T * row;
         const int g = h / group;
         if (!local && (b != packed_b || g != packed_g)) {
@@ -323,7 +323,13 @@ void causal_attention_f32(float* out, const float* qkv, int B, int T, QkvLayout 
         }
       }
     }
-  }
+  };
+  // Demo-sized attention (a few heads of a dozen tokens) is cheaper than waking the pool.
+  const std::size_t work = static_cast<std::size_t>(B) * n_head * T * std::min(T, local ? window : T) * head_dim;
+  if (work < 16 * kSerialBelowElements)
+    run_on_this_thread(heads);
+  else
+    run_region(heads);
 }
 
 }  // namespace
@@ -342,13 +348,17 @@ void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, QkvLayout la
     const int out_row = n_head * head_dim;
     const int group = n_head / n_kv_head;
     const int query_blocks = (T + kAttentionQueryBlock - 1) / kAttentionQueryBlock;
-#pragma omp parallel
-    {
+    // Blocks differ in cost (later ones see more keys): workers take the next one as they finish.
+    std::atomic<std::size_t> next_block{0};
+    const std::size_t blocks = static_cast<std::size_t>(B) * n_head * query_blocks;
+    run_region([&](int, int) {
       std::vector<Scalar> scores(static_cast<std::size_t>(kAttentionQueryBlock) * T);  // [rows, keys]
-#pragma omp for collapse(3) schedule(dynamic)
-      for (int b = 0; b < B; ++b) {
-        for (int h = 0; h < n_head; ++h) {
-          for (int qb = 0; qb < query_blocks; ++qb) {
+      for (std::size_t block = next_block++; block < blocks; block = next_block++) {
+        {
+          {
+            const int b = static_cast<int>(block / (static_cast<std::size_t>(n_head) * query_blocks));
+            const int h = static_cast<int>(block / query_blocks % n_head);
+            const int qb = static_cast<int>(block % query_blocks);
             const int i0 = qb * kAttentionQueryBlock;
             const int rows = std::min(kAttentionQueryBlock, T - i0);
             const int keys = i0 + rows;
@@ -382,7 +392,7 @@ void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, QkvLayout la
           }
         }
       }
-    }
+    });
   }
 }
 

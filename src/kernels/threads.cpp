@@ -1,6 +1,6 @@
 #include "kernels/threads.h"
 
-#include <omp.h>
+#include <sched.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -24,8 +24,8 @@ int g_threads = 0;
 
 namespace {
 
-// OMP_NUM_THREADS as a count, or 0 when unset or not a plain positive number (OpenMP's own lists
-// such as "4,2" take their first entry).
+// OMP_NUM_THREADS as a count (honoured as the usual way to size a process's threads), or 0 when
+// unset or not a plain positive number (lists such as "4,2" take their first entry).
 int omp_num_threads_env() {
   const char* v = std::getenv("OMP_NUM_THREADS");
   if (!v || !*v) return 0;
@@ -43,8 +43,8 @@ ThreadChoice choose_thread_count(int requested, int cores, int omp_env) {
   ThreadChoice c;
   const int wanted = requested > 0 ? requested : (omp_env > 0 ? omp_env : cores);
   c.threads = wanted;
-  // More threads than cores never helps these kernels (each thread owns whole panels) and, with
-  // OpenMP's spin-waiting, makes every parallel region wait for descheduled threads.
+  // More threads than cores never helps these kernels (each thread owns whole panels) and makes
+  // every parallel region wait for descheduled threads.
   if (wanted > cores) {
     c.threads = cores;
     c.note = fmt::format("entroscope: {} {} asks for {} threads; this machine gives the process {} core{}, so {} {} "
@@ -55,18 +55,23 @@ ThreadChoice choose_thread_count(int requested, int cores, int omp_env) {
   return c;
 }
 
-int available_cores() { return omp_get_num_procs(); }
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  const int cores = CPU_COUNT(&set);
+  return cores > 0 ? cores : 1;
+}
 
 void set_thread_count(int threads) {
-  const ThreadChoice c = choose_thread_count(threads, omp_get_num_procs(), omp_num_threads_env());
+  const ThreadChoice c = choose_thread_count(threads, available_cores(), omp_num_threads_env());
   if (!c.note.empty()) std::fprintf(stderr, "%s\n", c.note.c_str());
-  g_threads = c.threads;
-  omp_set_num_threads(c.threads);
+  g_threads = c.threads;  // the pool (parallel.cpp) follows it at its next region
   blas_single_threaded();
 }
 
 void blas_single_threaded() {
-  // OpenMP is the only pool (kernels::gemm, and kernels::linear on the float64 path): the BLAS must
+  // Ours is the only pool (kernels::gemm, and kernels::linear on the float64 path): the BLAS must
   // not start its own.
   if (openblas_set_num_threads) openblas_set_num_threads(1);
   if (bli_thread_set_num_threads) bli_thread_set_num_threads(1);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/fast_exp.h"
+#include "kernels/parallel.h"
 
 namespace entroscope::metrics {
 
@@ -136,26 +137,24 @@ TokenScore score_distribution(const Scalar* logits, int V) {
 template <typename Scalar>
 void score_block(const Scalar* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
                  double* entropy_bits, double* surprisal_bits) {
-#pragma omp parallel for schedule(static)
-  for (int r = 0; r < rows; ++r) {
+  kernels::rows_in_parallel(static_cast<std::size_t>(rows), static_cast<std::size_t>(V), [&](std::size_t r) {
     const std::size_t row = static_cast<std::size_t>(first_row) + r;
     const std::size_t b = row / T, t = row % T;
-    const Scalar* x = logits + static_cast<std::size_t>(r) * V;
+    const Scalar* x = logits + r * V;
     TokenScore s = score_distribution(x, V);
     entropy_bits[row] = s.entropy_bits;
     if (surprisal_bits && static_cast<int>(t) + 1 < T)
       surprisal_bits[b * (T - 1) + t] = metrics::surprisal_bits(x, s, ids[row + 1]);
-  }
+  });
 }
 
 void score_block_with_classes(const float* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
                               const std::uint8_t* masks, int n_classes, double* entropy_bits, double* surprisal_bits,
                               double* log2_class_mass) {
-#pragma omp parallel for schedule(static)
-  for (int r = 0; r < rows; ++r) {
+  kernels::rows_in_parallel(static_cast<std::size_t>(rows), static_cast<std::size_t>(V), [&](std::size_t r) {
     const std::size_t row = static_cast<std::size_t>(first_row) + r;
     const std::size_t b = row / T, t = row % T;
-    const float* x = logits + static_cast<std::size_t>(r) * V;
+    const float* x = logits + r * V;
     const float m = max_of(x, V);
     double sum = 0.0, weighted = 0.0;
     double class_sums[kMaxTokenClasses];
@@ -171,7 +170,7 @@ void score_block_with_classes(const float* logits, int first_row, int rows, cons
       log2_class_mass[row * static_cast<std::size_t>(n_classes) + c] =
           class_sums[c] > 0.0 ? (std::log(class_sums[c]) - log_s) * kLog2e : -HUGE_VAL;
     }
-  }
+  });
 }
 
 template <typename Scalar>

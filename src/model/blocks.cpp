@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "kernels/gemm.h"
+#include "kernels/parallel.h"
 #include "kernels/kernels.h"
 
 namespace entroscope::model {
@@ -43,22 +44,20 @@ template <typename Scalar>
 void embed_tokens(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids, Scalar* x) {
   const int E = ctx.config.embed_dim;
   const Scalar* table = ctx.w(-1, Role::kTokenEmbedding);  // [V, E]
-#pragma omp parallel for schedule(static)
-  for (int row = 0; row < ctx.rows(); ++row)
-    std::memcpy(x + static_cast<std::size_t>(row) * E, table + static_cast<std::size_t>(ids[row]) * E,
-                sizeof(Scalar) * E);
+  kernels::rows_in_parallel(static_cast<std::size_t>(ctx.rows()), static_cast<std::size_t>(E), [&](std::size_t row) {
+    std::memcpy(x + row * E, table + static_cast<std::size_t>(ids[row]) * E, sizeof(Scalar) * E);
+  });
 }
 
 template <typename Scalar>
 void add_position_embedding(const BlockContext<Scalar>& ctx, Scalar* x) {
   const int D = ctx.config.d_model, T = ctx.T;
   const Scalar* table = ctx.w(-1, Role::kPositionEmbedding);  // [P + offset, D]
-#pragma omp parallel for schedule(static)
-  for (int row = 0; row < ctx.rows(); ++row) {
-    const Scalar* pos = table + static_cast<std::size_t>(row % T + ctx.config.position_offset) * D;
-    Scalar* y = x + static_cast<std::size_t>(row) * D;
+  kernels::rows_in_parallel(static_cast<std::size_t>(ctx.rows()), static_cast<std::size_t>(D), [&](std::size_t row) {
+    const Scalar* pos = table + static_cast<std::size_t>(static_cast<int>(row % T) + ctx.config.position_offset) * D;
+    Scalar* y = x + row * D;
     for (int i = 0; i < D; ++i) y[i] = y[i] + pos[i];
-  }
+  });
 }
 
 template <typename Scalar>

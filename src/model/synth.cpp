@@ -14,6 +14,7 @@
 
 #include "common/durable_file.h"
 #include "common/error.h"
+#include "kernels/parallel.h"
 #include "common/fault_point.h"
 #include "common/json_file.h"
 #include "model/presets.h"
@@ -164,11 +165,13 @@ void encode(const float* in, std::size_t n, io::DType dtype, std::uint8_t* out) 
   }
   auto* o = reinterpret_cast<std::uint16_t*>(out);
   if (dtype == io::DType::F16) {
-#pragma omp parallel for schedule(static)
-    for (std::size_t i = 0; i < n; ++i) o[i] = io::f32_to_f16(in[i]);
+    kernels::elements_in_parallel(n, 1, [&](std::size_t first, std::size_t end) {
+      for (std::size_t i = first; i < end; ++i) o[i] = io::f32_to_f16(in[i]);
+    });
   } else {
-#pragma omp parallel for schedule(static)
-    for (std::size_t i = 0; i < n; ++i) o[i] = io::f32_to_bf16(in[i]);
+    kernels::elements_in_parallel(n, 1, [&](std::size_t first, std::size_t end) {
+      for (std::size_t i = first; i < end; ++i) o[i] = io::f32_to_bf16(in[i]);
+    });
   }
 }
 
@@ -231,13 +234,14 @@ void synth_normal(std::uint64_t seed, std::string_view name, double stddev, std:
   }
   const std::uint64_t pairs = (end - e) / 2;
   const std::uint64_t base = e;
-#pragma omp parallel for schedule(static) if (pairs > 4096)
-  for (std::uint64_t k = 0; k < pairs; ++k) {
-    double a, b;
-    normal_pair(key, (base >> 1) + k, a, b);
-    out[base - first + 2 * k] = static_cast<float>(a * stddev);
-    out[base - first + 2 * k + 1] = static_cast<float>(b * stddev);
-  }
+  kernels::elements_in_parallel(static_cast<std::size_t>(pairs), 2, [&](std::size_t pair_begin, std::size_t pair_end) {
+    for (std::uint64_t k = pair_begin; k < pair_end; ++k) {
+      double a, b;
+      normal_pair(key, (base >> 1) + k, a, b);
+      out[base - first + 2 * k] = static_cast<float>(a * stddev);
+      out[base - first + 2 * k + 1] = static_cast<float>(b * stddev);
+    }
+  });
   e = base + 2 * pairs;
   if (e < end) {  // odd end: first half of a pair
     normal_pair(key, e >> 1, z0, z1);
