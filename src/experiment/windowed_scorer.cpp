@@ -19,6 +19,7 @@ struct WindowJob {
 std::vector<MeasuredScores> WindowedScorer::score(const std::vector<const BuiltSequence*>& sequences) {
   std::vector<WindowJob> jobs;
   std::vector<std::vector<std::int32_t>> windows;
+  std::vector<metrics::PositionRange> needed;  // per window
   std::vector<MeasuredScores> out(sequences.size());
   for (std::size_t s = 0; s < sequences.size(); ++s) {
     const BuiltSequence& seq = *sequences[s];
@@ -33,12 +34,17 @@ std::vector<MeasuredScores> WindowedScorer::score(const std::vector<const BuiltS
                  seq.ids.begin() + static_cast<std::ptrdiff_t>(w.body_end));
       windows.push_back(std::move(ids));
       jobs.push_back({s, w, first, last});
+      // The rows whose distributions are read below: the one before each measured position, and
+      // with word classes the one after the last measured token.
+      std::size_t end = w.window_position(last - 1, seq.window_prefix);
+      if (scorer_.class_count() > 0 && last == seq.measured_end) ++end;
+      needed.push_back({w.window_position(first, seq.window_prefix) - 1, end});
     }
   }
 
   std::vector<metrics::SequenceScores> scores;
   try {
-    scores = scorer_.score(windows);
+    scores = scorer_.score(windows, needed);
   } catch (const model::NonFiniteError& e) {
     // Translate "window w, window position t" into "sequence s, sequence position p".
     model::NonFiniteLocation where = e.where();

@@ -2,12 +2,17 @@
 
 #include <immintrin.h>  // _mm_pause
 #include <linux/futex.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
+#include <cstdio>
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
@@ -17,25 +22,71 @@
 #include <thread>
 #include <vector>
 
+#include "common/error.h"
 #include "kernels/threads.h"
 
 namespace entroscope::kernels {
 
 namespace {
 
-// Measured on this project's 2-core machine (docs/reliability.md, "Threads"): long enough that the
-// gaps between a forward's regions (a norm, an add, the caller's bookkeeping) are bridged by
-// spinning, short enough that a waiting thread gives its core back within a small fraction of a
-// scheduler time slice when other processes need it.
-constexpr int kDefaultSpinUs = 100;
+// Measured on this project's 2-core VM (docs/reliability.md, "Threads"): long enough that the gaps
+// between a forward's regions (serial small steps, the caller's bookkeeping) are bridged by
+// spinning - a sleeping worker there costs hundreds of microseconds to wake, and 100 us of spin
+// made demo-sized forwards 3.6x slower than 300 us - and short against a scheduler time slice.
+constexpr int kDefaultSpinUs = 300;
+// How often the caller looks at the machine's load (below): rarely enough to cost nothing
+// measurable (one /proc/stat read), long enough for the kernel's tick-based CPU accounting to
+// average out, short enough to follow load that comes and goes.
+constexpr std::chrono::milliseconds kLoadSampleEvery{200};
 
 int spin_us_from_environment() {
   const char* v = std::getenv("ENTROSCOPE_SPIN_US");
   if (!v || !*v) return kDefaultSpinUs;
   char* end = nullptr;
+  errno = 0;
   const long us = std::strtol(v, &end, 10);
-  if (end == v || *end || us < 0) return kDefaultSpinUs;  // not a number: the default (threads.cpp notes it)
-  return us > 1'000'000 ? 1'000'000 : static_cast<int>(us);
+  if (end == v || *end || us < 0 || us > 1'000'000 || errno != 0)
+    fail("ENTROSCOPE_SPIN_US must be a whole number of microseconds from 0 to 1000000, got '{}'", v);
+  return static_cast<int>(us);
+}
+
+// Whether waiting threads may spin: not while other processes use the cores this pool would spin
+// on. The caller compares, over each kLoadSampleEvery, the CPU time the whole machine spent busy
+// (/proc/stat) with this process's own (CLOCK_PROCESS_CPUTIME_ID): when others used more than the
+// cores the pool leaves free plus half a core, waiting threads sleep at once until a sample says
+// otherwise. (Tried and rejected as signals, measured on a 2-core VM: a spinning thread's own
+// preemptions, and the kernel's instantaneous runnable count - our woken workers, the hypervisor
+// and kernel threads make both fire on an idle machine.)
+std::atomic<bool> g_spin_allowed{true};
+
+// Nanoseconds the machine's CPUs have spent busy (user, nice, system, irq, softirq; not idle,
+// iowait or time stolen by a hypervisor), or -1 when /proc/stat cannot be read.
+std::int64_t machine_busy_ns() {
+  const int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char text[256];
+  const ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+  if (std::sscanf(text, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle, &iowait, &irq,
+                  &softirq) != 7)
+    return -1;
+  static const long ticks_per_second = sysconf(_SC_CLK_TCK);
+  if (ticks_per_second <= 0) return -1;
+  return static_cast<std::int64_t>((user + nice + system + irq + softirq) * (1'000'000'000ull / ticks_per_second));
+}
+
+std::int64_t process_cpu_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 // A futex word: waiters spin for a bounded time, then sleep; advance() makes a system call only
@@ -44,18 +95,18 @@ class WaitWord {
  public:
   std::uint32_t load() const { return word_.load(std::memory_order_acquire); }
 
-  // Returns once the word differs from `seen`.
+  // Returns once the word differs from `seen`: spins for up to `spin` (none while other processes
+  // want the cores), then sleeps.
   void wait_while(std::uint32_t seen, std::chrono::nanoseconds spin) {
     if (word_.load(std::memory_order_acquire) != seen) return;
-    if (spin.count() > 0) {
-      const auto deadline = std::chrono::steady_clock::now() + spin;
-      for (;;) {
+    if (spin.count() > 0 && g_spin_allowed.load(std::memory_order_relaxed)) {
+      const std::int64_t deadline = steady_ns() + spin.count();
+      do {
         for (int i = 0; i < 32; ++i) {
           if (word_.load(std::memory_order_acquire) != seen) return;
           _mm_pause();
         }
-        if (std::chrono::steady_clock::now() >= deadline) break;
-      }
+      } while (steady_ns() < deadline);
     }
     // Dekker with advance(): either it sees this sleeper, or the futex sees the new value.
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
@@ -97,7 +148,25 @@ class Pool {
 
   int workers() const { return workers_; }
 
+  // Before a region, at most every kLoadSampleEvery: did other processes want the cores?
+  void sample_load() {
+    const std::int64_t now = steady_ns();
+    if (now < next_sample_ns_) return;
+    next_sample_ns_ = now + std::chrono::nanoseconds(kLoadSampleEvery).count();
+    const std::int64_t busy = machine_busy_ns(), ours = process_cpu_ns();
+    if (busy >= 0 && sample_wall_ns_ > 0) {
+      const std::int64_t wall = now - sample_wall_ns_;
+      const std::int64_t others = (busy - sample_busy_ns_) - (ours - sample_ours_ns_);
+      const std::int64_t spare = static_cast<std::int64_t>(available_cores() - workers_) * wall + wall / 2;
+      g_spin_allowed.store(others <= spare, std::memory_order_relaxed);
+    }
+    sample_wall_ns_ = now;
+    sample_busy_ns_ = busy;
+    sample_ours_ns_ = ours;
+  }
+
   void run(RegionBody body) {
+    sample_load();
     body_ = &body;
     error_ = nullptr;
     unfinished_.store(workers_ - 1, std::memory_order_relaxed);
@@ -149,6 +218,8 @@ class Pool {
   WaitWord start_, finish_, barrier_;
   std::atomic<int> unfinished_{0}, arrived_{0};
   std::atomic<bool> stopping_{false};
+  // The last load sample (caller only: regions run one at a time).
+  std::int64_t next_sample_ns_ = 0, sample_wall_ns_ = 0, sample_busy_ns_ = 0, sample_ours_ns_ = 0;
   const RegionBody* body_ = nullptr;
   std::mutex error_mutex_;
   std::exception_ptr error_;

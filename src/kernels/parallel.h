@@ -5,10 +5,11 @@
 // Why not OpenMP: libgomp's idle threads spin for up to ~300,000 pauses (milliseconds) before
 // sleeping, and its policy is read once from the environment. On a machine that other processes
 // load, a spinning thread takes the time slice the late thread needs and a 3 ms forward can take
-// 200 ms; with OMP_WAIT_POLICY=passive every region pays a wake-up and the idle machine loses 35%
-// (docs/reliability.md has the figures). Here a waiting thread spins for a bounded time (wait_spin_us,
-// measured on the workload: long enough to bridge the gaps between a forward's regions) and then
-// sleeps on a futex, so it never holds a core longer than that bound.
+// 200 ms; with OMP_WAIT_POLICY=passive every region pays a wake-up and the idle machine loses a
+// third (docs/reliability.md has the figures). Here a waiting thread spins for a bounded time
+// (wait_spin_us: long enough to bridge the gaps between a forward's regions) and then sleeps on a
+// futex; and while other processes want the cores (the kernel's runnable count, sampled every
+// 10 ms), waiting threads sleep at once, so a loaded machine gets our cores back.
 //
 // Results never depend on how work is split: every output is computed whole by one worker (the
 // GEMM's determinism contract, DEVELOPERS.md), so the split is free to change with the thread count.
@@ -107,8 +108,8 @@ void elements_in_parallel(std::size_t n, std::size_t step, F&& range) {
   parallel_ranges(n, range);
 }
 
-// How long a waiting worker spins before it sleeps, in microseconds: ENTROSCOPE_SPIN_US when set
-// (0 = sleep at once), else the measured default.
+// How long a waiting worker spins at most before it sleeps, in microseconds: ENTROSCOPE_SPIN_US
+// when set (0 = sleep at once; not a number from 0 to 1000000 = Error), else the measured default.
 int wait_spin_us();
 
 }  // namespace entroscope::kernels

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "kernels/parallel.h"
 
 // Thread-count setters of the BLAS libraries we may be linked against. Declared weak so the
 // binary links whichever BLAS is present.
@@ -67,6 +68,7 @@ void set_thread_count(int threads) {
   const ThreadChoice c = choose_thread_count(threads, available_cores(), omp_num_threads_env());
   if (!c.note.empty()) std::fprintf(stderr, "%s\n", c.note.c_str());
   g_threads = c.threads;  // the pool (parallel.cpp) follows it at its next region
+  wait_spin_us();          // a bad ENTROSCOPE_SPIN_US fails here, at the start, not in a forward
   blas_single_threaded();
 }
 

@@ -136,9 +136,9 @@ TokenScore score_distribution(const Scalar* logits, int V) {
 
 template <typename Scalar>
 void score_block(const Scalar* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
-                 double* entropy_bits, double* surprisal_bits) {
+                 double* entropy_bits, double* surprisal_bits, const int* row_of) {
   kernels::rows_in_parallel(static_cast<std::size_t>(rows), static_cast<std::size_t>(V), [&](std::size_t r) {
-    const std::size_t row = static_cast<std::size_t>(first_row) + r;
+    const std::size_t row = row_of ? static_cast<std::size_t>(row_of[r]) : static_cast<std::size_t>(first_row) + r;
     const std::size_t b = row / T, t = row % T;
     const Scalar* x = logits + r * V;
     TokenScore s = score_distribution(x, V);
@@ -150,9 +150,9 @@ void score_block(const Scalar* logits, int first_row, int rows, const std::int32
 
 void score_block_with_classes(const float* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
                               const std::uint8_t* masks, int n_classes, double* entropy_bits, double* surprisal_bits,
-                              double* log2_class_mass) {
+                              double* log2_class_mass, const int* row_of) {
   kernels::rows_in_parallel(static_cast<std::size_t>(rows), static_cast<std::size_t>(V), [&](std::size_t r) {
-    const std::size_t row = static_cast<std::size_t>(first_row) + r;
+    const std::size_t row = row_of ? static_cast<std::size_t>(row_of[r]) : static_cast<std::size_t>(first_row) + r;
     const std::size_t b = row / T, t = row % T;
     const float* x = logits + r * V;
     const float m = max_of(x, V);
@@ -182,8 +182,9 @@ void score_rows(const Scalar* logits, const std::int32_t* ids, int B, int T, int
 template TokenScore score_distribution<float>(const float*, int);
 template TokenScore score_distribution<double>(const double*, int);
 template void score_rows<float>(const float*, const std::int32_t*, int, int, int, double*, double*);
-template void score_block<float>(const float*, int, int, const std::int32_t*, int, int, double*, double*);
-template void score_block<double>(const double*, int, int, const std::int32_t*, int, int, double*, double*);
+template void score_block<float>(const float*, int, int, const std::int32_t*, int, int, double*, double*, const int*);
+template void score_block<double>(const double*, int, int, const std::int32_t*, int, int, double*, double*,
+                                  const int*);
 template void score_rows<double>(const double*, const std::int32_t*, int, int, int, double*, double*);
 
 }  // namespace entroscope::metrics

@@ -30,10 +30,11 @@ void score_rows(const Scalar* logits, const std::int32_t* ids, int B, int T, int
                 double* surprisal_bits);
 
 // The same for a block of rows [first_row, first_row + rows) of the flattened [B*T] (streamed
-// logits): `logits` holds just those rows; entropy/surprisal are indexed as in score_rows.
+// logits), or with row_of, rows row_of[0 .. rows) (gathered head rows): `logits` holds just those
+// rows; entropy/surprisal are indexed as in score_rows.
 template <typename Scalar>
 void score_block(const Scalar* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
-                 double* entropy_bits, double* surprisal_bits);
+                 double* entropy_bits, double* surprisal_bits, const int* row_of = nullptr);
 
 // Token classes: up to 8 overlapping sets of vocabulary entries (bit c of masks[v] puts token v in
 // set c), whose probability mass per row is wanted (the word-boundary sets of word surprisal).
@@ -44,6 +45,6 @@ inline constexpr int kMaxTokenClasses = 8;
 // fp32 logits only (the scorer's path).
 void score_block_with_classes(const float* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
                               const std::uint8_t* masks, int n_classes, double* entropy_bits, double* surprisal_bits,
-                              double* log2_class_mass);
+                              double* log2_class_mass, const int* row_of = nullptr);
 
 }  // namespace entroscope::metrics

@@ -3,6 +3,7 @@
 #include "kernels/threads.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -25,9 +26,17 @@ void Scorer::set_token_classes(std::vector<std::uint8_t> masks, int n_classes) {
   n_classes_ = n_classes;
 }
 
-std::vector<SequenceScores> Scorer::score(const std::vector<std::vector<std::int32_t>>& sequences) {
+std::vector<SequenceScores> Scorer::score(const std::vector<std::vector<std::int32_t>>& sequences,
+                                          const std::vector<PositionRange>& needed) {
   const int V = model_.config.vocab_size;
   std::vector<SequenceScores> results(sequences.size());
+  if (!needed.empty() && needed.size() != sequences.size())
+    fail("internal error: {} position ranges for {} sequences", needed.size(), sequences.size());
+  for (std::size_t i = 0; i < needed.size(); ++i) {
+    if (needed[i].first > needed[i].end || needed[i].end > sequences[i].size())
+      fail("internal error: positions [{}, {}) of a sequence of {}", needed[i].first, needed[i].end, sequences[i].size());
+  }
+  constexpr double kNotComputed = std::numeric_limits<double>::quiet_NaN();
   // Group by length, keeping input order within a group (deterministic batches).
   std::map<std::size_t, std::vector<std::size_t>> by_length;
   for (std::size_t i = 0; i < sequences.size(); ++i) {
@@ -45,20 +54,33 @@ std::vector<SequenceScores> Scorer::score(const std::vector<std::vector<std::int
         const auto& s = sequences[members[start + b]];
         ids.insert(ids.end(), s.begin(), s.end());
       }
-      std::vector<double> entropy(static_cast<std::size_t>(B) * T), surprisal(static_cast<std::size_t>(B) * (T - 1));
-      std::vector<double> class_mass(static_cast<std::size_t>(B) * T * n_classes_);
+      std::vector<double> entropy(static_cast<std::size_t>(B) * T, kNotComputed);
+      std::vector<double> surprisal(static_cast<std::size_t>(B) * (T - 1), kNotComputed);
+      std::vector<double> class_mass(static_cast<std::size_t>(B) * T * n_classes_, kNotComputed);
+      // The rows whose distributions are wanted (all when `needed` is empty).
+      std::vector<int> head_rows;
+      if (!needed.empty()) {
+        for (int b = 0; b < B; ++b) {
+          const PositionRange& r = needed[members[start + b]];
+          for (std::size_t t = r.first; t < r.end; ++t) head_rows.push_back(b * T + static_cast<int>(t));
+        }
+      }
+      const bool nothing_needed = !needed.empty() && head_rows.empty();
+      const int* row_of_head = head_rows.empty() ? nullptr : head_rows.data();
       // Logits are streamed block by block into the metrics: never [B*T, V] in memory.
       model::ForwardOutputs out;
+      out.head_rows = head_rows;
       out.logits_consumer = [&](int first_row, int rows, const float* block) {
+        const int* row_of = row_of_head ? row_of_head + first_row : nullptr;
         if (n_classes_ > 0) {
           score_block_with_classes(block, first_row, rows, ids.data(), T, V, class_masks_.data(), n_classes_,
-                                   entropy.data(), surprisal.data(), class_mass.data());
+                                   entropy.data(), surprisal.data(), class_mass.data(), row_of);
         } else {
-          score_block(block, first_row, rows, ids.data(), T, V, entropy.data(), surprisal.data());
+          score_block(block, first_row, rows, ids.data(), T, V, entropy.data(), surprisal.data(), row_of);
         }
       };
       try {
-        model::forward(model_, ids, B, T, act_, out);
+        if (!nothing_needed) model::forward(model_, ids, B, T, act_, out);
       } catch (const model::NonFiniteError& e) {
         model::NonFiniteLocation where = e.where();
         where.batch_row = static_cast<int>(members[start + where.batch_row]);

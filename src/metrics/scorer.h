@@ -10,6 +10,13 @@
 
 namespace entroscope::metrics {
 
+// Positions [first, end) of one sequence whose next-token distributions are wanted.
+struct PositionRange {
+  std::size_t first = 0, end = 0;
+};
+
+// Positions that were not asked for (Scorer::score's `needed`) hold quiet NaN: not computed, and
+// loud if read by mistake (every reader checks finiteness).
 struct SequenceScores {
   std::vector<double> entropy_bits;    // [T]
   std::vector<double> surprisal_bits;  // [T-1]: surprisal_bits[t] = -log2 p(ids[t+1] | ids[0..t])
@@ -26,7 +33,11 @@ class Scorer {
   // Each sequence must be non-empty and fit the model's context. Throws Error / NonFiniteError
   // (its location names the sequence index as the batch row of that call; `score` rewrites it to
   // the index in `sequences`).
-  std::vector<SequenceScores> score(const std::vector<std::vector<std::int32_t>>& sequences);
+  // `needed`: empty = every position; else one range per sequence, and the LM head and the
+  // entropy over the vocabulary run only for those positions (context rows cost only the blocks).
+  // Values at needed positions have the same bits either way.
+  std::vector<SequenceScores> score(const std::vector<std::vector<std::int32_t>>& sequences,
+                                    const std::vector<PositionRange>& needed = {});
 
   const model::Model& model() const { return model_; }
 

@@ -24,7 +24,7 @@ void BlockContext<Scalar>::step(int layer, const char* name, Scalar* buf, int wi
 
 template <typename Scalar>
 void BlockContext<Scalar>::step_rows(int layer, const char* name, const Scalar* buf, int width, int first_row,
-                                     int n_rows) const {
+                                     int n_rows, const int* row_of) const {
   std::size_t n = static_cast<std::size_t>(n_rows) * width;
   std::size_t bad = kernels::find_non_finite(buf, n);
   if (bad == n) return;
@@ -32,7 +32,7 @@ void BlockContext<Scalar>::step_rows(int layer, const char* name, const Scalar* 
   where.model = model_name;
   where.layer = layer;
   where.step = name;
-  std::size_t row = first_row + bad / width;
+  const std::size_t row = row_of ? static_cast<std::size_t>(row_of[bad / width]) : first_row + bad / width;
   where.batch_row = static_cast<int>(row / T);
   where.position = static_cast<int>(row % T);
   where.channel = static_cast<int>(bad % width);
@@ -234,16 +234,33 @@ void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutp
     ctx.step(-1, "logits", out.logits, V);
   }
   if (out.logits_consumer) {
-    // Blocks of kLogitsBlockRows rows of the flattened [B*T]. fp32 blocks may span sequences (the
-    // GEMM's bits do not depend on its shape); the BLAS path (float64) keeps blocks within one
-    // sequence so that its GEMM shapes, and bits, do not depend on B.
+    // Blocks of up to kLogitsBlockRows rows: of the flattened [B*T], or of head_rows gathered. fp32
+    // blocks may span sequences (the GEMM's bits do not depend on its shape); the BLAS path
+    // (float64) keeps blocks within one sequence so that its GEMM shapes, and bits, do not depend
+    // on B.
     constexpr bool kAnyShape = std::is_same_v<Scalar, float>;
-    for (int first = 0; first < M;) {
-      const int rows = kAnyShape ? std::min(kLogitsBlockRows, M - first)
-                                 : std::min(kLogitsBlockRows, ctx.T - first % ctx.T);
+    const bool gathered = !out.head_rows.empty();
+    const int n = gathered ? static_cast<int>(out.head_rows.size()) : M;
+    auto row_at = [&](int i) { return gathered ? out.head_rows[static_cast<std::size_t>(i)] : i; };
+    for (int first = 0; first < n;) {
+      int rows = std::min(kLogitsBlockRows, n - first);
+      if (!kAnyShape) {
+        const int sequence = row_at(first) / ctx.T;
+        int same = 1;
+        while (same < rows && row_at(first + same) / ctx.T == sequence) ++same;
+        rows = same;
+      }
+      const Scalar* in = x + static_cast<std::size_t>(first) * E;
+      if (gathered) {
+        Scalar* g = a.head_input.data();
+        for (int r = 0; r < rows; ++r)
+          std::memcpy(g + static_cast<std::size_t>(r) * E, x + static_cast<std::size_t>(row_at(first + r)) * E,
+                      sizeof(Scalar) * E);
+        in = g;
+      }
       Scalar* block = a.logits_block.data();
-      head(block, x + static_cast<std::size_t>(first) * E, 1, rows);
-      ctx.step_rows(-1, "logits", block, V, first, rows);
+      head(block, in, 1, rows);
+      ctx.step_rows(-1, "logits", block, V, first, rows, gathered ? out.head_rows.data() + first : nullptr);
       out.logits_consumer(first, rows, block);
       first += rows;
     }

@@ -24,9 +24,11 @@ struct BlockContext {
   // Checks buf [B*T, width] for non-finite values (throws NonFiniteError naming layer/step/
   // position/channel) and shows it to the observer.
   void step(int layer, const char* name, Scalar* buf, int width) const;
-  // The finite check alone, over rows [first_row, first_row + n_rows) of the flattened [B*T]
-  // (streamed logits blocks; the observer sees only whole-batch steps).
-  void step_rows(int layer, const char* name, const Scalar* buf, int width, int first_row, int n_rows) const;
+  // The finite check alone, over rows [first_row, first_row + n_rows) of the flattened [B*T], or
+  // with row_of, rows row_of[0 .. n_rows) (streamed logits blocks; the observer sees only
+  // whole-batch steps).
+  void step_rows(int layer, const char* name, const Scalar* buf, int width, int first_row, int n_rows,
+                 const int* row_of = nullptr) const;
 };
 
 // Rows of logits computed per LM-head block when logits are streamed.

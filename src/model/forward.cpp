@@ -36,6 +36,7 @@ void ActivationsT<Scalar>::reserve(const ModelConfig& c, int B, int T) {
   rotary_cos.resize(rot);
   rotary_sin.resize(rot);
   logits_block.resize(std::min(rows, static_cast<std::size_t>(kLogitsBlockRows)) * c.vocab_size);
+  head_input.resize(std::min(rows, static_cast<std::size_t>(kLogitsBlockRows)) * c.embed_dim);
 }
 
 template struct ActivationsT<float>;
@@ -54,6 +55,11 @@ void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std:
     if (ids[i] < 0 || ids[i] >= c.vocab_size)
       fail("{}: token id {} at batch row {}, position {} is outside the vocabulary [0, {})", model.name, ids[i],
            i / T, i % T, c.vocab_size);
+  }
+  for (std::size_t i = 0; i < out.head_rows.size(); ++i) {
+    const int row = out.head_rows[i];
+    if (row < 0 || row >= B * T || (i > 0 && row <= out.head_rows[i - 1]))
+      fail("{}: internal error: head row {} is not an ascending row of the [{} x {}] batch", model.name, row, B, T);
   }
   act.reserve(c, B, T);
   if (out.hidden) out.hidden->assign(c.n_layer + 1, {});

@@ -68,6 +68,7 @@ struct ActivationsT {
   AlignedBuffer<Scalar> rotary_cos; // [T, rotary/2]
   AlignedBuffer<Scalar> rotary_sin; // [T, rotary/2]
   AlignedBuffer<Scalar> logits_block; // [kLogitsBlockRows, V] for streamed logits
+  AlignedBuffer<Scalar> head_input;   // [kLogitsBlockRows, E] the rows of ForwardOutputs::head_rows, gathered
   void reserve(const ModelConfig& config, int B, int T);
 };
 using Activations = ActivationsT<float>;
@@ -82,6 +83,11 @@ struct ForwardOutputsT {
   // [rows, V] (rows first_row.. of the flattened [B*T]) to the consumer, so [B*T, V] is never
   // materialized (50k-vocabulary logits for T=1024 would be 200 MB).
   std::function<void(int first_row, int rows, const Scalar* logits)> logits_consumer;
+  // With logits_consumer: when non-empty, the LM head runs only for these rows of the flattened
+  // [B*T] (ascending, distinct), the rows whose distributions are measured; the consumer's block
+  // holds rows head_rows[first_row .. first_row + rows). Each row's logits have the same bits as
+  // without it (the GEMM's per-output definition).
+  std::span<const int> head_rows;
 };
 using ForwardOutputs = ForwardOutputsT<float>;
 

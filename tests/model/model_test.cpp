@@ -174,6 +174,50 @@ TEST_P(Invariance, BatchingAndThreadsDoNotChangeAnyBit) {
   kernels::set_thread_count(0);
 }
 
+// Logits only for the needed positions (the LM head over gathered rows): every needed value has
+// the bits of full-logit scoring, with and without token classes, and the rest are not computed.
+TEST_P(Invariance, MeasuredRowsOnlyGiveTheFullLogitBits) {
+  model::Model m = model::load_model(kModels / GetParam());
+  auto seqs = test_sequences(m.config.vocab_size);
+  std::vector<metrics::PositionRange> needed;
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    const std::size_t T = seqs[i].size();
+    // A measured tail, a middle span, nothing, everything: as the windowed scorer asks.
+    const std::size_t first = i % 4 == 0 ? T / 2 : (i % 4 == 1 ? T / 3 : (i % 4 == 2 ? T : 0));
+    const std::size_t end = i % 4 == 1 ? std::max(first, 2 * T / 3) : T;
+    needed.push_back({first, end});
+  }
+  for (int classes : {0, 2}) {
+    kernels::set_thread_count(2);
+    metrics::Scorer full(m, 96), measured(m, 96);  // several batches, with unequal lengths
+    if (classes) {
+      std::vector<std::uint8_t> masks(static_cast<std::size_t>(m.config.vocab_size));
+      for (std::size_t v = 0; v < masks.size(); ++v) masks[v] = static_cast<std::uint8_t>(v % 3 == 0 ? 1 : (v % 5 == 0 ? 2 : 0));
+      full.set_token_classes(masks, classes);
+      measured.set_token_classes(masks, classes);
+    }
+    const auto want = full.score(seqs);
+    const auto got = measured.score(seqs, needed);
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+      const std::size_t T = seqs[i].size();
+      for (std::size_t t = 0; t < T; ++t) {
+        const bool in = t >= needed[i].first && t < needed[i].end;
+        if (in) {
+          EXPECT_EQ(got[i].entropy_bits[t], want[i].entropy_bits[t]) << "sequence " << i << " position " << t;
+          if (t + 1 < T) {
+            EXPECT_EQ(got[i].surprisal_bits[t], want[i].surprisal_bits[t]) << "sequence " << i << " position " << t;
+          }
+          for (int c = 0; c < classes; ++c)
+            EXPECT_EQ(got[i].log2_class_mass[t * classes + c], want[i].log2_class_mass[t * classes + c]);
+        } else {
+          EXPECT_TRUE(std::isnan(got[i].entropy_bits[t])) << "sequence " << i << " position " << t;
+        }
+      }
+    }
+  }
+  kernels::set_thread_count(0);
+}
+
 // The fp32 path has no BLAS: every GEMM micro-kernel (AVX-512, AVX2, portable std::fma) gives
 // the same bits, so a machine with another CPU reproduces the same numbers.
 TEST_P(Invariance, EveryGemmKernelGivesTheSameBits) {
