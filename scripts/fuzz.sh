@@ -32,10 +32,12 @@ done
 
 build=build-fuzz
 start=$(date +%s)
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  CC=clang CXX=clang++ nice -n 10 cmake -S . -B "$build" -G Ninja\
-    -DENTROSCOPE_FUZZ=ON -DENTROSCOPE_SANITIZE=ON -DENTROSCOPE_BUILD_TESTS=OFF -DENTROSCOPE_BUILD_BENCH=OFF >/dev/null
-fi
+# -O1, libFuzzer's customary level: with ASan + UBSan it compiles in about half the time of the
+# project's -O3 (the fuzz build dominates CI), and a parser's speed barely depends on it.
+# Configured every time (a second or two) so that a build-fuzz/ from before a flag change follows.
+CC=clang CXX=clang++ nice -n 10 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
+  -DENTROSCOPE_FUZZ=ON -DENTROSCOPE_SANITIZE=ON -DENTROSCOPE_BUILD_TESTS=OFF -DENTROSCOPE_BUILD_BENCH=OFF >/dev/null
 build_targets=()
 for t in "${targets[@]}"; do build_targets+=("fuzz_$t"); done
 mkdir -p "$build/logs"
