@@ -38,6 +38,9 @@ constexpr int kDefaultSpinUs = 300;
 // measurable (one /proc/stat read), long enough for the kernel's tick-based CPU accounting to
 // average out, short enough to follow load that comes and goes.
 constexpr std::chrono::milliseconds kLoadSampleEvery{200};
+// The first decision comes sooner, so that a short process (a `score` of a few sentences) does not
+// spin on a loaded machine for its whole life.
+constexpr std::chrono::milliseconds kFirstLoadSample{50};
 
 int spin_us_from_environment() {
   const char* v = std::getenv("ENTROSCOPE_SPIN_US");
@@ -152,7 +155,7 @@ class Pool {
   void sample_load() {
     const std::int64_t now = steady_ns();
     if (now < next_sample_ns_) return;
-    next_sample_ns_ = now + std::chrono::nanoseconds(kLoadSampleEvery).count();
+    next_sample_ns_ = now + std::chrono::nanoseconds(sample_wall_ns_ == 0 ? kFirstLoadSample : kLoadSampleEvery).count();
     const std::int64_t busy = machine_busy_ns(), ours = process_cpu_ns();
     if (busy >= 0 && sample_wall_ns_ > 0) {
       const std::int64_t wall = now - sample_wall_ns_;
