@@ -32,8 +32,8 @@ done
 
 build=build-fuzz
 start=$(date +%s)
-# -O1, libFuzzer's customary level: with ASan + UBSan it compiles in about half the time of the
-# project's -O3 (the fuzz build dominates CI), and a parser's speed barely depends on it.
+# -O1, libFuzzer's customary level: with ASan + UBSan the ten targets build from clean in 5 min 42 s
+# on 2 cores (6 min 11 s at the project's -O3; the fuzz build dominates CI).
 # Configured every time (a second or two) so that a build-fuzz/ from before a flag change follows.
 CC=clang CXX=clang++ nice -n 10 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
