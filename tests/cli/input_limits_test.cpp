@@ -43,9 +43,12 @@ struct RunResult {
 };
 
 // Runs the CLI with `input` on stdin (written to a file first: popen has one direction).
-RunResult run_with_stdin(const std::string& args, const std::string& input, const fs::path& dir) {
+// `env` (NAME=value ...) is set for that run only.
+RunResult run_with_stdin(const std::string& args, const std::string& input, const fs::path& dir,
+                         const std::string& env = "") {
   test_util::write_file(dir / "stdin.txt", input);
-  const std::string cmd = std::string(ES_BINARY) + " " + args + " < " + (dir / "stdin.txt").string() + " 2>&1";
+  const std::string cmd = (env.empty() ? "" : "env " + env + " ") + std::string(ES_BINARY) + " " + args + " < " +
+                          (dir / "stdin.txt").string() + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf;
@@ -147,6 +150,21 @@ TEST(InputLimits, CommandLineInputsNameTheLineAndTheLimit) {
   r = run_with_stdin("tokenize --tokenizer " + tokenizer, "{\"text\": \"ok\", \"x\": " + nested(200) + "}\n", dir.path());
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("stdin line 1: JSON nested deeper than 128 levels (the limit)"), std::string::npos) << r.out;
+}
+
+TEST(InputLimits, ABadSpinSettingIsRefusedAtTheStart) {
+  // ENTROSCOPE_SPIN_US (kernels/parallel.h) is checked when the thread count is set, before any
+  // model loads: a typo is an error, not a silent default.
+  test_util::TempDir dir;
+  for (const char* value : {"abc", "-5", "2000000", "10us"}) {
+    const RunResult r = run_with_stdin(std::string("bench demo-gpt2-s --tokens 4 --reps 1"), "", dir.path(),
+                                       std::string("ENTROSCOPE_SPIN_US=") + value);
+    EXPECT_EQ(r.exit_code, 1) << value << ": " << r.out;
+    EXPECT_EQ(r.out, std::string("entroscope: error: ENTROSCOPE_SPIN_US must be a whole number of microseconds from 0 "
+                                 "to 1000000, got '") + value + "'\n");
+  }
+  const RunResult ok = run_with_stdin("bench demo-gpt2-s --tokens 4 --reps 1", "", dir.path(), "ENTROSCOPE_SPIN_US=0");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
 }
 
 }  // namespace
