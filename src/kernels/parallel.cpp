@@ -38,9 +38,10 @@ inline void cpu_relax() {
 
 // Measured on this project's 2-core VM (docs/reliability.md, "Threads"): long enough that the gaps
 // between a forward's regions (serial small steps, the caller's bookkeeping) are bridged by
-// spinning - a sleeping worker there costs hundreds of microseconds to wake, and 100 us of spin
-// made demo-sized forwards 3.6x slower than 300 us - and short against a scheduler time slice.
-constexpr int kDefaultSpinUs = 300;
+// spinning - a sleeping worker there costs hundreds of microseconds to wake; 300 us left the pool
+// 8-10% behind libgomp's default idle, 2 ms within 1% - and short against a scheduler time slice.
+// The load check below, not the bound, is what keeps spinning from hurting a loaded machine.
+constexpr int kDefaultSpinUs = 2000;
 // How often the caller looks at the machine's load (below): rarely enough to cost nothing
 // measurable (one /proc/stat read), long enough for the kernel's tick-based CPU accounting to
 // average out, short enough to follow load that comes and goes.
