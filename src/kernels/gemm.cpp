@@ -78,8 +78,7 @@ void pack_rows(float* xp, const float* x, std::size_t ldx, int rows, int K) {
 }
 
 // One tile: y[0..rows, 0..cols) of an MR x 32 block (y row stride ldy) from a packed row block and
-// one weight panel. Every kernel computes the definition of gemm.h: fma chains of kChainLength k
-// from zero in fp32, each added to a float64 total that starts at the bias.
+// one weight panel. Every kernel computes acc = bias; acc = fma(x, w, acc) over k ascending.
 struct Tile {
   float* y;
   std::size_t ldy;
@@ -89,78 +88,53 @@ struct Tile {
   int K, rows, cols;
 };
 
-// Portable: std::fma is exactly the fused operation the SIMD kernels use; double + double and
-// float -> double conversions are exact IEEE operations everywhere.
+// Portable: std::fma is exactly the fused operation the SIMD kernels use.
 constexpr int kPortableRows = 4;
 void tile_portable(const Tile& t) {
   constexpr int MR = kPortableRows;
-  double total[MR][kPanelWidth];
+  float acc[MR][kPanelWidth];
   for (int r = 0; r < MR; ++r)
-    for (int j = 0; j < kPanelWidth; ++j) total[r][j] = (t.bias && j < t.cols) ? t.bias[j] : 0.0;
-  for (int k0 = 0; k0 < t.K; k0 += kChainLength) {
-    const int k1 = std::min(t.K, k0 + kChainLength);
-    float chain[MR][kPanelWidth] = {};
-    for (int k = k0; k < k1; ++k) {
-      const float* w = t.panel + static_cast<std::size_t>(k) * kPanelWidth;
-      const float* a = t.xp + static_cast<std::size_t>(k) * MR;
-      for (int r = 0; r < MR; ++r)
-        for (int j = 0; j < kPanelWidth; ++j) chain[r][j] = std::fma(a[r], w[j], chain[r][j]);
-    }
+    for (int j = 0; j < kPanelWidth; ++j) acc[r][j] = (t.bias && j < t.cols) ? t.bias[j] : 0.0f;
+  for (int k = 0; k < t.K; ++k) {
+    const float* w = t.panel + static_cast<std::size_t>(k) * kPanelWidth;
+    const float* a = t.xp + static_cast<std::size_t>(k) * MR;
     for (int r = 0; r < MR; ++r)
-      for (int j = 0; j < kPanelWidth; ++j) total[r][j] += static_cast<double>(chain[r][j]);
+      for (int j = 0; j < kPanelWidth; ++j) acc[r][j] = std::fma(a[r], w[j], acc[r][j]);
   }
-  for (int r = 0; r < t.rows; ++r)
-    for (int j = 0; j < t.cols; ++j) t.y[r * t.ldy + j] = static_cast<float>(total[r][j]);
+  for (int r = 0; r < t.rows; ++r) std::memcpy(t.y + r * t.ldy, acc[r], sizeof(float) * t.cols);
 }
 
 #ifdef ES_GEMM_X86
-// AVX-512: 4 rows x 32 columns. Per row: 2 zmm fp32 chains and 4 zmm float64 totals (6 x 4 = 24
-// registers), 2 zmm of weights per k, x broadcast from memory. The chains run on the FMA pipes;
-// widening and adding to the totals (once per kChainLength k) mostly on the others.
-constexpr int kAvx512Rows = 4;
+// AVX-512: 14 rows x 32 columns = 28 zmm accumulators, 2 zmm of weights per k, x broadcast from
+// memory. The panel's two 16-column halves are independent chains, as everywhere.
+constexpr int kAvx512Rows = 14;
 template <int R>
 __attribute__((target("avx512f"))) void tile_avx512_rows(const Tile& t) {
   const __mmask16 m0 = t.cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << t.cols) - 1);
   const __mmask16 m1 = t.cols >= 32 ? __mmask16(0xFFFF) : t.cols <= 16 ? __mmask16(0) : __mmask16((1u << (t.cols - 16)) - 1);
-  alignas(64) float bias[kPanelWidth] = {};
-  if (t.bias) std::memcpy(bias, t.bias, sizeof(float) * t.cols);
-  __m512d total[R][4];
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int q = 0; q < 4; ++q) total[r][q] = _mm512_cvtps_pd(_mm256_load_ps(bias + 8 * q));
+  const __m512 b0 = t.bias ? _mm512_maskz_loadu_ps(m0, t.bias) : _mm512_setzero_ps();
+  const __m512 b1 = t.bias ? _mm512_maskz_loadu_ps(m1, t.bias + 16) : _mm512_setzero_ps();
+  __m512 c0[R], c1[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    c0[r] = b0;
+    c1[r] = b1;
+  }
   const float* a = t.xp;
   const float* w = t.panel;
-  for (int k0 = 0; k0 < t.K; k0 += kChainLength) {
-    const int steps = std::min(kChainLength, t.K - k0);
-    __m512 c0[R], c1[R];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm512_setzero_ps();
-    for (int k = 0; k < steps; ++k, a += kAvx512Rows, w += kPanelWidth) {
-      const __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + 16);
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        const __m512 x = _mm512_set1_ps(a[r]);
-        c0[r] = _mm512_fmadd_ps(x, w0, c0[r]);
-        c1[r] = _mm512_fmadd_ps(x, w1, c1[r]);
-      }
-    }
-#pragma GCC unroll 4
+  for (int k = 0; k < t.K; ++k, a += kAvx512Rows, w += kPanelWidth) {
+    const __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + 16);
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
-      total[r][0] = _mm512_add_pd(total[r][0], _mm512_cvtps_pd(_mm512_castps512_ps256(c0[r])));
-      total[r][1] = _mm512_add_pd(total[r][1], _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c0[r]), 1))));
-      total[r][2] = _mm512_add_pd(total[r][2], _mm512_cvtps_pd(_mm512_castps512_ps256(c1[r])));
-      total[r][3] = _mm512_add_pd(total[r][3], _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c1[r]), 1))));
+      const __m512 x = _mm512_set1_ps(a[r]);
+      c0[r] = _mm512_fmadd_ps(x, w0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(x, w1, c1[r]);
     }
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
-    const __m512 y0 = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(total[r][0]))),
-                                                          _mm256_castps_pd(_mm512_cvtpd_ps(total[r][1])), 1));
-    const __m512 y1 = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(total[r][2]))),
-                                                          _mm256_castps_pd(_mm512_cvtpd_ps(total[r][3])), 1));
-    _mm512_mask_storeu_ps(t.y + r * t.ldy, m0, y0);
-    _mm512_mask_storeu_ps(t.y + r * t.ldy + 16, m1, y1);
+    _mm512_mask_storeu_ps(t.y + r * t.ldy, m0, c0[r]);
+    _mm512_mask_storeu_ps(t.y + r * t.ldy + 16, m1, c1[r]);
   }
 }
 
@@ -172,9 +146,9 @@ void tile_avx512_dispatch(const Tile& t, std::integer_sequence<int, R...>) {
 }
 void tile_avx512(const Tile& t) { tile_avx512_dispatch(t, std::make_integer_sequence<int, kAvx512Rows>{}); }
 
-// AVX2 + FMA: 16 ymm registers allow 2 rows x 16 columns (per row 2 ymm chains and 4 ymm float64
-// totals); the 32-column panel is done as two 16-column halves.
-constexpr int kAvx2Rows = 2;
+// AVX2 + FMA: 16 ymm registers allow 6 rows x 16 columns (12 accumulators); the 32-column panel
+// is done as two 16-column halves.
+constexpr int kAvx2Rows = 6;
 template <int R>
 __attribute__((target("avx2,fma"))) void tile_avx2_rows(const Tile& t) {
   alignas(32) float bias[kPanelWidth] = {};
@@ -182,45 +156,32 @@ __attribute__((target("avx2,fma"))) void tile_avx2_rows(const Tile& t) {
   for (int half = 0; half < 2; ++half) {
     const int j0 = half * 16;
     if (j0 >= t.cols) break;
-    __m256d total[R][4];
-#pragma GCC unroll 2
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-      for (int q = 0; q < 4; ++q) total[r][q] = _mm256_cvtps_pd(_mm_load_ps(bias + j0 + 4 * q));
+    const __m256 b0 = _mm256_load_ps(bias + j0), b1 = _mm256_load_ps(bias + j0 + 8);
+    __m256 c0[R], c1[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      c0[r] = b0;
+      c1[r] = b1;
+    }
     const float* a = t.xp;
     const float* w = t.panel + j0;
-    for (int k0 = 0; k0 < t.K; k0 += kChainLength) {
-      const int steps = std::min(kChainLength, t.K - k0);
-      __m256 c0[R], c1[R];
-#pragma GCC unroll 2
-      for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm256_setzero_ps();
-      for (int k = 0; k < steps; ++k, a += kAvx2Rows, w += kPanelWidth) {
-        const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
-#pragma GCC unroll 2
-        for (int r = 0; r < R; ++r) {
-          const __m256 x = _mm256_broadcast_ss(a + r);
-          c0[r] = _mm256_fmadd_ps(x, w0, c0[r]);
-          c1[r] = _mm256_fmadd_ps(x, w1, c1[r]);
-        }
-      }
-#pragma GCC unroll 2
+    for (int k = 0; k < t.K; ++k, a += kAvx2Rows, w += kPanelWidth) {
+      const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
-        total[r][0] = _mm256_add_pd(total[r][0], _mm256_cvtps_pd(_mm256_castps256_ps128(c0[r])));
-        total[r][1] = _mm256_add_pd(total[r][1], _mm256_cvtps_pd(_mm256_extractf128_ps(c0[r], 1)));
-        total[r][2] = _mm256_add_pd(total[r][2], _mm256_cvtps_pd(_mm256_castps256_ps128(c1[r])));
-        total[r][3] = _mm256_add_pd(total[r][3], _mm256_cvtps_pd(_mm256_extractf128_ps(c1[r], 1)));
+        const __m256 x = _mm256_broadcast_ss(a + r);
+        c0[r] = _mm256_fmadd_ps(x, w0, c0[r]);
+        c1[r] = _mm256_fmadd_ps(x, w1, c1[r]);
       }
     }
-    // Masked stores (lanes j < n), unrolled so the results never leave their registers.
+    // Masked stores (lanes j < n), unrolled so the accumulators never leave their registers.
     const __m256i n_cols = _mm256_set1_epi32(std::min(16, t.cols - j0));
     const __m256i mask0 = _mm256_cmpgt_epi32(n_cols, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     const __m256i mask1 = _mm256_cmpgt_epi32(n_cols, _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15));
-#pragma GCC unroll 2
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const __m256 y0 = _mm256_set_m128(_mm256_cvtpd_ps(total[r][1]), _mm256_cvtpd_ps(total[r][0]));
-      const __m256 y1 = _mm256_set_m128(_mm256_cvtpd_ps(total[r][3]), _mm256_cvtpd_ps(total[r][2]));
-      _mm256_maskstore_ps(t.y + r * t.ldy + j0, mask0, y0);
-      _mm256_maskstore_ps(t.y + r * t.ldy + j0 + 8, mask1, y1);
+      _mm256_maskstore_ps(t.y + r * t.ldy + j0, mask0, c0[r]);
+      _mm256_maskstore_ps(t.y + r * t.ldy + j0 + 8, mask1, c1[r]);
     }
   }
 }

@@ -3,15 +3,13 @@
 //
 // Why not the BLAS: an optimized BLAS rounds differently depending on the matrix shape, the
 // thread count and the CPU (kernel choice, k-splitting, small-matrix paths), and repacks the
-// weights on every call. Here every output element has one fixed definition: k is cut into chains
-// of kChainLength consecutive inputs (from k = 0), each chain a sequence of fp32 fused
-// multiply-adds from zero, and the chains are added in ascending order to a float64 total that
-// starts at the bias, rounded to fp32 once at the end:
-//     total = bias[n];  for each chain c: { s = 0f; for k in c: s = fma(x[m, k], W[k, n], s); total += double(s) }
-//     y[m, n] = float(total)
+// weights on every call. Here every output element is one chain of fused multiply-adds in
+// ascending k, starting from its bias:
+//     acc = bias[n];  for k = 0..K-1: acc = fma(x[m, k], W[k, n], acc);  y[m, n] = acc
 // That definition does not mention tiles, vector widths or threads, so every implementation of
 // it (AVX-512, AVX2+FMA, portable std::fma) gives the same bits, for any M, any batching and any
-// thread count.
+// thread count: a researcher on another x86 or ARM machine gets identical logits.
+//
 // Packing: W is stored as panels of kPanelWidth output columns; panel p holds W[k, 32p..32p+31]
 // for k = 0..K-1 contiguously ([K, 32] row-major), zero-padded past N. The micro-kernel streams
 // one panel while broadcasting x values: no strided weight access, no per-call packing.
@@ -24,7 +22,6 @@
 namespace entroscope::kernels {
 
 inline constexpr int kPanelWidth = 32;
-inline constexpr int kChainLength = 8;  // k per fp32 chain (the definition above)
 
 // A weight matrix where it lies (e.g. memory-mapped): the map from K inputs to N outputs, with
 // W[k, n] at data[k * ld + n] (kInOut, GPT-2 Conv1D) or data[n * ld + k] (kOutIn, nn.Linear).
