@@ -3,9 +3,13 @@
 // comparison through the `entroscope forward` CLI is in tests/cli.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "common/golden.h"
+#include "common/json_file.h"
 #include "common/temp_dir.h"
 #include "io/safetensors.h"
 #include "metrics/entropy.h"
@@ -50,6 +54,46 @@ TEST_P(GoldenFixture, MatchesFloat64Reference) {
   io::write_safetensors(tmp / "out.safetensors", t);
   io::SafetensorsFile out(tmp / "out.safetensors");
   test_util::expect_matches_goldens(dir, out, /*hidden_states=*/true);
+}
+
+// entroscope's fp32 error against PyTorch's own fp32 forward (transformers, measured by the fixture
+// generator: `measured_torch_fp32_error` in expected.json), on the logits and on the entropy,
+// against the same float64 reference. Today's GEMM (one fp32 chain per output) errs 0.3-1.9x
+// PyTorch's on these fixtures; the bound guards that. Issue 15 asks for <= 1x on every fixture:
+// fp32 chains of 8 summed in float64 reach 0.92x at worst, but cost 1.6-1.7x the forward's time
+// on an AVX-512 Intel core (DEVELOPERS.md, "Open ends"), so that definition is not in use.
+TEST_P(GoldenFixture, ErrorAgainstTorchFloat32IsBounded) {
+  const fs::path dir = kModels / GetParam();
+  const auto torch_error = read_json_file(dir / "expected.json")["measured_torch_fp32_error"];
+  io::SafetensorsFile expected(dir / "expected.safetensors");
+  std::vector<std::int64_t> ids64 = io::read_as_i64(expected, expected.at("input_ids"));
+  const auto& shape = expected.at("input_ids").shape;
+  const int B = static_cast<int>(shape[0]), T = static_cast<int>(shape[1]);
+  std::vector<std::int32_t> ids(ids64.begin(), ids64.end());
+
+  model::Model m = model::load_model(dir);
+  const int V = m.config.vocab_size;
+  std::vector<float> logits(static_cast<std::size_t>(B) * T * V);
+  model::Activations act;
+  model::forward(m, ids, B, T, act, {logits.data()});
+  std::vector<double> entropy(static_cast<std::size_t>(B) * T), surprisal(static_cast<std::size_t>(B) * (T - 1));
+  metrics::score_rows(logits.data(), ids.data(), B, T, V, entropy.data(), surprisal.data());
+
+  auto max_abs_error = [](const auto& got, const auto& want) {
+    double worst = 0.0;
+    for (std::size_t i = 0; i < want.size(); ++i)
+      worst = std::max(worst, std::fabs(static_cast<double>(got[i]) - static_cast<double>(want[i])));
+    return worst;
+  };
+  const double logits_error = max_abs_error(logits, io::read_as_f64(expected, expected.at("logits")));
+  const double entropy_error = max_abs_error(entropy, io::read_as_f64(expected, expected.at("entropy_bits")));
+  const double torch_logits = torch_error["logits_max_abs"], torch_entropy = torch_error["entropy_bits_max_abs"];
+  std::printf("%-40s logits %.3g (torch %.3g, x%.2f)  entropy %.3g (torch %.3g, x%.2f)\n", GetParam().c_str(),
+              logits_error, torch_logits, logits_error / torch_logits, entropy_error, torch_entropy,
+              entropy_error / torch_entropy);
+  constexpr double kBound = 2.0;  // x PyTorch fp32's own error
+  EXPECT_LE(logits_error, kBound * torch_logits) << GetParam() << ": logits max |error| vs float64";
+  EXPECT_LE(entropy_error, kBound * torch_entropy) << GetParam() << ": entropy_bits max |error| vs float64";
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenFixture, ::testing::ValuesIn(test_util::golden_fixtures()),
