@@ -31,7 +31,7 @@ class TraceObserver : public model::ForwardObserver {
   };
   std::vector<Row> rows;
   bool on_step(const model::StepView& v) override {
-    std::size_t n = static_cast<std::size_t>(v.batch) * v.seq * v.width;
+    std::size_t n = static_cast<std::size_t>(v.rows) * v.width;
     rows.push_back({v.layer, v.step, tensor_stats(v.data, n)});
     return true;
   }
@@ -44,16 +44,16 @@ class RoundingObserver : public model::ForwardObserver {
   explicit RoundingObserver(float (*round)(float), double max_finite) : round_(round), max_finite_(max_finite) {}
   std::optional<model::NonFiniteLocation> first_overflow;
   bool on_step(const model::StepView& v) override {
-    std::size_t n = static_cast<std::size_t>(v.batch) * v.seq * v.width;
+    std::size_t n = static_cast<std::size_t>(v.rows) * v.width;
     for (std::size_t i = 0; i < n; ++i) {
       float x = v.data[i];
       if (!first_overflow && std::isfinite(x) && std::fabs(x) > max_finite_) {
         model::NonFiniteLocation w;
         w.layer = v.layer;
         w.step = v.step;
-        std::size_t row = i / v.width;
-        w.batch_row = static_cast<int>(row / v.seq);
-        w.position = static_cast<int>(row % v.seq);
+        const int row = static_cast<int>(i / v.width);
+        w.batch_row = v.sequences->sequence_of(row);
+        w.position = v.sequences->position_of(row);
         w.channel = static_cast<int>(i % v.width);
         w.value = x;
         first_overflow = w;

@@ -31,19 +31,20 @@ void gemm(CBLAS_TRANSPOSE trans_b, int M, int N, int K, const double* a, int lda
 }  // namespace
 
 template <typename Scalar>
-void linear(Scalar* out, const Scalar* in, const Scalar* weight, const Scalar* bias, int B, int T, int K, int N,
-            WeightLayout layout) {
+void linear(Scalar* out, const Scalar* in, const Scalar* weight, const Scalar* bias, const SequenceRows& sequences,
+            int K, int N, WeightLayout layout) {
   // One thread pool for everything: the BLAS runs single-threaded (threads.cpp) and ours
   // distributes (sequence, column block) tiles; two pools (ours and OpenBLAS's own) would
   // oversubscribe the cores.
   static const bool blas_configured = (blas_single_threaded(), true);
   (void)blas_configured;
   const int column_blocks = (N + kLinearColumnBlock - 1) / kLinearColumnBlock;
-  parallel_for(static_cast<std::size_t>(B) * column_blocks, [&](std::size_t tile) {
-    const int b = static_cast<int>(tile / column_blocks), j = static_cast<int>(tile % column_blocks);
+  parallel_for(static_cast<std::size_t>(sequences.sequences()) * column_blocks, [&](std::size_t tile) {
+    const int s = static_cast<int>(tile / column_blocks), j = static_cast<int>(tile % column_blocks);
     const int n0 = j * kLinearColumnBlock, n1 = std::min(N, n0 + kLinearColumnBlock);
-    const Scalar* x = in + static_cast<std::size_t>(b) * T * K;
-    Scalar* y = out + static_cast<std::size_t>(b) * T * N;
+    const int T = sequences.length(s);
+    const Scalar* x = in + static_cast<std::size_t>(sequences.begin(s)) * K;
+    Scalar* y = out + static_cast<std::size_t>(sequences.begin(s)) * N;
     // Start from the bias and accumulate the product onto it (beta = 1): one pass over y.
     Scalar beta = 0;
     if (bias) {
@@ -207,8 +208,8 @@ void rotary_tables(Scalar* cos_table, Scalar* sin_table, int T, const double* in
 }
 
 template <typename Scalar>
-void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table, int B, int T, QkvLayout layout,
-                  int n_head, int n_kv_head, int rotary_dims, bool interleaved) {
+void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table, const SequenceRows& sequences,
+                  QkvLayout layout, int n_head, int n_kv_head, int rotary_dims, bool interleaved) {
   if (rotary_dims == 0) return;
   const int half = rotary_dims / 2;
   auto rotate = [&](Scalar* x, const Scalar* c, const Scalar* s) {
@@ -219,8 +220,8 @@ void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table,
       x[b] = x2 * c[i] + x1 * s[i];
     }
   };
-  rows_in_parallel(B * T, static_cast<std::size_t>(n_head + n_kv_head) * rotary_dims, [&](std::size_t row) {
-    const int t = static_cast<int>(row % T);
+  rows_in_parallel(sequences.rows(), static_cast<std::size_t>(n_head + n_kv_head) * rotary_dims, [&](std::size_t row) {
+    const int t = sequences.position_of(static_cast<int>(row));
     Scalar* token = qkv + row * layout.row;
     const Scalar* c = cos_table + static_cast<std::size_t>(t) * half;
     const Scalar* s = sin_table + static_cast<std::size_t>(t) * half;
@@ -271,23 +272,25 @@ inline int first_visible_key(int i, int window) { return window > 0 ? std::max(0
 // query heads, so it repacks only when the group changes); each block of kAttentionQueryBlock
 // queries uses the prefix up to its last query. With a local window shorter than the sequence,
 // each block packs just the keys its queries can see (O(T window) work instead of O(T^2)).
-void causal_attention_f32(float* out, const float* qkv, int B, int T, QkvLayout layout, int n_head, int n_kv_head,
-                          int head_dim, float scale, int window) {
+void causal_attention_f32(float* out, const float* qkv, const SequenceRows& sequences, QkvLayout layout, int n_head,
+                          int n_kv_head, int head_dim, float scale, int window) {
   const std::size_t row = layout.row;  // ld of q, k, v
   const std::size_t out_row = static_cast<std::size_t>(n_head) * head_dim;
   const int group = n_head / n_kv_head;
-  // A window shorter than the sequence: each query block packs only the keys it can see.
-  const bool local = window > 0 && window < T;
+  const int max_T = sequences.max_length();
   auto heads = [&](int worker, int workers) {
     PackedMatrix keys, values;  // this worker's, reused across heads
     PackedMatrix block_keys, block_values;  // a local window's keys and values for one query block
     int packed_b = -1, packed_g = -1;
-    std::vector<float> scores(static_cast<std::size_t>(kAttentionQueryBlock) * T);  // [rows, keys]
-    const Share share = static_share(static_cast<std::size_t>(B) * n_head, worker, workers);
+    std::vector<float> scores(static_cast<std::size_t>(kAttentionQueryBlock) * max_T);  // [rows, keys]
+    const Share share = static_share(static_cast<std::size_t>(sequences.sequences()) * n_head, worker, workers);
     for (std::size_t bh = share.begin; bh < share.end; ++bh) {
       {
         const int b = static_cast<int>(bh / n_head), h = static_cast<int>(bh % n_head);
-        const float* seq = qkv + static_cast<std::size_t>(b) * T * row;
+        const int T = sequences.length(b);
+        // A window shorter than the sequence: each query block packs only the keys it can see.
+        const bool local = window > 0 && window < T;
+        const float* seq = qkv + static_cast<std::size_t>(sequences.begin(b)) * row;
         const int g = h / group;
         if (!local && (b != packed_b || g != packed_g)) {
           const float* k = seq + layout.k_offset + g * layout.kv_head_stride;  // [T, hd], rows `row` apart
@@ -300,7 +303,7 @@ void causal_attention_f32(float* out, const float* qkv, int B, int T, QkvLayout 
         for (int i0 = 0; i0 < T; i0 += kAttentionQueryBlock) {
           const int rows = std::min(kAttentionQueryBlock, T - i0), visible_end = i0 + rows;
           const float* q = seq + static_cast<std::size_t>(i0) * row + layout.q_offset + h * layout.q_head_stride;
-          float* o = out + (static_cast<std::size_t>(b) * T + i0) * out_row + h * head_dim;  // [rows, hd]
+          float* o = out + (static_cast<std::size_t>(sequences.begin(b)) + i0) * out_row + h * head_dim;  // [rows, hd]
           // Keys [key0, visible_end): the whole prefix, or with a window only those the block's
           // first query can see (its own small packing). Skipped keys have softmax weight exactly 0,
           // so the results are the same either way.
@@ -325,7 +328,11 @@ void causal_attention_f32(float* out, const float* qkv, int B, int T, QkvLayout 
     }
   };
   // Demo-sized attention (a few heads of a dozen tokens) is cheaper than waking the pool.
-  const std::size_t work = static_cast<std::size_t>(B) * n_head * T * std::min(T, local ? window : T) * head_dim;
+  std::size_t work = 0;
+  for (int b = 0; b < sequences.sequences(); ++b) {
+    const std::size_t T = static_cast<std::size_t>(sequences.length(b));
+    work += static_cast<std::size_t>(n_head) * T * std::min(T, window > 0 ? static_cast<std::size_t>(window) : T) * head_dim;
+  }
   if (work < 16 * kSerialBelowElements)
     run_on_this_thread(heads);
   else
@@ -335,35 +342,39 @@ void causal_attention_f32(float* out, const float* qkv, int B, int T, QkvLayout 
 }  // namespace
 
 template <typename Scalar>
-void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, QkvLayout layout, int n_head, int n_kv_head,
-                      int head_dim, Scalar scale, int window) {
+void causal_attention(Scalar* out, const Scalar* qkv, const SequenceRows& sequences, QkvLayout layout, int n_head,
+                      int n_kv_head, int head_dim, Scalar scale, int window) {
   if constexpr (std::is_same_v<Scalar, float>) {
-    causal_attention_f32(out, qkv, B, T, layout, n_head, n_kv_head, head_dim, scale, window);
+    causal_attention_f32(out, qkv, sequences, layout, n_head, n_kv_head, head_dim, scale, window);
   } else {
     // float64 (doctor's reference) through the BLAS.
     // Per (sequence, head, block of kAttentionQueryBlock queries): scores = Q K^T over the keys up to
     // the block's last query (one GEMM), causal softmax per row, then context = P V (one GEMM).
-    // GEMM shapes depend only on T and the block's position, so batching does not change any bit.
+    // GEMM shapes depend only on the sequence's length and the block's position, so what else is
+    // packed beside a sequence does not change any bit.
     const int row = layout.row;  // ld of q, k, v inside the fused rows
     const int out_row = n_head * head_dim;
     const int group = n_head / n_kv_head;
-    const int query_blocks = (T + kAttentionQueryBlock - 1) / kAttentionQueryBlock;
+    // Every (sequence, query block), each then taken for every head.
+    std::vector<std::pair<int, int>> query_blocks;  // (sequence, first query)
+    for (int b = 0; b < sequences.sequences(); ++b)
+      for (int i0 = 0; i0 < sequences.length(b); i0 += kAttentionQueryBlock) query_blocks.emplace_back(b, i0);
+    const int max_T = sequences.max_length();
     // Blocks differ in cost (later ones see more keys): workers take the next one as they finish.
     std::atomic<std::size_t> next_block{0};
-    const std::size_t blocks = static_cast<std::size_t>(B) * n_head * query_blocks;
+    const std::size_t blocks = query_blocks.size() * static_cast<std::size_t>(n_head);
     run_region([&](int, int) {
-      std::vector<Scalar> scores(static_cast<std::size_t>(kAttentionQueryBlock) * T);  // [rows, keys]
+      std::vector<Scalar> scores(static_cast<std::size_t>(kAttentionQueryBlock) * max_T);  // [rows, keys]
       for (std::size_t block = next_block++; block < blocks; block = next_block++) {
         {
           {
-            const int b = static_cast<int>(block / (static_cast<std::size_t>(n_head) * query_blocks));
-            const int h = static_cast<int>(block / query_blocks % n_head);
-            const int qb = static_cast<int>(block % query_blocks);
-            const int i0 = qb * kAttentionQueryBlock;
+            const auto [b, i0] = query_blocks[block / n_head];
+            const int h = static_cast<int>(block % n_head);
+            const int T = sequences.length(b);
             const int rows = std::min(kAttentionQueryBlock, T - i0);
             const int keys = i0 + rows;
             const int g = h / group;
-            const Scalar* seq = qkv + static_cast<std::size_t>(b) * T * row;
+            const Scalar* seq = qkv + static_cast<std::size_t>(sequences.begin(b)) * row;
             const Scalar* q = seq + static_cast<std::size_t>(i0) * row + layout.q_offset + h * layout.q_head_stride;
             const Scalar* k = seq + layout.k_offset + g * layout.kv_head_stride;  // [keys, hd]
             const Scalar* v = seq + layout.v_offset + g * layout.kv_head_stride;  // [keys, hd]
@@ -387,7 +398,7 @@ void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, QkvLayout la
               for (int j = 0; j < first; ++j) s[j] = 0;      // outside the window
               for (int j = t + 1; j < keys; ++j) s[j] = 0;  // masked: contributes exactly nothing
             }
-            Scalar* o = out + (static_cast<std::size_t>(b) * T + i0) * out_row + h * head_dim;  // [rows, hd]
+            Scalar* o = out + (static_cast<std::size_t>(sequences.begin(b)) + i0) * out_row + h * head_dim;  // [rows, hd]
             gemm(CblasNoTrans, rows, head_dim, keys, scores.data(), keys, v, row, Scalar(0), o, out_row);
           }
         }
@@ -422,7 +433,7 @@ std::size_t find_non_finite(const Scalar* x, std::size_t n) {
 }
 
 #define ES_INSTANTIATE_KERNELS(S)                                                                            \
-  template void linear<S>(S*, const S*, const S*, const S*, int, int, int, int, WeightLayout);                \
+  template void linear<S>(S*, const S*, const S*, const S*, const SequenceRows&, int, int, WeightLayout);       \
   template void layer_norm<S>(S*, const S*, const S*, const S*, int, int, double);                           \
   template void rms_norm<S>(S*, const S*, const S*, int, int, double);                                       \
   template void rms_norm_segments<S>(S*, int, std::size_t, int, int, int, const S*, double);                 \
@@ -432,8 +443,8 @@ std::size_t find_non_finite(const Scalar* x, std::size_t n) {
   template void silu_mul<S>(S*, const S*, std::size_t);                                                      \
   template void add<S>(S*, const S*, const S*, std::size_t);                                                 \
   template void rotary_tables<S>(S*, S*, int, const double*, int);                                           \
-  template void apply_rotary<S>(S*, const S*, const S*, int, int, QkvLayout, int, int, int, bool);           \
-  template void causal_attention<S>(S*, const S*, int, int, QkvLayout, int, int, int, S, int);               \
+  template void apply_rotary<S>(S*, const S*, const S*, const SequenceRows&, QkvLayout, int, int, int, bool);  \
+  template void causal_attention<S>(S*, const S*, const SequenceRows&, QkvLayout, int, int, int, S, int);      \
   template std::size_t find_non_finite<S>(const S*, std::size_t);
 ES_INSTANTIATE_KERNELS(float)
 ES_INSTANTIATE_KERNELS(double)

@@ -3,25 +3,49 @@
 // Shapes are given in the comments as [rows, width]. Scalar is float (the compute path) or double
 // (doctor's float64 reference path); both are instantiated in kernels.cpp. Every reduction has a
 // fixed order (independent of thread count and of how many sequences are batched).
+#include <algorithm>
 #include <cstddef>
+#include <span>
 
 namespace entroscope::kernels {
+
+// The sequences of a packed batch: sequence s is rows [start[s], start[s + 1]) of every
+// [rows, width] buffer, its positions 0 .. length - 1. Sequences of any lengths lie side by side
+// (a [B, T] batch is start = 0, T, 2T, ..); every kernel gives each sequence the same bits as if
+// it were alone.
+struct SequenceRows {
+  std::span<const int> start;  // sequences + 1 ascending offsets, start[0] = 0
+  int sequences() const { return static_cast<int>(start.size()) - 1; }
+  int rows() const { return start.back(); }
+  int begin(int s) const { return start[static_cast<std::size_t>(s)]; }
+  int length(int s) const { return start[static_cast<std::size_t>(s) + 1] - start[static_cast<std::size_t>(s)]; }
+  int max_length() const {
+    int m = 0;
+    for (int s = 0; s < sequences(); ++s) m = std::max(m, length(s));
+    return m;
+  }
+  // The sequence that holds `row`, and the row's position in it.
+  int sequence_of(int row) const {
+    return static_cast<int>(std::upper_bound(start.begin(), start.end(), row) - start.begin()) - 1;
+  }
+  int position_of(int row) const { return row - begin(sequence_of(row)); }
+};
 
 // How a weight matrix is stored. GPT-2's Conv1D stores [in, out] (y = x W + b); nn.Linear
 // (every other family) stores [out, in] (y = x W^T + b).
 enum class WeightLayout { kInOut, kOutIn };
 
-// out[B*T, N] = in[B*T, K] * W + bias[N] (bias may be null), through CBLAS sgemm / dgemm. The fp32
-// forward does not use this (it uses kernels::gemm, gemm.h); doctor's float64 reference does.
+// out[rows, N] = in[rows, K] * W + bias[N] (bias may be null), through CBLAS sgemm / dgemm. The
+// fp32 forward does not use this (it uses kernels::gemm, gemm.h); doctor's float64 reference does.
 // Deterministic by construction: optimized BLAS kernels round differently depending on the
 // matrix shape (OpenBLAS's small-matrix kernels, for one), so every BLAS call here has a shape
-// that depends only on T and the weights: one call per sequence and per fixed block of
-// kLinearColumnBlock output columns, whatever B and the thread count are. A sequence therefore gets
-// the same bits alone or in a batch, on 1 thread or many.
+// that depends only on the sequence's length and the weights: one call per sequence and per fixed
+// block of kLinearColumnBlock output columns, whatever else is packed beside it and whatever the
+// thread count. A sequence therefore gets the same bits alone or in a batch, on 1 thread or many.
 inline constexpr int kLinearColumnBlock = 256;
 template <typename Scalar>
-void linear(Scalar* out, const Scalar* in, const Scalar* weight, const Scalar* bias, int B, int T, int K, int N,
-            WeightLayout layout);
+void linear(Scalar* out, const Scalar* in, const Scalar* weight, const Scalar* bias, const SequenceRows& sequences,
+            int K, int N, WeightLayout layout);
 
 // out[M, D] = (in - mean) / sqrt(var + eps) * gamma + beta per row; biased variance, statistics in
 // double; beta may be null (no bias). out may alias in.
@@ -76,10 +100,11 @@ struct QkvLayout {
 
 // Rotary position embedding applied in place to the first `rotary_dims` dims of every q and k
 // head. Pairs (i, i + rotary_dims/2) (rotate_half) or, `interleaved`, (2i, 2i+1) (GPT-J's
-// rotate_every_two); pair i turns by angle pos * inv_freq[i]. cos/sin: [T, rotary_dims / 2].
+// rotate_every_two); pair i turns by angle pos * inv_freq[i], pos = the row's position in its
+// sequence. cos/sin: [max length, rotary_dims / 2].
 template <typename Scalar>
-void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table, int B, int T, QkvLayout layout,
-                  int n_head, int n_kv_head, int rotary_dims, bool interleaved);
+void apply_rotary(Scalar* qkv, const Scalar* cos_table, const Scalar* sin_table, const SequenceRows& sequences,
+                  QkvLayout layout, int n_head, int n_kv_head, int rotary_dims, bool interleaved);
 // cos/sin tables for positions 0..T-1: angle = pos * inv_freq[i], computed in double.
 template <typename Scalar>
 void rotary_tables(Scalar* cos_table, Scalar* sin_table, int T, const double* inv_freq, int half);
@@ -87,13 +112,14 @@ void rotary_tables(Scalar* cos_table, Scalar* sin_table, int T, const double* in
 // Queries per attention block: one GEMM pair per (sequence, head, block).
 inline constexpr int kAttentionQueryBlock = 64;
 
-// Causal attention with grouped-query heads. qkv: [B*T, layout.row]; out: [B*T, n_head * head_dim]
-// heads concatenated. scores = q.k * scale over keys j <= i (and i - window < j when window > 0),
-// softmax, weighted sum of v. Each (sequence, key/value head)'s keys and values are packed once and
-// shared by its query heads.
+// Causal attention with grouped-query heads, each sequence attending only to itself. qkv:
+// [rows, layout.row]; out: [rows, n_head * head_dim] heads concatenated. scores = q.k * scale over
+// keys j <= i of the same sequence (and i - window < j when window > 0), softmax, weighted sum of
+// v. Each (sequence, key/value head)'s keys and values are packed once and shared by its query
+// heads.
 template <typename Scalar>
-void causal_attention(Scalar* out, const Scalar* qkv, int B, int T, QkvLayout layout, int n_head, int n_kv_head,
-                      int head_dim, Scalar scale, int window);
+void causal_attention(Scalar* out, const Scalar* qkv, const SequenceRows& sequences, QkvLayout layout, int n_head,
+                      int n_kv_head, int head_dim, Scalar scale, int window);
 
 // Index of the first non-finite value in x[0..n), or n when all are finite.
 template <typename Scalar>

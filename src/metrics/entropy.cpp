@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels/fast_exp.h"
 #include "kernels/parallel.h"
@@ -134,26 +135,35 @@ TokenScore score_distribution(const Scalar* logits, int V) {
   return {entropy_nats * kLog2e, static_cast<double>(m) + log_s};
 }
 
+namespace {
+// Where row's surprisal goes (its sequence s holds T_s - 1 surprisals, so rows before it are
+// offset by s), or -1 when the row is its sequence's last (no next token).
+inline std::ptrdiff_t surprisal_index(const kernels::SequenceRows& sequences, int row) {
+  const int s = sequences.sequence_of(row);
+  return row + 1 < sequences.begin(s) + sequences.length(s) ? row - s : -1;
+}
+}  // namespace
+
 template <typename Scalar>
-void score_block(const Scalar* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
-                 double* entropy_bits, double* surprisal_bits, const int* row_of) {
+void score_block(const Scalar* logits, int first_row, int rows, const std::int32_t* ids,
+                 const kernels::SequenceRows& sequences, int V, double* entropy_bits, double* surprisal_bits,
+                 const int* row_of) {
   kernels::rows_in_parallel(static_cast<std::size_t>(rows), static_cast<std::size_t>(V), [&](std::size_t r) {
     const std::size_t row = row_of ? static_cast<std::size_t>(row_of[r]) : static_cast<std::size_t>(first_row) + r;
-    const std::size_t b = row / T, t = row % T;
     const Scalar* x = logits + r * V;
     TokenScore s = score_distribution(x, V);
     entropy_bits[row] = s.entropy_bits;
-    if (surprisal_bits && static_cast<int>(t) + 1 < T)
-      surprisal_bits[b * (T - 1) + t] = metrics::surprisal_bits(x, s, ids[row + 1]);
+    const std::ptrdiff_t at = surprisal_index(sequences, static_cast<int>(row));
+    if (surprisal_bits && at >= 0) surprisal_bits[at] = metrics::surprisal_bits(x, s, ids[row + 1]);
   });
 }
 
-void score_block_with_classes(const float* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
-                              const std::uint8_t* masks, int n_classes, double* entropy_bits, double* surprisal_bits,
-                              double* log2_class_mass, const int* row_of) {
+void score_block_with_classes(const float* logits, int first_row, int rows, const std::int32_t* ids,
+                              const kernels::SequenceRows& sequences, int V, const std::uint8_t* masks, int n_classes,
+                              double* entropy_bits, double* surprisal_bits, double* log2_class_mass,
+                              const int* row_of) {
   kernels::rows_in_parallel(static_cast<std::size_t>(rows), static_cast<std::size_t>(V), [&](std::size_t r) {
     const std::size_t row = row_of ? static_cast<std::size_t>(row_of[r]) : static_cast<std::size_t>(first_row) + r;
-    const std::size_t b = row / T, t = row % T;
     const float* x = logits + r * V;
     const float m = max_of(x, V);
     double sum = 0.0, weighted = 0.0;
@@ -164,8 +174,8 @@ void score_block_with_classes(const float* logits, int first_row, int rows, cons
     if (entropy_nats < 0.0) entropy_nats = 0.0;
     const TokenScore score{entropy_nats * kLog2e, static_cast<double>(m) + log_s};
     entropy_bits[row] = score.entropy_bits;
-    if (surprisal_bits && static_cast<int>(t) + 1 < T)
-      surprisal_bits[b * (T - 1) + t] = metrics::surprisal_bits(x, score, ids[row + 1]);
+    const std::ptrdiff_t at = surprisal_index(sequences, static_cast<int>(row));
+    if (surprisal_bits && at >= 0) surprisal_bits[at] = metrics::surprisal_bits(x, score, ids[row + 1]);
     for (int c = 0; c < n_classes; ++c) {
       log2_class_mass[row * static_cast<std::size_t>(n_classes) + c] =
           class_sums[c] > 0.0 ? (std::log(class_sums[c]) - log_s) * kLog2e : -HUGE_VAL;
@@ -176,15 +186,18 @@ void score_block_with_classes(const float* logits, int first_row, int rows, cons
 template <typename Scalar>
 void score_rows(const Scalar* logits, const std::int32_t* ids, int B, int T, int V, double* entropy_bits,
                 double* surprisal_bits) {
-  score_block(logits, 0, B * T, ids, T, V, entropy_bits, surprisal_bits);
+  std::vector<int> start(static_cast<std::size_t>(B) + 1);
+  for (int b = 0; b <= B; ++b) start[static_cast<std::size_t>(b)] = b * T;
+  score_block(logits, 0, B * T, ids, kernels::SequenceRows{start}, V, entropy_bits, surprisal_bits);
 }
 
 template TokenScore score_distribution<float>(const float*, int);
 template TokenScore score_distribution<double>(const double*, int);
 template void score_rows<float>(const float*, const std::int32_t*, int, int, int, double*, double*);
-template void score_block<float>(const float*, int, int, const std::int32_t*, int, int, double*, double*, const int*);
-template void score_block<double>(const double*, int, int, const std::int32_t*, int, int, double*, double*,
-                                  const int*);
+template void score_block<float>(const float*, int, int, const std::int32_t*, const kernels::SequenceRows&, int, double*,
+                                 double*, const int*);
+template void score_block<double>(const double*, int, int, const std::int32_t*, const kernels::SequenceRows&, int,
+                                  double*, double*, const int*);
 template void score_rows<double>(const double*, const std::int32_t*, int, int, int, double*, double*);
 
 }  // namespace entroscope::metrics

@@ -3,6 +3,8 @@
 // log-sum-exp with double accumulation, so a peaked 50k-way distribution loses nothing.
 #include <cstdint>
 
+#include "kernels/kernels.h"
+
 namespace entroscope::metrics {
 
 struct TokenScore {
@@ -29,12 +31,14 @@ template <typename Scalar>
 void score_rows(const Scalar* logits, const std::int32_t* ids, int B, int T, int V, double* entropy_bits,
                 double* surprisal_bits);
 
-// The same for a block of rows [first_row, first_row + rows) of the flattened [B*T] (streamed
-// logits), or with row_of, rows row_of[0 .. rows) (gathered head rows): `logits` holds just those
-// rows; entropy/surprisal are indexed as in score_rows.
+// The same for a block of rows [first_row, first_row + rows) of a packed batch (streamed logits),
+// or with row_of, rows row_of[0 .. rows) (gathered head rows): `logits` holds just those rows.
+// entropy_bits is indexed by row; surprisal_bits by row - s for a row of sequence s (each sequence
+// has one fewer surprisal than tokens: for [B, T], b (T - 1) + t as in score_rows).
 template <typename Scalar>
-void score_block(const Scalar* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
-                 double* entropy_bits, double* surprisal_bits, const int* row_of = nullptr);
+void score_block(const Scalar* logits, int first_row, int rows, const std::int32_t* ids,
+                 const kernels::SequenceRows& sequences, int V, double* entropy_bits, double* surprisal_bits,
+                 const int* row_of = nullptr);
 
 // Token classes: up to 8 overlapping sets of vocabulary entries (bit c of masks[v] puts token v in
 // set c), whose probability mass per row is wanted (the word-boundary sets of word surprisal).
@@ -43,8 +47,9 @@ inline constexpr int kMaxTokenClasses = 8;
 // score_block plus, for each row, log2 of each class's probability mass, fused into the entropy's
 // pass over the vocabulary: log2_class_mass[row * n_classes + c]. A class with no mass gets -inf.
 // fp32 logits only (the scorer's path).
-void score_block_with_classes(const float* logits, int first_row, int rows, const std::int32_t* ids, int T, int V,
-                              const std::uint8_t* masks, int n_classes, double* entropy_bits, double* surprisal_bits,
-                              double* log2_class_mass, const int* row_of = nullptr);
+void score_block_with_classes(const float* logits, int first_row, int rows, const std::int32_t* ids,
+                              const kernels::SequenceRows& sequences, int V, const std::uint8_t* masks, int n_classes,
+                              double* entropy_bits, double* surprisal_bits, double* log2_class_mass,
+                              const int* row_of = nullptr);
 
 }  // namespace entroscope::metrics

@@ -1,8 +1,8 @@
 #pragma once
 // Scores token sequences with a model: for every position t, the entropy (bits) of the next-token
 // distribution after ids[0..t], and the surprisal (bits) of the actual next token ids[t+1].
-// Sequences are run in batches of equal length (no padding), so a sequence's numbers are the same
-// whether it is scored alone or with others (tested).
+// Sequences of any lengths are packed side by side into each forward (no padding), and a
+// sequence's numbers are the same bits whether it is scored alone or with others (tested).
 #include <cstdint>
 #include <vector>
 
@@ -27,7 +27,7 @@ struct SequenceScores {
 
 class Scorer {
  public:
-  // max_batch_tokens bounds B*T per forward call (activation memory grows with it).
+  // max_batch_tokens bounds the rows (tokens) per forward call (activation memory grows with it).
   explicit Scorer(const model::Model& model, std::size_t max_batch_tokens = 4096);
 
   // Each sequence must be non-empty and fit the model's context. Throws Error / NonFiniteError

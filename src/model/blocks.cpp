@@ -17,7 +17,7 @@ template <typename Scalar>
 void BlockContext<Scalar>::step(int layer, const char* name, Scalar* buf, int width) const {
   bool check = true;
   if constexpr (std::is_same_v<Scalar, float>) {
-    if (observer) check = observer->on_step(StepView{layer, name, buf, B, T, width});
+    if (observer) check = observer->on_step(StepView{layer, name, buf, rows(), width, &sequences});
   }
   if (check) step_rows(layer, name, buf, width, 0, rows());
 }
@@ -33,8 +33,8 @@ void BlockContext<Scalar>::step_rows(int layer, const char* name, const Scalar* 
   where.layer = layer;
   where.step = name;
   const std::size_t row = row_of ? static_cast<std::size_t>(row_of[bad / width]) : first_row + bad / width;
-  where.batch_row = static_cast<int>(row / T);
-  where.position = static_cast<int>(row % T);
+  where.batch_row = sequences.sequence_of(static_cast<int>(row));
+  where.position = static_cast<int>(row) - sequences.begin(where.batch_row);
   where.channel = static_cast<int>(bad % width);
   where.value = static_cast<float>(buf[bad]);
   throw NonFiniteError(where);
@@ -51,10 +51,11 @@ void embed_tokens(const BlockContext<Scalar>& ctx, std::span<const std::int32_t>
 
 template <typename Scalar>
 void add_position_embedding(const BlockContext<Scalar>& ctx, Scalar* x) {
-  const int D = ctx.config.d_model, T = ctx.T;
+  const int D = ctx.config.d_model;
   const Scalar* table = ctx.w(-1, Role::kPositionEmbedding);  // [P + offset, D]
   kernels::rows_in_parallel(static_cast<std::size_t>(ctx.rows()), static_cast<std::size_t>(D), [&](std::size_t row) {
-    const Scalar* pos = table + static_cast<std::size_t>(static_cast<int>(row % T) + ctx.config.position_offset) * D;
+    const int t = ctx.sequences.position_of(static_cast<int>(row));
+    const Scalar* pos = table + static_cast<std::size_t>(t + ctx.config.position_offset) * D;
     Scalar* y = x + row * D;
     for (int i = 0; i < D; ++i) y[i] = y[i] + pos[i];
   });
@@ -71,10 +72,10 @@ void project(const BlockContext<Scalar>& ctx, Scalar* y, int ldy, const Scalar* 
   } else {
     // doctor's float64 reference through the BLAS, which writes dense [rows, N].
     if (ldy == N) {
-      kernels::linear(y, x, weight, bias, ctx.B, ctx.T, K, N, layout);
+      kernels::linear(y, x, weight, bias, ctx.sequences, K, N, layout);
     } else {
       std::vector<Scalar> dense(static_cast<std::size_t>(ctx.rows()) * N);
-      kernels::linear(dense.data(), x, weight, bias, ctx.B, ctx.T, K, N, layout);
+      kernels::linear(dense.data(), x, weight, bias, ctx.sequences, K, N, layout);
       for (int r = 0; r < ctx.rows(); ++r)
         std::memcpy(y + static_cast<std::size_t>(r) * ldy, dense.data() + static_cast<std::size_t>(r) * N,
                     sizeof(Scalar) * N);
@@ -106,7 +107,7 @@ void prepare_rotary(const BlockContext<Scalar>& ctx) {
   // inv_freq from the config (stored rotary_emb.inv_freq buffers are ignored, as in transformers:
   // in bf16 checkpoints they are rounded).
   const std::vector<double> inv_freq = c.rotary_inv_freq();
-  kernels::rotary_tables(ctx.act.rotary_cos.data(), ctx.act.rotary_sin.data(), ctx.T, inv_freq.data(),
+  kernels::rotary_tables(ctx.act.rotary_cos.data(), ctx.act.rotary_sin.data(), ctx.sequences.max_length(), inv_freq.data(),
                          c.rotary_ndims / 2);
 }
 
@@ -165,11 +166,11 @@ void attention_block(const BlockContext<Scalar>& ctx, int l, const Scalar* x) {
       break;
   }
   if (c.rotary_style != RotaryStyle::kNone && c.rotary_ndims > 0) {
-    kernels::apply_rotary(qkv, a.rotary_cos.data(), a.rotary_sin.data(), ctx.B, ctx.T, layout, H, KV, c.rotary_ndims,
+    kernels::apply_rotary(qkv, a.rotary_cos.data(), a.rotary_sin.data(), ctx.sequences, layout, H, KV, c.rotary_ndims,
                           c.rotary_style == RotaryStyle::kInterleaved);
     ctx.step(l, "attn.rotary", qkv, layout.row);
   }
-  kernels::causal_attention(a.context.data(), qkv, ctx.B, ctx.T, layout, H, KV, hd,
+  kernels::causal_attention(a.context.data(), qkv, ctx.sequences, layout, H, KV, hd,
                             static_cast<Scalar>(c.attention_scale(l)), c.layer_window[l]);  // [M, H hd]
   ctx.step(l, "attn.context", a.context.data(), H * hd);
   project(ctx, a.attn_out.data(), D, a.context.data(), H * hd, D, ctx.w(l, Role::kAttnOutWeight),
@@ -222,22 +223,23 @@ void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutp
   const Scalar* bias = w[Role::kLmHeadBias];
   // The LM head is [V, E] in every family (token embedding when tied): logits = x W^T, W^T being
   // the map E -> V stored [out, in]; packed once per model (PackedHeadCache) on the fp32 path.
-  auto head = [&](Scalar* y, const Scalar* rows_in, int B, int T) {
+  // `sequences` matters only to the float64 path's BLAS shapes (one call per sequence).
+  auto head = [&](Scalar* y, const Scalar* rows_in, const kernels::SequenceRows& sequences) {
     if constexpr (std::is_same_v<Scalar, float>) {
-      kernels::gemm(y, V, rows_in, E, B * T, w.packed_head->get(w[Role::kLmHead], E, V), bias);
+      kernels::gemm(y, V, rows_in, E, sequences.rows(), w.packed_head->get(w[Role::kLmHead], E, V), bias);
     } else {
-      kernels::linear<Scalar>(y, rows_in, w[Role::kLmHead], bias, B, T, E, V, kernels::WeightLayout::kOutIn);
+      kernels::linear<Scalar>(y, rows_in, w[Role::kLmHead], bias, sequences, E, V, kernels::WeightLayout::kOutIn);
     }
   };
   if (out.logits) {
-    head(out.logits, x, ctx.B, ctx.T);
+    head(out.logits, x, ctx.sequences);
     ctx.step(-1, "logits", out.logits, V);
   }
   if (out.logits_consumer) {
-    // Blocks of up to kLogitsBlockRows rows: of the flattened [B*T], or of head_rows gathered. fp32
+    // Blocks of up to kLogitsBlockRows rows: of the packed batch, or of head_rows gathered. fp32
     // blocks may span sequences (the GEMM's bits do not depend on its shape); the BLAS path
     // (float64) keeps blocks within one sequence so that its GEMM shapes, and bits, do not depend
-    // on B.
+    // on what else is in the batch.
     constexpr bool kAnyShape = std::is_same_v<Scalar, float>;
     const bool gathered = !out.head_rows.empty();
     const int n = gathered ? static_cast<int>(out.head_rows.size()) : M;
@@ -245,9 +247,9 @@ void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutp
     for (int first = 0; first < n;) {
       int rows = std::min(kLogitsBlockRows, n - first);
       if (!kAnyShape) {
-        const int sequence = row_at(first) / ctx.T;
+        const int sequence = ctx.sequences.sequence_of(row_at(first));
         int same = 1;
-        while (same < rows && row_at(first + same) / ctx.T == sequence) ++same;
+        while (same < rows && ctx.sequences.sequence_of(row_at(first + same)) == sequence) ++same;
         rows = same;
       }
       const Scalar* in = x + static_cast<std::size_t>(first) * E;
@@ -259,7 +261,8 @@ void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutp
         in = g;
       }
       Scalar* block = a.logits_block.data();
-      head(block, in, 1, rows);
+      const int block_rows[2] = {0, rows};
+      head(block, in, kernels::SequenceRows{block_rows});
       ctx.step_rows(-1, "logits", block, V, first, rows, gathered ? out.head_rows.data() + first : nullptr);
       out.logits_consumer(first, rows, block);
       first += rows;

@@ -5,6 +5,7 @@
 // is read from ModelConfig and the weights' roles, never from the family's name. The wiring of the
 // blocks (pre/post norms, sequential or parallel residual) is in each family's forward.
 // Scalar is float (compute) or double (doctor's reference).
+#include "kernels/kernels.h"
 #include "model/forward.h"
 
 namespace entroscope::model {
@@ -15,16 +16,16 @@ struct BlockContext {
   const ModelConfig& config;
   const ModelWeightsT<Scalar>& weights;
   const std::string& model_name;
-  int B, T;
+  kernels::SequenceRows sequences;  // the packed batch: rows of each sequence, positions from 0
   ActivationsT<Scalar>& act;
   ForwardObserver* observer;  // fp32 path only
 
-  int rows() const { return B * T; }
+  int rows() const { return sequences.rows(); }
   const Scalar* w(int layer, Role r) const { return layer < 0 ? weights.model[r] : weights.layers[layer][r]; }
-  // Checks buf [B*T, width] for non-finite values (throws NonFiniteError naming layer/step/
+  // Checks buf [rows, width] for non-finite values (throws NonFiniteError naming layer/step/
   // position/channel) and shows it to the observer.
   void step(int layer, const char* name, Scalar* buf, int width) const;
-  // The finite check alone, over rows [first_row, first_row + n_rows) of the flattened [B*T], or
+  // The finite check alone, over rows [first_row, first_row + n_rows) of the packed batch, or
   // with row_of, rows row_of[0 .. n_rows) (streamed logits blocks; the observer sees only
   // whole-batch steps).
   void step_rows(int layer, const char* name, const Scalar* buf, int width, int first_row, int n_rows,
@@ -38,7 +39,8 @@ inline constexpr int kLogitsBlockRows = 128;
 template <typename Scalar>
 void embed_tokens(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids, Scalar* x);
 
-// x [B*T, D] += position_embedding[t + position_offset] (learned absolute positions).
+// x [rows, D] += position_embedding[t + position_offset], t = the row's position in its sequence
+// (learned absolute positions).
 template <typename Scalar>
 void add_position_embedding(const BlockContext<Scalar>& ctx, Scalar* x);
 
@@ -63,7 +65,7 @@ void input_embedding(const BlockContext<Scalar>& ctx, std::span<const std::int32
 template <typename Scalar>
 void final_norm_and_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutputsT<Scalar>& out);
 
-// Fills act.rotary_cos/sin for positions 0..T-1 when the config uses rotary.
+// Fills act.rotary_cos/sin for positions 0 .. the longest sequence's length - 1 when the config uses rotary.
 template <typename Scalar>
 void prepare_rotary(const BlockContext<Scalar>& ctx);
 

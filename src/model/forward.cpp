@@ -20,8 +20,8 @@ std::string describe(const NonFiniteLocation& w) {
 NonFiniteError::NonFiniteError(const NonFiniteLocation& where) : NumericError(describe(where)), where_(where) {}
 
 template <typename Scalar>
-void ActivationsT<Scalar>::reserve(const ModelConfig& c, int B, int T) {
-  std::size_t rows = static_cast<std::size_t>(B) * T;
+void ActivationsT<Scalar>::reserve(const ModelConfig& c, int n_rows, int T) {
+  const std::size_t rows = static_cast<std::size_t>(n_rows);
   residual.resize(rows * c.d_model);
   normed.resize(rows * c.d_model);
   normed2.resize(rows * c.d_model);
@@ -42,28 +42,44 @@ void ActivationsT<Scalar>::reserve(const ModelConfig& c, int B, int T) {
 template struct ActivationsT<float>;
 template struct ActivationsT<double>;
 
+std::vector<int> uniform_sequence_starts(int B, int T) {
+  std::vector<int> start(static_cast<std::size_t>(std::max(B, 0)) + 1);
+  for (std::size_t b = 0; b < start.size(); ++b) start[b] = static_cast<int>(b) * T;
+  return start;
+}
+
 template <typename Scalar>
-void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std::span<const std::int32_t> ids, int B,
-                  int T, ActivationsT<Scalar>& act, const ForwardOutputsT<Scalar>& out, ForwardObserver* observer) {
+void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std::span<const std::int32_t> ids,
+                  const kernels::SequenceRows& sequences, ActivationsT<Scalar>& act,
+                  const ForwardOutputsT<Scalar>& out, ForwardObserver* observer) {
   const ModelConfig& c = model.config;
-  if (B <= 0 || T <= 0) fail("{}: empty input (batch {}, length {})", model.name, B, T);
-  if (ids.size() != static_cast<std::size_t>(B) * T)
-    fail("{}: input has {} ids, expected batch {} x length {}", model.name, ids.size(), B, T);
-  if (T > c.max_positions)
-    fail("{}: sequence length {} exceeds the model's context of {} positions", model.name, T, c.max_positions);
+  const int S = sequences.sequences();
+  if (S <= 0 || sequences.start[0] != 0) fail("{}: empty input (no sequences)", model.name);
+  for (int s = 0; s < S; ++s) {
+    const int T = sequences.length(s);
+    if (T <= 0) fail("{}: sequence {} is empty", model.name, s);
+    if (T > c.max_positions)
+      fail("{}: sequence {} has length {}, beyond the model's context of {} positions", model.name, s, T,
+           c.max_positions);
+  }
+  const int rows = sequences.rows();
+  if (ids.size() != static_cast<std::size_t>(rows))
+    fail("{}: input has {} ids, expected {} (the packed sequences' rows)", model.name, ids.size(), rows);
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i] < 0 || ids[i] >= c.vocab_size)
-      fail("{}: token id {} at batch row {}, position {} is outside the vocabulary [0, {})", model.name, ids[i],
-           i / T, i % T, c.vocab_size);
+    if (ids[i] < 0 || ids[i] >= c.vocab_size) {
+      const int s = sequences.sequence_of(static_cast<int>(i));
+      fail("{}: token id {} at batch row {}, position {} is outside the vocabulary [0, {})", model.name, ids[i], s,
+           static_cast<int>(i) - sequences.begin(s), c.vocab_size);
+    }
   }
   for (std::size_t i = 0; i < out.head_rows.size(); ++i) {
     const int row = out.head_rows[i];
-    if (row < 0 || row >= B * T || (i > 0 && row <= out.head_rows[i - 1]))
-      fail("{}: internal error: head row {} is not an ascending row of the [{} x {}] batch", model.name, row, B, T);
+    if (row < 0 || row >= rows || (i > 0 && row <= out.head_rows[i - 1]))
+      fail("{}: internal error: head row {} is not an ascending row of the {}-row batch", model.name, row, rows);
   }
-  act.reserve(c, B, T);
+  act.reserve(c, rows, sequences.max_length());
   if (out.hidden) out.hidden->assign(c.n_layer + 1, {});
-  BlockContext<Scalar> ctx{c, weights, model.name, B, T, act, observer};
+  BlockContext<Scalar> ctx{c, weights, model.name, sequences, act, observer};
   switch (c.arch) {
     case Architecture::kGpt2:
     case Architecture::kGptNeoX:
@@ -78,10 +94,33 @@ void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std:
   }
 }
 
-template void forward_with<float>(const Model&, const ModelWeightsT<float>&, std::span<const std::int32_t>, int, int,
-                                  ActivationsT<float>&, const ForwardOutputsT<float>&, ForwardObserver*);
-template void forward_with<double>(const Model&, const ModelWeightsT<double>&, std::span<const std::int32_t>, int, int,
-                                   ActivationsT<double>&, const ForwardOutputsT<double>&, ForwardObserver*);
+template <typename Scalar>
+void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std::span<const std::int32_t> ids, int B,
+                  int T, ActivationsT<Scalar>& act, const ForwardOutputsT<Scalar>& out, ForwardObserver* observer) {
+  if (B <= 0 || T <= 0) fail("{}: empty input (batch {}, length {})", model.name, B, T);
+  if (ids.size() != static_cast<std::size_t>(B) * T)
+    fail("{}: input has {} ids, expected batch {} x length {}", model.name, ids.size(), B, T);
+  if (T > model.config.max_positions)
+    fail("{}: sequence length {} exceeds the model's context of {} positions", model.name, T,
+         model.config.max_positions);
+  const std::vector<int> start = uniform_sequence_starts(B, T);
+  forward_with(model, weights, ids, kernels::SequenceRows{start}, act, out, observer);
+}
+
+#define ES_INSTANTIATE_FORWARD_WITH(S)                                                                            \
+  template void forward_with<S>(const Model&, const ModelWeightsT<S>&, std::span<const std::int32_t>,            \
+                                const kernels::SequenceRows&, ActivationsT<S>&, const ForwardOutputsT<S>&,       \
+                                ForwardObserver*);                                                               \
+  template void forward_with<S>(const Model&, const ModelWeightsT<S>&, std::span<const std::int32_t>, int, int,  \
+                                ActivationsT<S>&, const ForwardOutputsT<S>&, ForwardObserver*);
+ES_INSTANTIATE_FORWARD_WITH(float)
+ES_INSTANTIATE_FORWARD_WITH(double)
+#undef ES_INSTANTIATE_FORWARD_WITH
+
+void forward(const Model& model, std::span<const std::int32_t> ids, const kernels::SequenceRows& sequences,
+             Activations& act, const ForwardOutputs& out, ForwardObserver* observer) {
+  forward_with(model, model.weights, ids, sequences, act, out, observer);
+}
 
 void forward(const Model& model, std::span<const std::int32_t> ids, int B, int T, Activations& act,
              const ForwardOutputs& out, ForwardObserver* observer) {

@@ -107,11 +107,11 @@ TEST(NonFinite, NanModelFailsWithItsPlaceAndTheOthersStillRun) {
   const ModelOutcome& broken = outcome.models[0];
   EXPECT_EQ(broken.status, ModelStatus::kFailed);
   EXPECT_FALSE(broken.result.has_value());
-  // Sequences are scored shortest first, so the first one to hit the NaN is some item's no_context.
+  // Sequences are packed in input order, so the first one to hit the NaN is the first item's first condition.
   for (const char* part : {"broken-gpt2: non-finite value (nan) in layer 0, step 'attn.qkv', channel 0, while scoring "
-                           "item 'ts-heldout-",
-                           "items.jsonl:", "), condition 'no_context', token position 0 (token id 2047, before the "
-                                           "measured span)"})
+                           "item 'ts-heldout-000'",
+                           "items.jsonl:1), condition 'with_context', token position 0 (token id 33, before the "
+                           "measured span)"})
     EXPECT_NE(broken.failure.find(part), std::string::npos) << broken.failure;
   EXPECT_EQ(broken.failure.find('\n'), std::string::npos);
   // Nothing with numbers for the broken model: no results, no per-token values; the log says why.

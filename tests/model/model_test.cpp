@@ -174,6 +174,44 @@ TEST_P(Invariance, BatchingAndThreadsDoNotChangeAnyBit) {
   kernels::set_thread_count(0);
 }
 
+// Packing (issue 15): sequences of different lengths side by side in one forward give every
+// sequence the bits of its forward alone: logits and every hidden state, at 2 threads against 1.
+TEST_P(Invariance, PackedSequencesGiveTheBitsOfEachAlone) {
+  model::Model m = model::load_model(kModels / GetParam());
+  const auto seqs = test_sequences(m.config.vocab_size);
+  const int V = m.config.vocab_size;
+  std::vector<int> start{0};
+  std::vector<std::int32_t> ids;
+  for (const auto& s : seqs) {
+    ids.insert(ids.end(), s.begin(), s.end());
+    start.push_back(static_cast<int>(ids.size()));
+  }
+  kernels::set_thread_count(2);
+  std::vector<float> logits(ids.size() * V);
+  std::vector<std::vector<float>> hidden;
+  model::Activations act;
+  model::forward(m, ids, kernels::SequenceRows{start}, act, {logits.data(), &hidden});
+  kernels::set_thread_count(1);
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    const int T = static_cast<int>(seqs[i].size());
+    std::vector<float> alone_logits(static_cast<std::size_t>(T) * V);
+    std::vector<std::vector<float>> alone_hidden;
+    model::Activations alone_act;
+    model::forward(m, seqs[i], 1, T, alone_act, {alone_logits.data(), &alone_hidden});
+    const std::size_t first = static_cast<std::size_t>(start[i]);
+    EXPECT_EQ(0, std::memcmp(alone_logits.data(), logits.data() + first * V, alone_logits.size() * sizeof(float)))
+        << "logits of sequence " << i << " (length " << T << ")";
+    ASSERT_EQ(alone_hidden.size(), hidden.size());
+    for (std::size_t k = 0; k < hidden.size(); ++k) {
+      const std::size_t width = alone_hidden[k].size() / static_cast<std::size_t>(T);
+      EXPECT_EQ(0, std::memcmp(alone_hidden[k].data(), hidden[k].data() + first * width,
+                               alone_hidden[k].size() * sizeof(float)))
+          << "hidden state " << k << " of sequence " << i;
+    }
+  }
+  kernels::set_thread_count(0);
+}
+
 // Logits only for the needed positions (the LM head over gathered rows): every needed value has
 // the bits of full-logit scoring, with and without token classes, and the rest are not computed.
 TEST_P(Invariance, MeasuredRowsOnlyGiveTheFullLogitBits) {
