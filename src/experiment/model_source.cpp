@@ -4,7 +4,7 @@
 
 #include "common/json_file.h"
 #include "io/checkpoint.h"
-#include "io/hub_hash.h"
+#include "io/file_digest.h"
 
 namespace entroscope::experiment {
 
@@ -46,7 +46,7 @@ FileDigest digest(const fs::path& path, const fs::path& dir) {
   if (d.file.empty() || d.file.rfind("..", 0) == 0) d.file = path.string();
   d.bytes = fs::file_size(path, ec);
   if (ec) fail("{}: cannot read size: {}", path.string(), ec.message());
-  d.sha256 = io::hub::hash_file(path, io::hub::HashKind::kSha256);
+  d.sha256 = io::file_sha256(path);  // remembered between runs (io/file_digest.h)
   return d;
 }
 

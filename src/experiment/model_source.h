@@ -39,7 +39,8 @@ std::string family_of(model::Architecture arch);
 std::string file_safe(const std::string& name);
 
 // sha256 and size of the weight files (shards and index included), config.json and the
-// tokenizer's source files. Hashing streams, so multi-GB weights need constant memory.
+// tokenizer's source files. Hashing streams, so multi-GB weights need constant memory, and is
+// remembered between runs for files that have not changed (io/file_digest.h).
 struct ModelDigests {
   FileDigest config_file;
   std::vector<FileDigest> weight_files;
