@@ -1,19 +1,10 @@
 # generated/entroscope_version.h: version and the git commit the binary was built from, for the
-# reproducibility metadata in every results file.
-find_package(Git QUIET)
-set(ENTROSCOPE_GIT_HASH "unknown")
-if(GIT_FOUND AND EXISTS ${CMAKE_SOURCE_DIR}/.git)
-  execute_process(COMMAND ${GIT_EXECUTABLE} rev-parse --short=12 HEAD
-    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} OUTPUT_VARIABLE _hash OUTPUT_STRIP_TRAILING_WHITESPACE
-    RESULT_VARIABLE _rc ERROR_QUIET)
-  if(_rc EQUAL 0)
-    set(ENTROSCOPE_GIT_HASH "${_hash}")
-    execute_process(COMMAND ${GIT_EXECUTABLE} status --porcelain --untracked-files=no
-      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} OUTPUT_VARIABLE _dirty ERROR_QUIET)
-    if(NOT _dirty STREQUAL "")
-      set(ENTROSCOPE_GIT_HASH "${ENTROSCOPE_GIT_HASH}-dirty")
-    endif()
-  endif()
-endif()
-configure_file(${CMAKE_SOURCE_DIR}/cmake/entroscope_version.h.in
-  ${CMAKE_BINARY_DIR}/generated/entroscope_version.h @ONLY)
+# reproducibility metadata in every results file. Refreshed at every build, not only when CMake
+# configures: a header from configure time named an old commit in every file written after later
+# commits (WriteVersion.cmake does the work).
+set(ENTROSCOPE_VERSION_HEADER ${CMAKE_BINARY_DIR}/generated/entroscope_version.h)
+set(_write_version ${CMAKE_COMMAND} -DSOURCE_DIR=${CMAKE_SOURCE_DIR} -DOUTPUT=${ENTROSCOPE_VERSION_HEADER}
+    -DPROJECT_VERSION=${PROJECT_VERSION} -P ${CMAKE_SOURCE_DIR}/cmake/WriteVersion.cmake)
+execute_process(COMMAND ${_write_version})  # so that the header exists before the first build
+add_custom_target(entroscope_version COMMAND ${_write_version} BYPRODUCTS ${ENTROSCOPE_VERSION_HEADER}
+                  COMMENT "Recording the git commit in entroscope_version.h" VERBATIM)
