@@ -78,10 +78,7 @@ void pack_rows(float* xp, const float* x, std::size_t ldx, int rows, int K) {
 }
 
 // One tile: y[0..rows, 0..cols) of an MR x 32 block (y row stride ldy) from a packed row block and
-// one weight panel, over K consecutive inputs. Every kernel computes acc = fma(x, w, acc) over k
-// ascending, starting from the bias or, to continue a chain over the next block of k
-// (`accumulate`), from what y holds: storing and reloading a float is exact, so blocking k does not
-// change a bit.
+// one weight panel. Every kernel computes acc = bias; acc = fma(x, w, acc) over k ascending.
 struct Tile {
   float* y;
   std::size_t ldy;
@@ -89,7 +86,6 @@ struct Tile {
   const float* panel;  // [K, 32]
   const float* bias;   // [cols] or null
   int K, rows, cols;
-  bool accumulate;
 };
 
 // Portable: std::fma is exactly the fused operation the SIMD kernels use.
@@ -98,10 +94,7 @@ void tile_portable(const Tile& t) {
   constexpr int MR = kPortableRows;
   float acc[MR][kPanelWidth];
   for (int r = 0; r < MR; ++r)
-    for (int j = 0; j < kPanelWidth; ++j) {
-      if (t.accumulate) acc[r][j] = (r < t.rows && j < t.cols) ? t.y[r * t.ldy + j] : 0.0f;
-      else acc[r][j] = (t.bias && j < t.cols) ? t.bias[j] : 0.0f;
-    }
+    for (int j = 0; j < kPanelWidth; ++j) acc[r][j] = (t.bias && j < t.cols) ? t.bias[j] : 0.0f;
   for (int k = 0; k < t.K; ++k) {
     const float* w = t.panel + static_cast<std::size_t>(k) * kPanelWidth;
     const float* a = t.xp + static_cast<std::size_t>(k) * MR;
@@ -124,8 +117,8 @@ __attribute__((target("avx512f"))) void tile_avx512_rows(const Tile& t) {
   __m512 c0[R], c1[R];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
-    c0[r] = t.accumulate ? _mm512_maskz_loadu_ps(m0, t.y + r * t.ldy) : b0;
-    c1[r] = t.accumulate ? _mm512_maskz_loadu_ps(m1, t.y + r * t.ldy + 16) : b1;
+    c0[r] = b0;
+    c1[r] = b1;
   }
   const float* a = t.xp;
   const float* w = t.panel;
@@ -164,14 +157,11 @@ __attribute__((target("avx2,fma"))) void tile_avx2_rows(const Tile& t) {
     const int j0 = half * 16;
     if (j0 >= t.cols) break;
     const __m256 b0 = _mm256_load_ps(bias + j0), b1 = _mm256_load_ps(bias + j0 + 8);
-    const __m256i n_cols = _mm256_set1_epi32(std::min(16, t.cols - j0));
-    const __m256i mask0 = _mm256_cmpgt_epi32(n_cols, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    const __m256i mask1 = _mm256_cmpgt_epi32(n_cols, _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15));
     __m256 c0[R], c1[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      c0[r] = t.accumulate ? _mm256_maskload_ps(t.y + r * t.ldy + j0, mask0) : b0;
-      c1[r] = t.accumulate ? _mm256_maskload_ps(t.y + r * t.ldy + j0 + 8, mask1) : b1;
+      c0[r] = b0;
+      c1[r] = b1;
     }
     const float* a = t.xp;
     const float* w = t.panel + j0;
@@ -185,6 +175,9 @@ __attribute__((target("avx2,fma"))) void tile_avx2_rows(const Tile& t) {
       }
     }
     // Masked stores (lanes j < n), unrolled so the accumulators never leave their registers.
+    const __m256i n_cols = _mm256_set1_epi32(std::min(16, t.cols - j0));
+    const __m256i mask0 = _mm256_cmpgt_epi32(n_cols, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i mask1 = _mm256_cmpgt_epi32(n_cols, _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15));
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       _mm256_maskstore_ps(t.y + r * t.ldy + j0, mask0, c0[r]);
@@ -271,57 +264,16 @@ Scratch& scratch() {
   return s;
 }
 
-// Cache blocking, as a BLAS does (the bits do not change: each output's chain continues through y
-// from one block of k to the next). A thread takes its panels kPanelGroup at a time and walks rows
-// kRowBlock at a time and inputs kKBlock at a time; for one such block the rows' slice (kRowBlock x
-// kKBlock, 0.5 MB) and the outputs it accumulates into (kRowBlock x kPanelGroup x 32, 0.5 MB) stay
-// in L2 and each panel's slice (kKBlock x 32, 32 KB) in L1 while the row blocks pass over it.
-// Without it a long k (an MLP's down projection, K = 3-4k) streamed all of the packed rows from
-// memory once per panel.
-constexpr int kKBlock = 256;
-constexpr int kRowBlock = 504;  // a multiple of every kernel's rows (14, 6, 4)
-constexpr int kPanelGroup = 8;
-
-// Tiles of panels [p0, p1) (their packed [K, 32] at panel[p - p0]) over row blocks m0.. < m1 and
-// inputs k0 .. k0 + kc, the rows packed at xp ([K, MR] per row block).
-void block_tiles(const Kernel& kernel, float* y, std::size_t ldy, const float* xp, int K, int N, const float* const* panel,
-                 int p0, int p1, int m0, int m1, int k0, int kc, const float* bias) {
+// Tiles of panel p over every row block, the rows packed at xp.
+void panel_tiles(const Kernel& kernel, float* y, std::size_t ldy, const float* xp, int M, int K, int N,
+                 const float* panel, int p, const float* bias) {
   const int MR = kernel.rows;
   const std::size_t block_floats = static_cast<std::size_t>(K) * MR;
-  for (int p = p0; p < p1; ++p) {
-    const int n0 = p * kPanelWidth;
-    for (int m = m0; m < m1; m += MR) {
-      Tile t{y + m * ldy + n0,
-             ldy,
-             xp + static_cast<std::size_t>(m / MR) * block_floats + static_cast<std::size_t>(k0) * MR,
-             panel[p - p0] + static_cast<std::size_t>(k0) * kPanelWidth,
-             bias ? bias + n0 : nullptr,
-             kc,
-             std::min(MR, m1 - m),
-             std::min(kPanelWidth, N - n0),
-             k0 > 0};
-      kernel.tile(t);
-    }
-  }
-}
-
-// Panels [p0, p1) over every row, blocked as above. panel_of(p, dst) gives panel p's [K, 32]:
-// pre-packed, or packed into dst (room for K x 32 floats) now.
-template <typename PanelOf>
-void panels_times_rows(const Kernel& kernel, float* y, std::size_t ldy, const float* xp, int M, int K, int N,
-                       int p0, int p1, const float* bias, PanelOf panel_of) {
-  Scratch& mine = scratch();
-  float* room = mine.reserve(mine.panel, static_cast<std::size_t>(kPanelGroup) * K * kPanelWidth);
-  for (int g0 = p0; g0 < p1; g0 += kPanelGroup) {
-    const int g1 = std::min(p1, g0 + kPanelGroup);
-    const float* panel[kPanelGroup];
-    for (int p = g0; p < g1; ++p)
-      panel[p - g0] = panel_of(p, room + static_cast<std::size_t>(p - g0) * K * kPanelWidth);
-    for (int m0 = 0; m0 < M; m0 += kRowBlock) {
-      const int m1 = std::min(M, m0 + kRowBlock);
-      for (int k0 = 0; k0 < K || k0 == 0; k0 += kKBlock)  // K = 0 still writes the bias
-        block_tiles(kernel, y, ldy, xp, K, N, panel, g0, g1, m0, m1, k0, std::min(kKBlock, K - k0), bias);
-    }
+  const int n0 = p * kPanelWidth;
+  for (int m0 = 0, rb = 0; m0 < M; m0 += MR, ++rb) {
+    Tile t{y + m0 * ldy + n0, ldy, xp + rb * block_floats, panel, bias ? bias + n0 : nullptr,
+           K,  std::min(MR, M - m0), std::min(kPanelWidth, N - n0)};
+    kernel.tile(t);
   }
 }
 
@@ -342,7 +294,7 @@ void pack_rows_share(const Kernel& kernel, float* xp, const float* x, std::size_
 constexpr std::size_t kSerialBelowMultiplyAdds = std::size_t{1} << 17;
 
 // The parallel driver: rows packed once (shared), then panels split over the threads; each
-// thread gets its panels from `panel_of(p, dst)` (pre-packed, or packed into dst now).
+// thread gets its panel from `panel_of(p, scratch)` (pre-packed, or packed into scratch now).
 template <typename PanelOf>
 void gemm_parallel(float* y, std::size_t ldy, const float* x, std::size_t ldx, int M, int K, int N, const float* bias,
                    PanelOf panel_of) {
@@ -355,9 +307,10 @@ void gemm_parallel(float* y, std::size_t ldy, const float* x, std::size_t ldx, i
   auto body = [&](int worker, int workers) {
     pack_rows_share(kernel, xp, x, ldx, M, K, worker, workers);
     region_barrier();  // every row block packed before any panel uses them
+    Scratch& mine = scratch();
     const Share panels = static_share(static_cast<std::size_t>(n_panels), worker, workers);
-    panels_times_rows(kernel, y, ldy, xp, M, K, N, static_cast<int>(panels.begin), static_cast<int>(panels.end), bias,
-                      panel_of);
+    for (std::size_t p = panels.begin; p < panels.end; ++p)
+      panel_tiles(kernel, y, ldy, xp, M, K, N, panel_of(static_cast<int>(p), mine), static_cast<int>(p), bias);
   };
   if (static_cast<std::size_t>(M) * K * N < kSerialBelowMultiplyAdds)
     run_on_this_thread(body);
@@ -368,15 +321,16 @@ void gemm_parallel(float* y, std::size_t ldy, const float* x, std::size_t ldx, i
 }  // namespace
 
 void gemm(float* y, std::size_t ldy, const float* x, std::size_t ldx, int M, const WeightView& w, const float* bias) {
-  gemm_parallel(y, ldy, x, ldx, M, w.K, w.N, bias, [&](int p, float* dst) -> const float* {
-    pack_panel(dst, w, p);
-    return dst;
+  gemm_parallel(y, ldy, x, ldx, M, w.K, w.N, bias, [&](int p, Scratch& s) -> const float* {
+    float* panel = s.reserve(s.panel, static_cast<std::size_t>(w.K) * kPanelWidth);
+    pack_panel(panel, w, p);
+    return panel;
   });
 }
 
 void gemm(float* y, std::size_t ldy, const float* x, std::size_t ldx, int M, const PackedMatrix& w, const float* bias) {
   gemm_parallel(y, ldy, x, ldx, M, w.inputs(), w.outputs(), bias,
-                [&](int p, float*) { return w.panel(p); });
+                [&](int p, Scratch&) { return w.panel(p); });
 }
 
 void gemm_serial(float* y, std::size_t ldy, const float* x, std::size_t ldx, int M, const PackedMatrix& w, int K,
@@ -389,8 +343,7 @@ void gemm_serial(float* y, std::size_t ldy, const float* x, std::size_t ldx, int
   const std::size_t block_floats = static_cast<std::size_t>(K) * MR;
   for (int m0 = 0; m0 < M; m0 += MR) kernel.pack(xp + (m0 / MR) * block_floats, x + m0 * ldx, ldx, std::min(MR, M - m0), K);
   // A panel of w is [w.K, 32]; its first K rows are the panel of the first K inputs.
-  panels_times_rows(kernel, y, ldy, xp, M, K, N, 0, (N + kPanelWidth - 1) / kPanelWidth, nullptr,
-                    [&](int p, float*) { return w.panel(p); });
+  for (int p = 0; p < (N + kPanelWidth - 1) / kPanelWidth; ++p) panel_tiles(kernel, y, ldy, xp, M, K, N, w.panel(p), p, nullptr);
 }
 
 }  // namespace entroscope::kernels
