@@ -330,16 +330,12 @@ def check_tokens(seqs, per_token, dump):
     return d_e, d_s, n
 
 
-def machine():
-    info = {"cpus": os.cpu_count()}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+def machine(binary):
+    """bench.py's description of the machine (CPU, cores, entroscope, torch and BLAS versions) plus
+    the commit being measured."""
+    sys.path.insert(0, HERE)
+    import bench
+    info = bench.machine_info(binary)
     p = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL, text=True)
     info["commit"] = p.stdout.strip() or "unknown"
@@ -347,9 +343,6 @@ def machine():
                        stderr=subprocess.DEVNULL, text=True)
     if p.stdout.strip():
         info["commit"] += "-dirty"
-    p = subprocess.run([PY, "-c", "import torch; print(torch.__version__)"], stdout=subprocess.PIPE, text=True)
-    info["torch"] = p.stdout.strip()
-    info["blas_alternative"] = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
     return info
 
 
@@ -413,9 +406,7 @@ def main():
     try:
         binary = os.path.join(work, "entroscope")
         shutil.copy2(src_binary, binary)
-        info = machine()
-        p = subprocess.run([binary, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        info["entroscope"] = p.stdout.strip()
+        info = machine(binary)
         info["loadavg_start"] = os.getloadavg()
         t_start = time.time()
         log(f"models {models}, workloads {workloads}, threads {threads}, {len(items)} items, {a.rounds} rounds, "

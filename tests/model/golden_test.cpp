@@ -24,22 +24,40 @@ const fs::path kModels = fs::path(ES_TEST_DATA_DIR) / "models";
 
 class GoldenFixture : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(GoldenFixture, MatchesFloat64Reference) {
-  const fs::path dir = kModels / GetParam();
+// The fixture's model on its golden input_ids [B, T]: logits, every hidden state, entropy and surprisal.
+struct FixtureRun {
+  int B = 0, T = 0, V = 0;
+  std::vector<float> logits;
+  std::vector<std::vector<float>> hidden;
+  std::vector<double> entropy, surprisal;
+};
+FixtureRun run_fixture(const fs::path& dir) {
   io::SafetensorsFile expected(dir / "expected.safetensors");
   std::vector<std::int64_t> ids64 = io::read_as_i64(expected, expected.at("input_ids"));
   const auto& shape = expected.at("input_ids").shape;
-  const int B = static_cast<int>(shape[0]), T = static_cast<int>(shape[1]);
+  FixtureRun r;
+  r.B = static_cast<int>(shape[0]);
+  r.T = static_cast<int>(shape[1]);
   std::vector<std::int32_t> ids(ids64.begin(), ids64.end());
-
   model::Model m = model::load_model(dir);
-  const int V = m.config.vocab_size;
-  std::vector<float> logits(static_cast<std::size_t>(B) * T * V);
-  std::vector<std::vector<float>> hidden;
+  r.V = m.config.vocab_size;
+  r.logits.resize(static_cast<std::size_t>(r.B) * r.T * r.V);
   model::Activations act;
-  model::forward(m, ids, B, T, act, {logits.data(), &hidden});
-  std::vector<double> entropy(static_cast<std::size_t>(B) * T), surprisal(static_cast<std::size_t>(B) * (T - 1));
-  metrics::score_rows(logits.data(), ids.data(), B, T, V, entropy.data(), surprisal.data());
+  model::forward(m, ids, r.B, r.T, act, {r.logits.data(), &r.hidden});
+  r.entropy.resize(static_cast<std::size_t>(r.B) * r.T);
+  r.surprisal.resize(static_cast<std::size_t>(r.B) * (r.T - 1));
+  metrics::score_rows(r.logits.data(), ids.data(), r.B, r.T, r.V, r.entropy.data(), r.surprisal.data());
+  return r;
+}
+
+TEST_P(GoldenFixture, MatchesFloat64Reference) {
+  const fs::path dir = kModels / GetParam();
+  const FixtureRun r = run_fixture(dir);
+  const int B = r.B, T = r.T, V = r.V;
+  const auto& logits = r.logits;
+  const auto& hidden = r.hidden;
+  const auto& entropy = r.entropy;
+  const auto& surprisal = r.surprisal;
 
   // Package as a safetensors image and reuse the shared comparison.
   std::vector<io::TensorToWrite> t{{"logits", io::DType::F32, {B, T, V}, io::as_bytes_span(logits)},
@@ -66,18 +84,9 @@ TEST_P(GoldenFixture, ErrorAgainstTorchFloat32IsBounded) {
   const fs::path dir = kModels / GetParam();
   const auto torch_error = read_json_file(dir / "expected.json")["measured_torch_fp32_error"];
   io::SafetensorsFile expected(dir / "expected.safetensors");
-  std::vector<std::int64_t> ids64 = io::read_as_i64(expected, expected.at("input_ids"));
-  const auto& shape = expected.at("input_ids").shape;
-  const int B = static_cast<int>(shape[0]), T = static_cast<int>(shape[1]);
-  std::vector<std::int32_t> ids(ids64.begin(), ids64.end());
-
-  model::Model m = model::load_model(dir);
-  const int V = m.config.vocab_size;
-  std::vector<float> logits(static_cast<std::size_t>(B) * T * V);
-  model::Activations act;
-  model::forward(m, ids, B, T, act, {logits.data()});
-  std::vector<double> entropy(static_cast<std::size_t>(B) * T), surprisal(static_cast<std::size_t>(B) * (T - 1));
-  metrics::score_rows(logits.data(), ids.data(), B, T, V, entropy.data(), surprisal.data());
+  const FixtureRun r = run_fixture(dir);
+  const auto& logits = r.logits;
+  const auto& entropy = r.entropy;
 
   auto max_abs_error = [](const auto& got, const auto& want) {
     double worst = 0.0;
