@@ -7,8 +7,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "common/durable_file.h"
 #include "common/error.h"
@@ -32,12 +30,10 @@ std::string stat_identity(const fs::path& path) {
 }
 
 nlohmann::json read_cache(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return nlohmann::json::object();
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return nlohmann::json::object();
   try {
-    nlohmann::json doc = parse_json(text.str(), file.string());
+    nlohmann::json doc = parse_json(read_text_file(file), file.string());
     if (doc.is_object() && doc.contains("files") && doc["files"].is_object()) return doc["files"];
   } catch (const std::exception&) {
   }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <span>
+#include <vector>
 
 namespace entroscope::kernels {
 
@@ -30,6 +31,13 @@ struct SequenceRows {
   }
   int position_of(int row) const { return row - begin(sequence_of(row)); }
 };
+
+// The start offsets of B sequences of length T (a [B, T] batch): 0, T, .., B T.
+inline std::vector<int> uniform_sequence_starts(int B, int T) {
+  std::vector<int> start(static_cast<std::size_t>(std::max(B, 0)) + 1);
+  for (std::size_t b = 0; b < start.size(); ++b) start[b] = static_cast<int>(b) * T;
+  return start;
+}
 
 // How a weight matrix is stored. GPT-2's Conv1D stores [in, out] (y = x W + b); nn.Linear
 // (every other family) stores [out, in] (y = x W^T + b).

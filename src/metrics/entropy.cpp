@@ -186,8 +186,7 @@ void score_block_with_classes(const float* logits, int first_row, int rows, cons
 template <typename Scalar>
 void score_rows(const Scalar* logits, const std::int32_t* ids, int B, int T, int V, double* entropy_bits,
                 double* surprisal_bits) {
-  std::vector<int> start(static_cast<std::size_t>(B) + 1);
-  for (int b = 0; b <= B; ++b) start[static_cast<std::size_t>(b)] = b * T;
+  const std::vector<int> start = kernels::uniform_sequence_starts(B, T);
   score_block(logits, 0, B * T, ids, kernels::SequenceRows{start}, V, entropy_bits, surprisal_bits);
 }
 

@@ -42,12 +42,6 @@ void ActivationsT<Scalar>::reserve(const ModelConfig& c, int n_rows, int T) {
 template struct ActivationsT<float>;
 template struct ActivationsT<double>;
 
-std::vector<int> uniform_sequence_starts(int B, int T) {
-  std::vector<int> start(static_cast<std::size_t>(std::max(B, 0)) + 1);
-  for (std::size_t b = 0; b < start.size(); ++b) start[b] = static_cast<int>(b) * T;
-  return start;
-}
-
 template <typename Scalar>
 void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std::span<const std::int32_t> ids,
                   const kernels::SequenceRows& sequences, ActivationsT<Scalar>& act,
@@ -103,7 +97,7 @@ void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std:
   if (T > model.config.max_positions)
     fail("{}: sequence length {} exceeds the model's context of {} positions", model.name, T,
          model.config.max_positions);
-  const std::vector<int> start = uniform_sequence_starts(B, T);
+  const std::vector<int> start = kernels::uniform_sequence_starts(B, T);
   forward_with(model, weights, ids, kernels::SequenceRows{start}, act, out, observer);
 }
 

@@ -117,7 +117,5 @@ void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std:
                   int T, ActivationsT<Scalar>& act, const ForwardOutputsT<Scalar>& out,
                   ForwardObserver* observer = nullptr);
 
-// The start offsets of B sequences of length T: 0, T, .., B T.
-std::vector<int> uniform_sequence_starts(int B, int T);
 
 }  // namespace entroscope::model
