@@ -18,11 +18,16 @@ std::string_view residence_name(Residence r) {
   return "?";
 }
 
-std::uint64_t Fp32Tensor::num_elements() const {
+namespace {
+std::uint64_t product(const std::vector<std::int64_t>& shape) {
   std::uint64_t n = 1;
   for (auto d : shape) n *= static_cast<std::uint64_t>(d);
   return n;
 }
+}  // namespace
+
+std::uint64_t Fp32Tensor::num_elements() const { return product(shape); }
+std::uint64_t StoredTensor::num_elements() const { return product(shape); }
 
 Checkpoint::Checkpoint(const fs::path& dir) : dir_(dir) {
   fs::path single = dir / "model.safetensors";
@@ -109,6 +114,35 @@ Fp32Tensor Checkpoint::load_f32(const std::string& name) {
   }
   records_.push_back({name, file.path().filename().string(), info.dtype, info.file_offset, residence});
   return out;
+}
+
+StoredTensor Checkpoint::load_stored(const std::string& name) {
+  const SafetensorsFile& file = file_of(name);
+  const TensorInfo& info = file.at(name);
+  if (info.dtype != DType::F16 && info.dtype != DType::BF16) {
+    Fp32Tensor f = load_f32(name);
+    return {f.data, DType::F32, std::move(f.shape)};
+  }
+  StoredTensor out{nullptr, info.dtype, info.shape};
+  auto raw = file.raw(info);
+  Residence residence = Residence::kMapped;
+  if (reinterpret_cast<std::uintptr_t>(raw.data()) % kHalfAlignment == 0) {
+    out.data = raw.data();
+  } else {  // an odd file offset: copied once, still 16-bit
+    owned_halves_.emplace_back(info.num_elements());
+    if (!raw.empty()) std::memcpy(owned_halves_.back().data(), raw.data(), raw.size());
+    out.data = owned_halves_.back().data();
+    residence = Residence::kCopiedMisaligned;
+  }
+  records_.push_back({name, file.path().filename().string(), info.dtype, info.file_offset, residence});
+  return out;
+}
+
+void Checkpoint::release_mapped_pages(const std::string& name) const {
+  for (const auto& r : records_)
+    if (r.name == name && r.residence != Residence::kMapped) return;
+  const SafetensorsFile& file = file_of(name);
+  file.release_pages(file.at(name));
 }
 
 }  // namespace entroscope::io

@@ -39,6 +39,19 @@ MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
   ::close(fd);
 }
 
+void MappedFile::release_pages(std::span<const std::uint8_t> range) const {
+  if (!data_ || range.empty()) return;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(range.data());
+  const auto end = begin + range.size();
+  const auto map_begin = reinterpret_cast<std::uintptr_t>(data_);
+  if (begin < map_begin || end > map_begin + size_) fail("{}: release_pages outside the mapping", path_.string());
+  const std::uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+  // MADV_DONTNEED on a private, never-written file mapping only unmaps the pages; advice, so a
+  // failure costs memory, not correctness, and is ignored.
+  if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
 }

@@ -21,6 +21,10 @@ class MappedFile {
   std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
   std::size_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
+  // Drops the whole pages inside `range` (a part of bytes()) from this process's resident set:
+  // they were read and will not be needed soon (a tensor replaced by a packed copy). A later read
+  // faults them in again from the file, so this changes memory use, never contents.
+  void release_pages(std::span<const std::uint8_t> range) const;
 
  private:
   std::filesystem::path path_;

@@ -52,6 +52,8 @@ class SafetensorsFile {
   // Raw bytes of a tensor inside the mapping (no alignment guarantee beyond the file offset's).
   std::span<const std::uint8_t> raw(const TensorInfo& info) const;
   std::uint64_t file_size() const { return file_.size(); }
+  // Drops the tensor's mapped pages from the resident set (MappedFile::release_pages).
+  void release_pages(const TensorInfo& info) const { file_.release_pages(raw(info)); }
 
  private:
   MappedFile file_;

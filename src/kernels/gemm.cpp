@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/half_float.h"
 #include "kernels/parallel.h"
 
 #if defined(__x86_64__)
@@ -18,17 +19,20 @@ namespace entroscope::kernels {
 
 namespace {
 
-// Panel p of w (columns 32p..32p+31, zero-padded past N) as [K, 32] at dst.
-void pack_panel(float* dst, const WeightView& w, int p) {
+// Panel p of w (columns 32p..32p+31, zero-padded past N) as [K, 32] at dst, each element widened
+// by `widen` from the stored Element.
+template <typename Element, typename Widen>
+void pack_panel_from(float* dst, const WeightView& w, int p, Widen widen) {
+  const Element* data = static_cast<const Element*>(w.data);
   const int n0 = p * kPanelWidth, width = std::min(kPanelWidth, w.N - n0);
   if (w.layout == WeightLayout::kInOut) {  // rows of W are contiguous in n
     for (int k = 0; k < w.K; ++k) {
       float* d = dst + static_cast<std::size_t>(k) * kPanelWidth;
-      const float* src = w.data + k * w.ld + n0;
+      const Element* src = data + k * w.ld + n0;
       if (width == kPanelWidth) {
-        for (int j = 0; j < kPanelWidth; ++j) d[j] = src[j];  // a fixed-size copy, inlined
+        for (int j = 0; j < kPanelWidth; ++j) d[j] = widen(src[j]);  // a fixed-size copy, inlined
       } else {
-        for (int j = 0; j < kPanelWidth; ++j) d[j] = j < width ? src[j] : 0.0f;
+        for (int j = 0; j < kPanelWidth; ++j) d[j] = j < width ? widen(src[j]) : 0.0f;
       }
     }
   } else {  // columns of W are contiguous in k: transpose `width` of them into the panel
@@ -38,10 +42,18 @@ void pack_panel(float* dst, const WeightView& w, int p) {
     for (int k0 = 0; k0 < w.K; k0 += kBlock) {
       const int k1 = std::min(w.K, k0 + kBlock);
       for (int j = 0; j < width; ++j) {
-        const float* src = w.data + (n0 + j) * w.ld;
-        for (int k = k0; k < k1; ++k) dst[static_cast<std::size_t>(k) * kPanelWidth + j] = src[k];
+        const Element* src = data + (n0 + j) * w.ld;
+        for (int k = k0; k < k1; ++k) dst[static_cast<std::size_t>(k) * kPanelWidth + j] = widen(src[k]);
       }
     }
+  }
+}
+
+void pack_panel(float* dst, const WeightView& w, int p) {
+  switch (w.type) {
+    case WeightType::kScalar: return pack_panel_from<float>(dst, w, p, [](float v) { return v; });
+    case WeightType::kF16: return pack_panel_from<std::uint16_t>(dst, w, p, f16_to_f32);
+    case WeightType::kBF16: return pack_panel_from<std::uint16_t>(dst, w, p, bf16_to_f32);
   }
 }
 

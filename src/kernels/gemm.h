@@ -10,7 +10,7 @@
 // it (AVX-512, AVX2+FMA, portable std::fma) gives the same bits, for any M, any batching and any
 // thread count: a researcher on another x86 or ARM machine gets identical logits.
 //
-// Packing: W is stored as panels of kPanelWidth output columns; panel p holds W[k, 32p..32p+31]
+// Packing: W is stored (as float, whatever the checkpoint's dtype) as panels of kPanelWidth output columns; panel p holds W[k, 32p..32p+31]
 // for k = 0..K-1 contiguously ([K, 32] row-major), zero-padded past N. The micro-kernel streams
 // one panel while broadcasting x values: no strided weight access, no per-call packing.
 #include <cstddef>
@@ -24,12 +24,14 @@ namespace entroscope::kernels {
 inline constexpr int kPanelWidth = 32;
 
 // A weight matrix where it lies (e.g. memory-mapped): the map from K inputs to N outputs, with
-// W[k, n] at data[k * ld + n] (kInOut, GPT-2 Conv1D) or data[n * ld + k] (kOutIn, nn.Linear).
+// W[k, n] at element k * ld + n (kInOut, GPT-2 Conv1D) or n * ld + k (kOutIn, nn.Linear) of
+// `data`, stored as `type` (16-bit weights are widened exactly while panels are packed).
 struct WeightView {
-  const float* data;
+  const void* data;
   int K, N;
   WeightLayout layout;
   std::size_t ld;
+  WeightType type = WeightType::kScalar;
 };
 
 // W packed ahead of time, for weights reused by many GEMM calls (the LM head over row blocks,

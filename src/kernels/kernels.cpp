@@ -1,5 +1,6 @@
 #include "kernels/kernels.h"
 
+#include "common/half_float.h"
 #include "kernels/fast_exp.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
@@ -29,6 +30,33 @@ void gemm(CBLAS_TRANSPOSE trans_b, int M, int N, int K, const double* a, int lda
 }
 
 }  // namespace
+
+std::string_view weight_type_name(WeightType type) {
+  switch (type) {
+    case WeightType::kScalar: return "float32";
+    case WeightType::kF16: return "float16";
+    case WeightType::kBF16: return "bfloat16";
+  }
+  return "?";
+}
+
+void widen_weights(float* dst, const void* weights, WeightType type, std::size_t first, std::size_t n) {
+  switch (type) {
+    case WeightType::kScalar:
+      std::memcpy(dst, static_cast<const float*>(weights) + first, n * sizeof(float));
+      return;
+    case WeightType::kF16: {
+      const std::uint16_t* src = static_cast<const std::uint16_t*>(weights) + first;
+      for (std::size_t i = 0; i < n; ++i) dst[i] = f16_to_f32(src[i]);
+      return;
+    }
+    case WeightType::kBF16: {
+      const std::uint16_t* src = static_cast<const std::uint16_t*>(weights) + first;
+      for (std::size_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(src[i]);
+      return;
+    }
+  }
+}
 
 template <typename Scalar>
 void linear(Scalar* out, const Scalar* in, const Scalar* weight, const Scalar* bias, const SequenceRows& sequences,

@@ -5,7 +5,9 @@
 // fixed order (independent of thread count and of how many sequences are batched).
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace entroscope::kernels {
@@ -42,6 +44,16 @@ inline std::vector<int> uniform_sequence_starts(int B, int T) {
 // How a weight matrix is stored. GPT-2's Conv1D stores [in, out] (y = x W + b); nn.Linear
 // (every other family) stores [out, in] (y = x W^T + b).
 enum class WeightLayout { kInOut, kOutIn };
+
+// How a weight's elements are stored: as the compute scalar (float; double in doctor's float64
+// reference) or as one of the 16-bit float formats checkpoints ship in. 16-bit weights stay 16-bit
+// in memory and are widened (exactly) where they are read: while a GEMM panel is packed, when an
+// embedding row is gathered. The results are therefore the bits of widening them at load, with
+// half the resident memory.
+enum class WeightType : std::uint8_t { kScalar, kF16, kBF16 };
+std::string_view weight_type_name(WeightType type);  // "float32" (the compute scalar), "float16", "bfloat16"
+// dst[0 .. n) = elements [first, first + n) of float weights stored as `type` (kScalar: float).
+void widen_weights(float* dst, const void* weights, WeightType type, std::size_t first, std::size_t n);
 
 // out[rows, N] = in[rows, K] * W + bias[N] (bias may be null), through CBLAS sgemm / dgemm. The
 // fp32 forward does not use this (it uses kernels::gemm, gemm.h); doctor's float64 reference does.

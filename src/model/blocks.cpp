@@ -43,9 +43,14 @@ void BlockContext<Scalar>::step_rows(int layer, const char* name, const Scalar* 
 template <typename Scalar>
 void embed_tokens(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids, Scalar* x) {
   const int E = ctx.config.embed_dim;
-  const Scalar* table = ctx.w(-1, Role::kTokenEmbedding);  // [V, E]
+  const WeightTensor<Scalar>& table = ctx.matrix(-1, Role::kTokenEmbedding);  // [V, E]
   kernels::rows_in_parallel(static_cast<std::size_t>(ctx.rows()), static_cast<std::size_t>(E), [&](std::size_t row) {
-    std::memcpy(x + row * E, table + static_cast<std::size_t>(ids[row]) * E, sizeof(Scalar) * E);
+    const std::size_t first = static_cast<std::size_t>(ids[row]) * E;
+    if constexpr (std::is_same_v<Scalar, float>) {
+      kernels::widen_weights(x + row * E, table.data, table.type, first, static_cast<std::size_t>(E));
+    } else {
+      std::memcpy(x + row * E, table.values() + first, sizeof(Scalar) * E);
+    }
   });
 }
 
@@ -62,14 +67,16 @@ void add_position_embedding(const BlockContext<Scalar>& ctx, Scalar* x) {
 }
 
 template <typename Scalar>
-void project(const BlockContext<Scalar>& ctx, Scalar* y, int ldy, const Scalar* x, int K, int N, const Scalar* weight,
-             const Scalar* bias) {
+void project(const BlockContext<Scalar>& ctx, Scalar* y, int ldy, const Scalar* x, int K, int N,
+             const WeightTensor<Scalar>& weight_tensor, const Scalar* bias) {
   const auto layout = ctx.weights.layout;
   if constexpr (std::is_same_v<Scalar, float>) {
     // The fp32 path: kernels::gemm (the same bits for any batch, thread count or CPU).
     const std::size_t ld = layout == kernels::WeightLayout::kInOut ? N : K;
-    kernels::gemm(y, ldy, x, K, ctx.rows(), kernels::WeightView{weight, K, N, layout, ld}, bias);
+    kernels::gemm(y, ldy, x, K, ctx.rows(),
+                  kernels::WeightView{weight_tensor.data, K, N, layout, ld, weight_tensor.type}, bias);
   } else {
+    const Scalar* weight = weight_tensor.values();
     // doctor's float64 reference through the BLAS, which writes dense [rows, N].
     if (ldy == N) {
       kernels::linear(y, x, weight, bias, ctx.sequences, K, N, layout);
@@ -139,16 +146,16 @@ void attention_block(const BlockContext<Scalar>& ctx, int l, const Scalar* x) {
   QkvLayout layout = QkvLayout::blocks(H, KV, hd);
   switch (c.qkv_source) {
     case QkvSource::kFusedBlocks:  // [M, 3D] = q | k | v
-      project(ctx, qkv, layout.row, x, D, layout.row, ctx.w(l, Role::kQkvWeight), ctx.w(l, Role::kQkvBias));
+      project(ctx, qkv, layout.row, x, D, layout.row, ctx.matrix(l, Role::kQkvWeight), ctx.w(l, Role::kQkvBias));
       break;
     case QkvSource::kFusedPerHead:  // [M, 3D], per head [q k v]
       layout = QkvLayout::per_head(H, hd);
-      project(ctx, qkv, layout.row, x, D, layout.row, ctx.w(l, Role::kQkvWeight), ctx.w(l, Role::kQkvBias));
+      project(ctx, qkv, layout.row, x, D, layout.row, ctx.matrix(l, Role::kQkvWeight), ctx.w(l, Role::kQkvBias));
       break;
     case QkvSource::kSeparate:  // three projections written side by side into the blocks layout
-      project(ctx, qkv + layout.q_offset, layout.row, x, D, H * hd, ctx.w(l, Role::kQWeight), ctx.w(l, Role::kQBias));
-      project(ctx, qkv + layout.k_offset, layout.row, x, D, KV * hd, ctx.w(l, Role::kKWeight), ctx.w(l, Role::kKBias));
-      project(ctx, qkv + layout.v_offset, layout.row, x, D, KV * hd, ctx.w(l, Role::kVWeight), ctx.w(l, Role::kVBias));
+      project(ctx, qkv + layout.q_offset, layout.row, x, D, H * hd, ctx.matrix(l, Role::kQWeight), ctx.w(l, Role::kQBias));
+      project(ctx, qkv + layout.k_offset, layout.row, x, D, KV * hd, ctx.matrix(l, Role::kKWeight), ctx.w(l, Role::kKBias));
+      project(ctx, qkv + layout.v_offset, layout.row, x, D, KV * hd, ctx.matrix(l, Role::kVWeight), ctx.w(l, Role::kVBias));
       break;
   }
   ctx.step(l, "attn.qkv", qkv, layout.row);
@@ -173,7 +180,7 @@ void attention_block(const BlockContext<Scalar>& ctx, int l, const Scalar* x) {
   kernels::causal_attention(a.context.data(), qkv, ctx.sequences, layout, H, KV, hd,
                             static_cast<Scalar>(c.attention_scale(l)), c.layer_window[l]);  // [M, H hd]
   ctx.step(l, "attn.context", a.context.data(), H * hd);
-  project(ctx, a.attn_out.data(), D, a.context.data(), H * hd, D, ctx.w(l, Role::kAttnOutWeight),
+  project(ctx, a.attn_out.data(), D, a.context.data(), H * hd, D, ctx.matrix(l, Role::kAttnOutWeight),
           ctx.w(l, Role::kAttnOutBias));  // [M, D]
   ctx.step(l, "attn.out", a.attn_out.data(), D);
 }
@@ -186,12 +193,12 @@ void mlp_block(const BlockContext<Scalar>& ctx, int l, const Scalar* x) {
   const std::size_t n = static_cast<std::size_t>(M) * F;
   Scalar* hidden = a.mlp_hidden.data();  // [M, F]
   if (c.gated_mlp) {
-    project(ctx, hidden, F, x, D, F, ctx.w(l, Role::kMlpGateWeight), ctx.w(l, Role::kMlpGateBias));
+    project(ctx, hidden, F, x, D, F, ctx.matrix(l, Role::kMlpGateWeight), ctx.w(l, Role::kMlpGateBias));
     ctx.step(l, "mlp.gate", hidden, F);
-    project(ctx, a.mlp_up.data(), F, x, D, F, ctx.w(l, Role::kMlpUpWeight), ctx.w(l, Role::kMlpUpBias));
+    project(ctx, a.mlp_up.data(), F, x, D, F, ctx.matrix(l, Role::kMlpUpWeight), ctx.w(l, Role::kMlpUpBias));
     ctx.step(l, "mlp.up", a.mlp_up.data(), F);
   } else {
-    project(ctx, hidden, F, x, D, F, ctx.w(l, Role::kMlpUpWeight), ctx.w(l, Role::kMlpUpBias));
+    project(ctx, hidden, F, x, D, F, ctx.matrix(l, Role::kMlpUpWeight), ctx.w(l, Role::kMlpUpBias));
     ctx.step(l, "mlp.up", hidden, F);
   }
   switch (c.activation) {
@@ -202,7 +209,7 @@ void mlp_block(const BlockContext<Scalar>& ctx, int l, const Scalar* x) {
   }
   if (c.gated_mlp) kernels::silu_mul(hidden, a.mlp_up.data(), n);
   ctx.step(l, "mlp.act", hidden, F);
-  project(ctx, a.mlp_out.data(), D, hidden, F, D, ctx.w(l, Role::kMlpDownWeight), ctx.w(l, Role::kMlpDownBias));
+  project(ctx, a.mlp_out.data(), D, hidden, F, D, ctx.matrix(l, Role::kMlpDownWeight), ctx.w(l, Role::kMlpDownBias));
   ctx.step(l, "mlp.out", a.mlp_out.data(), D);
 }
 
@@ -226,7 +233,7 @@ void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutp
   // `sequences` matters only to the float64 path's BLAS shapes (one call per sequence).
   auto head = [&](Scalar* y, const Scalar* rows_in, const kernels::SequenceRows& sequences) {
     if constexpr (std::is_same_v<Scalar, float>) {
-      kernels::gemm(y, V, rows_in, E, sequences.rows(), w.packed_head->get(w[Role::kLmHead], E, V), bias);
+      kernels::gemm(y, V, rows_in, E, sequences.rows(), w.packed_head->get(w.model.tensor(Role::kLmHead), E, V), bias);
     } else {
       kernels::linear<Scalar>(y, rows_in, w[Role::kLmHead], bias, sequences, E, V, kernels::WeightLayout::kOutIn);
     }
@@ -274,7 +281,7 @@ void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutp
   template struct BlockContext<S>;                                                                               \
   template void embed_tokens<S>(const BlockContext<S>&, std::span<const std::int32_t>, S*);                      \
   template void add_position_embedding<S>(const BlockContext<S>&, S*);                                           \
-  template void project<S>(const BlockContext<S>&, S*, int, const S*, int, int, const S*, const S*);             \
+  template void project<S>(const BlockContext<S>&, S*, int, const S*, int, int, const WeightTensor<S>&, const S*); \
   template void norm<S>(const BlockContext<S>&, int, const char*, S*, const S*, Role, Role);                     \
   template void prepare_rotary<S>(const BlockContext<S>&);                                                       \
   template void input_embedding<S>(const BlockContext<S>&, std::span<const std::int32_t>, S*,                     \

@@ -21,7 +21,12 @@ struct BlockContext {
   ForwardObserver* observer;  // fp32 path only
 
   int rows() const { return sequences.rows(); }
+  // A vector (norm, bias) or position table: always held as Scalar.
   const Scalar* w(int layer, Role r) const { return layer < 0 ? weights.model[r] : weights.layers[layer][r]; }
+  // A projection matrix or the token embedding, as held (16-bit kept 16-bit on the fp32 path).
+  const WeightTensor<Scalar>& matrix(int layer, Role r) const {
+    return layer < 0 ? weights.model.tensor(r) : weights.layers[layer].tensor(r);
+  }
   // Checks buf [rows, width] for non-finite values (throws NonFiniteError naming layer/step/
   // position/channel) and shows it to the observer.
   void step(int layer, const char* name, Scalar* buf, int width) const;
@@ -44,10 +49,11 @@ void embed_tokens(const BlockContext<Scalar>& ctx, std::span<const std::int32_t>
 template <typename Scalar>
 void add_position_embedding(const BlockContext<Scalar>& ctx, Scalar* x);
 
-// y [B*T, N] (row stride ldy) = x [B*T, K] W + bias, W as stored (the family's layout).
+// y [B*T, N] (row stride ldy) = x [B*T, K] W + bias, W as stored (the family's layout; 16-bit
+// weights widened as the GEMM packs them).
 template <typename Scalar>
-void project(const BlockContext<Scalar>& ctx, Scalar* y, int ldy, const Scalar* x, int K, int N, const Scalar* weight,
-             const Scalar* bias);
+void project(const BlockContext<Scalar>& ctx, Scalar* y, int ldy, const Scalar* x, int K, int N,
+             const WeightTensor<Scalar>& weight, const Scalar* bias);
 
 // out [B*T, D] = the config's norm (LayerNorm with or without bias, or RMSNorm) of in; out may
 // alias in. `bias` = Role::kCount: none.

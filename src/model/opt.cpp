@@ -98,7 +98,7 @@ void opt_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> 
 
   if (E != D) {
     embed_tokens(ctx, ids, a.embed.data());  // [B*T, E]
-    project(ctx, x, D, a.embed.data(), E, D, ctx.w(-1, Role::kProjectIn), static_cast<const Scalar*>(nullptr));
+    project(ctx, x, D, a.embed.data(), E, D, ctx.matrix(-1, Role::kProjectIn), static_cast<const Scalar*>(nullptr));
     ctx.step(-1, "project_in", x, D);
   } else {
     embed_tokens(ctx, ids, x);
@@ -132,7 +132,7 @@ void opt_forward(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> 
     h = a.normed.data();
   }
   if (E != D) {
-    project(ctx, a.embed.data(), E, h, D, E, ctx.w(-1, Role::kProjectOut), static_cast<const Scalar*>(nullptr));
+    project(ctx, a.embed.data(), E, h, D, E, ctx.matrix(-1, Role::kProjectOut), static_cast<const Scalar*>(nullptr));
     ctx.step(-1, "project_out", a.embed.data(), E);
     h = a.embed.data();
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <type_traits>
@@ -15,9 +16,9 @@ namespace {
 
 std::string shape_str(const std::vector<std::int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
-// The slot a table entry's pointer goes into (null for tied copies and buffers, which are never read).
+// The slot a table entry's tensor goes into (null for tied copies and buffers, which are never read).
 template <typename Scalar>
-const Scalar** slot_of(ModelWeightsT<Scalar>& w, const TensorEntry& e) {
+WeightTensor<Scalar>* slot_of(ModelWeightsT<Scalar>& w, const TensorEntry& e) {
   if (!e.parameter()) return nullptr;
   return e.layer < 0 ? &w.model.slot(e.role) : &w.layers[e.layer].slot(e.role);
 }
@@ -36,7 +37,70 @@ std::string detect_prefix(const io::Checkpoint& ckpt, const FamilyInfo& info, co
 
 std::string full_name(const std::string& prefix, const TensorEntry& e) { return e.top_level ? e.name : prefix + e.name; }
 
+kernels::WeightType weight_type_of(io::DType dtype) {
+  switch (dtype) {
+    case io::DType::F16: return kernels::WeightType::kF16;
+    case io::DType::BF16: return kernels::WeightType::kBF16;
+    default: return kernels::WeightType::kScalar;  // load_stored hands out everything else as F32
+  }
+}
+
+// The LM head's role: the token embedding when tied (a stored copy is ignored, as transformers
+// does when tying).
+Role head_role(const ModelConfig& c) { return c.tie_word_embeddings ? Role::kTokenEmbedding : Role::kLmHead; }
+
 }  // namespace
+
+template <typename Scalar>
+const Scalar* WeightTensor<Scalar>::values() const {
+  if (type != kernels::WeightType::kScalar)
+    fail("internal error: a {} weight was read as {} without widening", kernels::weight_type_name(type),
+         sizeof(Scalar) == 8 ? "float64" : "float32");
+  return static_cast<const Scalar*>(data);
+}
+template struct WeightTensor<float>;
+template struct WeightTensor<double>;
+
+bool keeps_stored_dtype(Role r) {
+  switch (r) {
+    case Role::kTokenEmbedding:
+    case Role::kProjectIn:
+    case Role::kProjectOut:
+    case Role::kLmHead:
+    case Role::kQkvWeight:
+    case Role::kQWeight:
+    case Role::kKWeight:
+    case Role::kVWeight:
+    case Role::kAttnOutWeight:
+    case Role::kMlpUpWeight:
+    case Role::kMlpGateWeight:
+    case Role::kMlpDownWeight: return true;
+    case Role::kPositionEmbedding:  // added element-wise to the residual, and small
+    case Role::kFinalNormWeight:
+    case Role::kFinalNormBias:
+    case Role::kLmHeadBias:
+    case Role::kAttnNormWeight:
+    case Role::kAttnNormBias:
+    case Role::kQkvBias:
+    case Role::kQBias:
+    case Role::kKBias:
+    case Role::kVBias:
+    case Role::kQNormWeight:
+    case Role::kKNormWeight:
+    case Role::kAttnOutBias:
+    case Role::kAttnPostNormWeight:
+    case Role::kMlpNormWeight:
+    case Role::kMlpNormBias:
+    case Role::kMlpUpBias:
+    case Role::kMlpGateBias:
+    case Role::kMlpDownBias:
+    case Role::kMlpPostNormWeight:
+    case Role::kTiedCopy:
+    case Role::kBuffer:
+    case Role::kCount: return false;
+  }
+  return false;
+}
 
 std::map<std::string, std::pair<Role, int>> checkpoint_roles(const io::Checkpoint& ckpt, const ModelConfig& c) {
   const std::vector<TensorEntry> table = tensor_table(c);
@@ -51,22 +115,23 @@ OwnedWeights<Scalar> convert_weights(const Model& m, Convert convert) {
   OwnedWeights<Scalar> out;
   out.weights.layout = m.weights.layout;
   out.weights.layers.resize(m.weights.layers.size());
-  std::map<const float*, const Scalar*> converted;  // tied tensors (token embedding = LM head) convert once
-  auto convert_one = [&](const float* src, std::size_t count) -> const Scalar* {
-    if (!src) return nullptr;
-    if (auto it = converted.find(src); it != converted.end()) return it->second;
+  std::map<const void*, const Scalar*> converted;  // tied tensors (token embedding = LM head) convert once
+  auto convert_one = [&](const WeightTensor<float>& src, std::size_t count) -> WeightTensor<Scalar> {
+    if (!src) return {};
+    if (auto it = converted.find(src.data); it != converted.end()) return {it->second};
+    std::vector<float> widened(count);
+    kernels::widen_weights(widened.data(), src.data, src.type, 0, count);
     std::vector<Scalar> buf(count);
-    for (std::size_t k = 0; k < count; ++k) buf[k] = convert(src[k]);
+    for (std::size_t k = 0; k < count; ++k) buf[k] = convert(widened[k]);
     out.storage.push_back(std::move(buf));
-    return converted[src] = out.storage.back().data();
+    return {converted[src.data] = out.storage.back().data()};
   };
   for (const auto& e : tensor_table(m.config)) {
     if (!e.parameter()) continue;
-    const float* src = e.layer < 0 ? m.weights.model[e.role] : m.weights.layers[e.layer][e.role];
+    const WeightTensor<float>& src = e.layer < 0 ? m.weights.model.tensor(e.role) : m.weights.layers[e.layer].tensor(e.role);
     *slot_of(out.weights, e) = convert_one(src, e.num_elements());
   }
-  if (m.config.tie_word_embeddings)
-    out.weights.model.slot(Role::kLmHead) = out.weights.model[Role::kTokenEmbedding];
+  out.weights.model.slot(Role::kLmHead) = out.weights.model.tensor(head_role(m.config));
   if constexpr (std::is_same_v<Scalar, float>) out.weights.packed_head = std::make_shared<PackedHeadCache>();
   return out;
 }
@@ -126,19 +191,63 @@ Model load_model(const std::filesystem::path& dir, const std::string& display_na
          fmt::format("{}", fmt::join(parts, "; ")));
   }
 
-  for (const auto& e : table)
-    if (const float** slot = slot_of(w, e)) *slot = ckpt.load_f32(full_name(prefix, e)).data;
-  // A tied head is the token embedding; a stored copy is ignored, as transformers does when tying.
-  if (c.tie_word_embeddings) w.model.slot(Role::kLmHead) = w.model[Role::kTokenEmbedding];
-  w.packed_head = std::make_shared<PackedHeadCache>();
+  for (const auto& e : table) {
+    WeightTensor<float>* slot = slot_of(w, e);
+    if (!slot) continue;
+    const std::string name = full_name(prefix, e);
+    if (keeps_stored_dtype(e.role)) {
+      const io::StoredTensor t = ckpt.load_stored(name);
+      *slot = {t.data, weight_type_of(t.dtype)};
+    } else {
+      *slot = {ckpt.load_f32(name).data};
+    }
+  }
+  w.model.slot(Role::kLmHead) = w.model.tensor(head_role(c));
+  // Once packed, the head is read from the packed copy only; a tied head's rows are still
+  // gathered as token embeddings, and fault back in one by one.
+  const std::string head_name = full_name(prefix, *std::find_if(table.begin(), table.end(), [&](const TensorEntry& e) {
+    return e.role == head_role(c);
+  }));
+  w.packed_head = std::make_shared<PackedHeadCache>([ckpt = m.checkpoint.get(), head_name] {
+    ckpt->release_mapped_pages(head_name);
+  });
   return m;
 }
 
-const kernels::PackedMatrix& PackedHeadCache::get(const float* lm_head, int D, int V) {
+const kernels::PackedMatrix& PackedHeadCache::get(const WeightTensor<float>& lm_head, int D, int V) {
   std::call_once(once_, [&] {
-    packed_.pack(kernels::WeightView{lm_head, D, V, kernels::WeightLayout::kOutIn, static_cast<std::size_t>(D)});
+    packed_.pack(kernels::WeightView{lm_head.data, D, V, kernels::WeightLayout::kOutIn, static_cast<std::size_t>(D),
+                                     lm_head.type});
+    if (after_pack_) after_pack_();
   });
   return packed_;
+}
+
+WeightMemory weight_memory(const ModelConfig& c, const io::Checkpoint& ckpt) {
+  const std::vector<TensorEntry> table = tensor_table(c);
+  const std::string prefix = detect_prefix(ckpt, family_info(c.arch), table);
+  WeightMemory m;
+  std::set<std::string> matrix_dtypes;
+  for (const auto& e : table) {
+    if (!e.parameter() || (e.role == Role::kLmHead && c.tie_word_embeddings)) continue;
+    const io::TensorInfo* t = ckpt.find(full_name(prefix, e));
+    if (!t) continue;
+    const bool half = keeps_stored_dtype(e.role) && (t->dtype == io::DType::F16 || t->dtype == io::DType::BF16);
+    const std::uint64_t bytes = e.num_elements() * (half ? 2 : 4);
+    m.held_bytes += bytes;
+    if (keeps_stored_dtype(e.role))
+      matrix_dtypes.insert(std::string(kernels::weight_type_name(half ? weight_type_of(t->dtype) : kernels::WeightType::kScalar)));
+    if (e.role == Role::kLmHead) {
+      // Released once packed when it is used from the mapping: as stored, at an aligned offset.
+      const std::uint64_t offset = t->file_offset;
+      const bool mapped = half ? offset % io::kHalfAlignment == 0
+                               : t->dtype == io::DType::F32 && offset % io::kFloatAlignment == 0;
+      if (mapped) m.released_bytes = bytes;
+    }
+  }
+  m.packed_head_bytes = static_cast<std::uint64_t>(c.vocab_size) * static_cast<std::uint64_t>(c.embed_dim) * 4;
+  m.matrix_dtype = matrix_dtypes.size() == 1 ? *matrix_dtypes.begin() : matrix_dtypes.empty() ? "none" : "mixed";
+  return m;
 }
 
 }  // namespace entroscope::model

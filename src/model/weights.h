@@ -3,6 +3,7 @@
 // Which tensors a family has, under which names and shapes, is its tensor table (architecture.h).
 #include <array>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,27 +18,52 @@
 
 namespace entroscope::model {
 
-// Scalar is float for the compute path; doctor builds double (float64 reference) and rounded
-// float (fp16/bf16 emulation) copies. Pointers by role (architecture.h); null where the family's
-// table has no such tensor (a bias it does not use, a fused qkv where it has separate ones).
+// One weight tensor where it lies. Scalar is float for the compute path, whose projection
+// matrices and embedding tables keep a 16-bit checkpoint's dtype (widened where read:
+// kernels::WeightType); doctor builds double (float64 reference) and rounded float (fp16/bf16
+// emulation) copies, held as Scalar. Vectors (norms, biases) and position tables are always Scalar.
+template <typename Scalar>
+struct WeightTensor {
+  const void* data = nullptr;
+  kernels::WeightType type = kernels::WeightType::kScalar;
+
+  explicit operator bool() const { return data != nullptr; }
+  // The elements as Scalar; only for a tensor held as Scalar (throws otherwise: a role read
+  // without widening that load_model keeps 16-bit is a bug, caught where it happens).
+  const Scalar* values() const;
+  // Bytes per element as held.
+  std::size_t element_bytes() const { return type == kernels::WeightType::kScalar ? sizeof(Scalar) : 2; }
+};
+
+// Tensors by role (architecture.h); null where the family's table has no such tensor (a bias it
+// does not use, a fused qkv where it has separate ones).
 template <typename Scalar>
 struct LayerWeightsT {
-  std::array<const Scalar*, kRoleCount> tensors{};
-  const Scalar* operator[](Role r) const { return tensors[static_cast<int>(r)]; }
-  const Scalar*& slot(Role r) { return tensors[static_cast<int>(r)]; }
+  std::array<WeightTensor<Scalar>, kRoleCount> tensors{};
+  const WeightTensor<Scalar>& tensor(Role r) const { return tensors[static_cast<int>(r)]; }
+  WeightTensor<Scalar>& slot(Role r) { return tensors[static_cast<int>(r)]; }
+  // A Scalar-held tensor's values, or null where absent.
+  const Scalar* operator[](Role r) const { return tensor(r) ? tensor(r).values() : nullptr; }
 };
+
+// Whether load_model keeps a role's tensor in its stored 16-bit dtype: the matrices the GEMM packs
+// and the token embedding (gathered row by row), which are nearly all of a model's bytes.
+bool keeps_stored_dtype(Role r);
 
 // The LM head packed for kernels::gemm on first use (the first forward) and kept: every block of
 // logits rows reuses it, where packing it per block cost gpt2 8-10% of a forward. Not at load, which
-// stays a memory map: `info` or `doctor` never need the 154-206 MB of fresh memory it takes.
+// stays a memory map: `info` or `doctor` never need the 154-206 MB of fresh memory it takes. Once
+// packed, `after_pack` runs (load_model: the mapped head's pages leave the resident set).
 class PackedHeadCache {
  public:
-  // The [V, D] head as the map D -> V, packed by the first caller. Thread-safe.
-  const kernels::PackedMatrix& get(const float* lm_head, int D, int V);
+  explicit PackedHeadCache(std::function<void()> after_pack = {}) : after_pack_(std::move(after_pack)) {}
+  // The [V, D] head as the map D -> V, packed (widened to float) by the first caller. Thread-safe.
+  const kernels::PackedMatrix& get(const WeightTensor<float>& lm_head, int D, int V);
 
  private:
   std::once_flag once_;
   kernels::PackedMatrix packed_;
+  std::function<void()> after_pack_;
 };
 
 template <typename Scalar>
@@ -60,6 +86,17 @@ struct Model {
   std::unique_ptr<io::Checkpoint> checkpoint;
   ModelWeights weights;
 };
+
+// The memory a model's weights take as entroscope holds them, from the checkpoint's headers and
+// the tensor table (nothing is read): for `info`, `bench` and the memory plan.
+struct WeightMemory {
+  std::uint64_t held_bytes = 0;         // every parameter tensor as held: mapped or copied, 16-bit kept 16-bit
+  std::uint64_t packed_head_bytes = 0;  // the LM head packed as float32 at the first forward
+  std::uint64_t released_bytes = 0;     // an untied mapped head's pages, released once packed
+  std::string matrix_dtype;             // how the large matrices are held: "float32", "bfloat16", .. or "mixed"
+  std::uint64_t resident_bytes() const { return held_bytes + packed_head_bytes - released_bytes; }
+};
+WeightMemory weight_memory(const ModelConfig& c, const io::Checkpoint& ckpt);
 
 // What each tensor of a checkpoint is by the architecture's table ("attn.q", "mlp.down", "tied
 // copy", ...): name -> role, under the base prefix the checkpoint uses. Names not in the table are

@@ -1,6 +1,7 @@
 #pragma once
 // Rewrites a test copy of a safetensors file with edited floating tensors (read as f32, written
-// back as F32); tensors of other dtypes (ids, U8/BOOL masks) are kept byte for byte.
+// back as `float_dtype`: F32, or F16 / BF16 rounded to nearest even); tensors of other dtypes (ids,
+// U8/BOOL masks) are kept byte for byte.
 #include <functional>
 #include <map>
 #include <string>
@@ -13,7 +14,8 @@ namespace entroscope::test_util {
 
 using EditableTensors = std::map<std::string, std::pair<std::vector<std::int64_t>, std::vector<float>>>;
 
-inline void rewrite_safetensors(const std::filesystem::path& file, const std::function<void(EditableTensors&)>& edit) {
+inline void rewrite_safetensors(const std::filesystem::path& file, const std::function<void(EditableTensors&)>& edit,
+                                io::DType float_dtype = io::DType::F32) {
   EditableTensors tensors;
   struct Raw {
     io::DType dtype;
@@ -34,7 +36,16 @@ inline void rewrite_safetensors(const std::filesystem::path& file, const std::fu
   }
   edit(tensors);
   std::vector<io::TensorToWrite> out;
-  for (const auto& [name, st] : tensors) out.push_back({name, io::DType::F32, st.first, io::as_bytes_span(st.second)});
+  std::map<std::string, std::vector<std::uint16_t>> halves;
+  for (const auto& [name, st] : tensors) {
+    if (float_dtype == io::DType::F32) {
+      out.push_back({name, io::DType::F32, st.first, io::as_bytes_span(st.second)});
+      continue;
+    }
+    std::vector<std::uint16_t>& h = halves[name];
+    for (float v : st.second) h.push_back(float_dtype == io::DType::F16 ? io::f32_to_f16(v) : io::f32_to_bf16(v));
+    out.push_back({name, float_dtype, st.first, io::as_bytes_span(h)});
+  }
   for (const auto& [name, raw] : others) out.push_back({name, raw.dtype, raw.shape, io::as_bytes_span(raw.bytes)});
   io::write_safetensors(file, out);
 }

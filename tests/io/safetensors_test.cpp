@@ -109,6 +109,22 @@ TEST(Safetensors, F16AndBF16DecodeExactly) {
   EXPECT_TRUE(std::isnan(f16_to_f32(0x7E00)));
   EXPECT_EQ(bf16_to_f32(0x3F80), 1.0f);
   EXPECT_EQ(bf16_to_f32(0xC0A0), -5.0f);
+  // Every half against its value by definition: (-1)^s 2^(e-15) (1 + m/1024), subnormals
+  // 2^-14 m/1024, infinities, and NaNs with their payload in the top mantissa bits.
+  for (std::uint32_t h = 0; h < 0x10000; ++h) {
+    const std::uint32_t e = (h >> 10) & 0x1F, m = h & 0x3FF;
+    const double sign = (h & 0x8000) ? -1.0 : 1.0;
+    const float f = f16_to_f32(static_cast<std::uint16_t>(h));
+    std::uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    ASSERT_EQ(bits >> 31, h >> 15) << std::hex << h;
+    if (e == 0x1F) {
+      ASSERT_EQ(bits & 0x7FFFFFFFu, 0x7F800000u | (m << 13)) << std::hex << h;
+    } else {
+      const double value = e == 0 ? std::ldexp(static_cast<double>(m), -24) : std::ldexp(1024.0 + m, static_cast<int>(e) - 25);
+      ASSERT_EQ(static_cast<double>(f), sign * value) << std::hex << h;
+    }
+  }
   // Round trip every finite half through f32 and back.
   for (std::uint32_t h = 0; h < 0x10000; ++h) {
     float f = f16_to_f32(static_cast<std::uint16_t>(h));
@@ -170,6 +186,50 @@ TEST(Checkpoint, MisalignedTensorsAreCopiedAlignedOnesMapped) {
   Checkpoint half(models / "gpt2-tiny-fp16");
   half.load_f32("wte.weight");
   EXPECT_EQ(half.load_records().back().residence, Residence::kConverted);
+}
+
+// load_stored (issue 15): 16-bit tensors are handed out as stored, in place at an even file offset
+// and copied (still 16-bit, 64-byte aligned) at an odd one; F32 as load_f32; F64 narrowed.
+TEST(Checkpoint, SixteenBitTensorsAreHandedOutAsStored) {
+  std::vector<std::uint16_t> bf(20000), hf{0x3C00, 0x0001, 0xFBFF};  // bf spans whole pages
+  for (std::size_t i = 0; i < bf.size(); ++i) bf[i] = static_cast<std::uint16_t>(0x3F80 + 7 * i);
+  std::vector<float> f{1.5f, -2.0f};
+  std::vector<double> d{0.25, -8.0};
+  const std::string img = serialize_safetensors({{"bf", DType::BF16, {20000}, as_bytes_span(bf)},
+                                                 {"hf", DType::F16, {3}, as_bytes_span(hf)},
+                                                 {"f", DType::F32, {2}, as_bytes_span(f)},
+                                                 {"d", DType::F64, {2}, as_bytes_span(d)}});
+  // The same tensors one byte further into the file: the header grows by a space (allowed padding).
+  std::uint64_t header_len = 0;
+  std::memcpy(&header_len, img.data(), 8);
+  std::string odd = img.substr(0, 8 + header_len) + " " + img.substr(8 + header_len);
+  ++header_len;
+  std::memcpy(odd.data(), &header_len, 8);
+  for (const bool shifted : {false, true}) {
+    SCOPED_TRACE(shifted ? "odd offsets" : "aligned offsets");
+    TempDir dir;
+    write_bytes(dir.path() / "model.safetensors", shifted ? odd : img);
+    Checkpoint ckpt(dir.path());
+    for (const auto& [name, want] : {std::pair{"bf", &bf}, std::pair{"hf", &hf}}) {
+      const StoredTensor t = ckpt.load_stored(name);
+      EXPECT_EQ(t.dtype, std::string(name) == "bf" ? DType::BF16 : DType::F16);
+      ASSERT_EQ(t.bytes(), want->size() * 2);
+      EXPECT_EQ(std::memcmp(t.data, want->data(), t.bytes()), 0) << name;
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.data) % (shifted ? 64 : 2), 0u) << name;
+      EXPECT_EQ(ckpt.load_records().back().residence, shifted ? Residence::kCopiedMisaligned : Residence::kMapped);
+      EXPECT_EQ(ckpt.load_records().back().dtype, t.dtype);
+    }
+    const StoredTensor tf = ckpt.load_stored("f");
+    EXPECT_EQ(tf.dtype, DType::F32);
+    EXPECT_EQ(std::memcmp(tf.data, f.data(), 8), 0);
+    const StoredTensor td = ckpt.load_stored("d");
+    EXPECT_EQ(td.dtype, DType::F32);
+    EXPECT_EQ(static_cast<const float*>(td.data)[1], -8.0f);
+    EXPECT_EQ(ckpt.load_records().back().residence, Residence::kConverted);
+    // Releasing pages is advice: the contents read the same afterwards, mapped or copied.
+    ckpt.release_mapped_pages("bf");
+    EXPECT_EQ(std::memcmp(ckpt.load_stored("bf").data, bf.data(), bf.size() * 2), 0);
+  }
 }
 
 TEST(Checkpoint, MissingShardAndMissingFilesAreReported) {

@@ -9,6 +9,7 @@
 #include "common/json_file.h"
 #include "common/checkpoint_edit.h"
 #include "common/temp_dir.h"
+#include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "kernels/gemm.h"
 #include "kernels/threads.h"
@@ -210,6 +211,55 @@ TEST_P(Invariance, PackedSequencesGiveTheBitsOfEachAlone) {
     }
   }
   kernels::set_thread_count(0);
+}
+
+// 16-bit weights stay 16-bit (issue 15): a BF16 or F16 checkpoint gives the bits of the same values
+// stored as F32 (what widening at load gave), logits and every hidden state, packed at 2 threads;
+// its matrices and embeddings are held 16-bit, mapped in place, so they take half the bytes.
+TEST_P(Invariance, SixteenBitWeightsGiveTheBitsOfTheirFloat32Values) {
+  for (const io::DType dtype : {io::DType::BF16, io::DType::F16}) {
+    SCOPED_TRACE(std::string(io::dtype_name(dtype)));
+    TempDir half_dir, wide_dir;
+    test_util::copy_model_dir(kModels / GetParam(), half_dir.path());
+    test_util::rewrite_safetensors(half_dir / "model.safetensors", [](auto&) {}, dtype);
+    test_util::copy_model_dir(half_dir.path(), wide_dir.path());
+    test_util::rewrite_safetensors(wide_dir / "model.safetensors", [](auto&) {}, io::DType::F32);  // exact
+    const model::Model half = model::load_model(half_dir.path()), wide = model::load_model(wide_dir.path());
+
+    const auto roles = model::checkpoint_roles(*half.checkpoint, half.config);
+    int kept = 0;
+    for (const auto& r : half.checkpoint->load_records()) {
+      const bool matrix = model::keeps_stored_dtype(roles.at(r.name).first);
+      EXPECT_EQ(r.residence, matrix ? io::Residence::kMapped : io::Residence::kConverted) << r.name;
+      EXPECT_EQ(r.dtype, dtype) << r.name;
+      kept += matrix;
+    }
+    EXPECT_GE(kept, 3);
+    const model::WeightMemory half_memory = model::weight_memory(half.config, *half.checkpoint);
+    const model::WeightMemory wide_memory = model::weight_memory(wide.config, *wide.checkpoint);
+    EXPECT_EQ(half_memory.matrix_dtype, dtype == io::DType::BF16 ? "bfloat16" : "float16");
+    EXPECT_EQ(wide_memory.matrix_dtype, "float32");
+    EXPECT_LT(half_memory.held_bytes, 0.6 * wide_memory.held_bytes);
+
+    const auto seqs = test_sequences(half.config.vocab_size);
+    std::vector<int> start{0};
+    std::vector<std::int32_t> ids;
+    for (const auto& s : seqs) {
+      ids.insert(ids.end(), s.begin(), s.end());
+      start.push_back(static_cast<int>(ids.size()));
+    }
+    kernels::set_thread_count(2);
+    std::vector<float> half_logits(ids.size() * half.config.vocab_size), wide_logits(half_logits.size());
+    std::vector<std::vector<float>> half_hidden, wide_hidden;
+    model::Activations act;
+    model::forward(half, ids, kernels::SequenceRows{start}, act, {half_logits.data(), &half_hidden});
+    model::forward(wide, ids, kernels::SequenceRows{start}, act, {wide_logits.data(), &wide_hidden});
+    kernels::set_thread_count(0);
+    EXPECT_EQ(0, std::memcmp(half_logits.data(), wide_logits.data(), half_logits.size() * sizeof(float)));
+    ASSERT_EQ(half_hidden.size(), wide_hidden.size());
+    for (std::size_t k = 0; k < half_hidden.size(); ++k)
+      EXPECT_EQ(half_hidden[k], wide_hidden[k]) << "hidden state " << k;
+  }
 }
 
 // Logits only for the needed positions (the LM head over gathered rows): every needed value has
