@@ -22,6 +22,7 @@
 #include "kernels/threads.h"
 #include "metrics/scorer.h"
 #include "model/architecture.h"
+#include "model/memory_plan.h"
 #include "model/config.h"
 
 // The BLAS's own thread-count setters (weak: whichever BLAS is linked). entroscope keeps its BLAS
@@ -218,6 +219,9 @@ void run_score(BenchArgs a, bool batch_given, bool tokens_given) {
   out["family"] = model::family_name(c.arch);
   out["parameters"] = c.parameter_count();
   out["weight_bytes_fp32"] = static_cast<double>(c.parameter_count()) * 4.0;
+  const model::WeightMemory memory = model::weight_memory(c, *m.checkpoint);
+  out["weight_matrix_dtype"] = memory.matrix_dtype;
+  out["resident_weight_bytes"] = memory.resident_bytes();
   out["batch"] = a.batch;
   out["tokens"] = a.tokens;
   out["threads"] = kernels::thread_count();

@@ -9,6 +9,7 @@
 #include "cli/model_arg.h"
 #include "io/checkpoint.h"
 #include "model/architecture.h"
+#include "model/memory_plan.h"
 
 namespace entroscope::cli {
 
@@ -130,6 +131,12 @@ void run_info(const InfoArgs& args) {
                           {"tensors_misaligned_for_dtype", misaligned}});
   }
   j["weights_in_memory"] = residence_counts;
+  const model::WeightMemory memory = model::weight_memory(c, ckpt);
+  j["weight_matrix_dtype"] = memory.matrix_dtype;
+  j["weight_held_bytes"] = memory.held_bytes;
+  j["packed_lm_head_bytes"] = memory.packed_head_bytes;
+  j["released_lm_head_bytes"] = memory.released_bytes;
+  j["resident_weight_bytes"] = memory.resident_bytes();
 
   if (args.json) {
     fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -161,7 +168,13 @@ void run_info(const InfoArgs& args) {
                f["tensors"].get<std::uint64_t>(), f["tensors_misaligned_for_dtype"].get<std::uint64_t>());
   std::string res;
   for (const auto& [r, n] : residence_counts) res += fmt::format("{}{} {}", res.empty() ? "" : ", ", n, r);
-  fmt::print("in memory       {} (fp32 compute; misaligned tensors are never used in place)\n", res);
+  fmt::print("in memory       {} (misaligned tensors are never used in place)\n", res);
+  fmt::print("resident        {}: weights {} (matrices and embeddings {}{}; norms and biases float32) + LM head "
+             "packed as float32 at the first forward {}{}; compute in float32\n",
+             model::human_bytes(memory.resident_bytes()), model::human_bytes(memory.held_bytes), memory.matrix_dtype,
+             memory.matrix_dtype == "float32" ? "" : ", widened exactly where read", model::human_bytes(memory.packed_head_bytes),
+             memory.released_bytes ? fmt::format(" - the mapped head {} then released", model::human_bytes(memory.released_bytes))
+                                   : std::string());
 }
 
 }  // namespace
@@ -172,7 +185,8 @@ void add_info_command(CLI::App& app) {
       "info",
       "Describe a checkpoint: architecture (family, norms, positions, attention, MLP), dimensions,\n"
       "  parameter counts, stored dtypes, files with\n"
-      "  their data-section offsets, and how many tensors are used in place (mapped) vs copied.\n"
+      "  their data-section offsets, how many tensors are used in place (mapped) vs copied, and the\n"
+      "  resident weight bytes (16-bit matrices stay 16-bit).\n"
       "  Example: entroscope info --model models/demo-gpt2-m");
   cmd->add_option("model,--model", args->model, "Model directory, demo name or Hub id (positional or --model)")->required();
   cmd->add_flag("--json", args->json, "Print JSON instead of text");

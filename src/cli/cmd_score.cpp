@@ -283,8 +283,9 @@ void run_score(const ScoreArgs& a) {
 
   for (const std::string& spec : a.models) {
     const io::ResolvedModel resolved = io::resolve_or_fetch_model(spec, a.offline);
+    const model::ModelConfig config = model::load_config(resolved.dir);
     const model::MemoryPlan memory = model::plan_memory(
-        model::load_config(resolved.dir), spec, kScoreBatchTokens,
+        config, model::weight_memory(config, io::Checkpoint(resolved.dir)), spec, kScoreBatchTokens,
         a.max_memory.empty() ? 0 : model::parse_memory_size(a.max_memory, "--max-memory"), kernels::thread_count(),
         model::available_memory());
     if (!memory.note.empty()) fmt::print(stderr, "entroscope: {}\n", memory.note);

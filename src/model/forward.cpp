@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "model/blocks.h"
 
@@ -73,6 +74,12 @@ void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std:
   }
   act.reserve(c, rows, sequences.max_length());
   if (out.hidden) out.hidden->assign(c.n_layer + 1, {});
+  if constexpr (std::is_same_v<Scalar, float>) {
+    // The LM head is packed before the layers run, not after: its mapped pages are released once
+    // it is packed, so peak memory never holds every layer's pages and both copies of the head.
+    if ((out.logits || out.logits_consumer) && weights.packed_head)
+      weights.packed_head->get(weights.model.tensor(Role::kLmHead), c.embed_dim, c.vocab_size);
+  }
   BlockContext<Scalar> ctx{c, weights, model.name, sequences, act, observer};
   switch (c.arch) {
     case Architecture::kGpt2:

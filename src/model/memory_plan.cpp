@@ -27,11 +27,11 @@ std::optional<std::uint64_t> read_number_file(const char* path) {
 
 }  // namespace
 
-MemoryEstimate estimate_memory(const ModelConfig& c, std::size_t batch_tokens, int threads) {
+MemoryEstimate estimate_memory(const ModelConfig& c, const WeightMemory& weights, std::size_t batch_tokens,
+                               int threads) {
   MemoryEstimate e;
   const auto f = sizeof(float);
-  e.weight_bytes = static_cast<std::uint64_t>(c.parameter_count()) * f +
-                   static_cast<std::uint64_t>(c.vocab_size) * static_cast<std::uint64_t>(c.embed_dim) * f;
+  e.weight_bytes = weights.resident_bytes();
   const std::uint64_t rows = batch_tokens;
   const std::uint64_t T = static_cast<std::uint64_t>(std::max(1, c.max_positions));
   const std::uint64_t per_row = 5ull * c.d_model + static_cast<std::uint64_t>(c.qkv_width()) +
@@ -65,24 +65,25 @@ std::optional<AvailableMemory> available_memory() {
   return out;
 }
 
-MemoryPlan plan_memory(const ModelConfig& config, const std::string& model_name, std::size_t batch_tokens,
-                       std::uint64_t max_memory, int threads, const std::optional<AvailableMemory>& available) {
+MemoryPlan plan_memory(const ModelConfig& config, const WeightMemory& weights, const std::string& model_name,
+                       std::size_t batch_tokens, std::uint64_t max_memory, int threads,
+                       const std::optional<AvailableMemory>& available) {
   std::optional<AvailableMemory> limit = available;
   if (max_memory > 0 && (!limit || max_memory < limit->bytes)) limit = AvailableMemory{max_memory, "--max-memory"};
   MemoryPlan plan;
   plan.batch_tokens = std::max<std::size_t>(batch_tokens, 1);
-  plan.estimate = estimate_memory(config, plan.batch_tokens, threads);
+  plan.estimate = estimate_memory(config, weights, plan.batch_tokens, threads);
   if (!limit || plan.estimate.total() <= limit->bytes) return plan;
 
   // Lower the batch, but not below one full window: a sequence as long as the context must fit.
   const std::size_t floor = std::min<std::size_t>(plan.batch_tokens, std::max(1, config.max_positions));
   std::size_t batch = plan.batch_tokens;
-  while (batch > floor && estimate_memory(config, batch, threads).total() > limit->bytes) batch = std::max(floor, batch / 2);
-  const MemoryEstimate at_floor = estimate_memory(config, batch, threads);
+  while (batch > floor && estimate_memory(config, weights, batch, threads).total() > limit->bytes) batch = std::max(floor, batch / 2);
+  const MemoryEstimate at_floor = estimate_memory(config, weights, batch, threads);
   if (at_floor.total() > limit->bytes) {
-    fail("{}: needs about {} (weights {} as float32 + activations {} for {} tokens per forward call) but only {} "
-         "{}; use a machine with more memory or a smaller model",
-         model_name, human_bytes(at_floor.total()), human_bytes(at_floor.weight_bytes),
+    fail("{}: needs about {} (weights {} with {} matrices + activations {} for {} tokens per forward call) but only "
+         "{} {}; use a machine with more memory or a smaller model",
+         model_name, human_bytes(at_floor.total()), human_bytes(at_floor.weight_bytes), weights.matrix_dtype,
          human_bytes(at_floor.activation_bytes), batch, human_bytes(limit->bytes),
          limit->source == "--max-memory" ? "are allowed (--max-memory)" : "are available (" + limit->source + ")");
   }

@@ -2,23 +2,25 @@
 // Whether a model fits in memory before it is loaded, and the batch size that makes it fit: the
 // weights as entroscope holds them (float32, plus the packed LM head) and the activations of one
 // forward call of `batch_tokens` rows. Refusing here, with the figures, beats being OOM-killed in
-// the middle of a run.
+// the middle of a run. The weights' part comes from the checkpoint's headers (weight_memory).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "model/config.h"
+#include "model/weights.h"
 
 namespace entroscope::model {
 
 struct MemoryEstimate {
-  std::uint64_t weight_bytes = 0;      // resident weights (float32) and the packed LM head
+  std::uint64_t weight_bytes = 0;      // resident weights as held (WeightMemory::resident_bytes)
   std::uint64_t activation_bytes = 0;  // one forward call of batch_tokens rows, with per-thread buffers
   std::uint64_t total() const { return weight_bytes + activation_bytes + kBaseBytes; }
   static constexpr std::uint64_t kBaseBytes = 128ull << 20;  // the program, tokenizer, results
 };
-MemoryEstimate estimate_memory(const ModelConfig& config, std::size_t batch_tokens, int threads);
+MemoryEstimate estimate_memory(const ModelConfig& config, const WeightMemory& weights, std::size_t batch_tokens,
+                               int threads);
 
 struct AvailableMemory {
   std::uint64_t bytes = 0;
@@ -35,8 +37,9 @@ struct MemoryPlan {
 // The batch (at most `batch_tokens`, at least one full context window) that fits in
 // min(available, max_memory). Throws Error with the figures when even that does not fit.
 // `max_memory`: --max-memory in bytes (0 = none).
-MemoryPlan plan_memory(const ModelConfig& config, const std::string& model_name, std::size_t batch_tokens,
-                       std::uint64_t max_memory, int threads, const std::optional<AvailableMemory>& available);
+MemoryPlan plan_memory(const ModelConfig& config, const WeightMemory& weights, const std::string& model_name,
+                       std::size_t batch_tokens, std::uint64_t max_memory, int threads,
+                       const std::optional<AvailableMemory>& available);
 
 // "8G", "8GB", "512M", "1.5 GiB", "123456" (bytes); powers of 1024. Throws Error naming `option`.
 std::uint64_t parse_memory_size(const std::string& text, const std::string& option);

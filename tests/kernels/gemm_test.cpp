@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/half_float.h"
 #include "kernels/gemm.h"
 #include "kernels/threads.h"
 
@@ -141,3 +142,35 @@ TEST(Gemm, UnknownOrUnavailableKernelIsRefused) {
   force_gemm_kernel("");
   EXPECT_FALSE(std::string(gemm_kernel_name()).empty());
 }
+
+namespace {
+
+// 16-bit weights (issue 15) are packed into the float panels f16_to_f32 / bf16_to_f32 give: every
+// one of the 65536 halves, in both layouts and at a ragged edge (N = 2050 columns, K = 32 inputs).
+TEST(Gemm, SixteenBitWeightsPackIntoTheirExactFloatValues) {
+  const int K = 32, N = 2050;
+  std::vector<std::uint16_t> stored(static_cast<std::size_t>(K) * N);
+  for (std::size_t i = 0; i < stored.size(); ++i) stored[i] = static_cast<std::uint16_t>(i * 40503u);  // odd: a permutation
+  for (const WeightType type : {WeightType::kF16, WeightType::kBF16}) {
+    std::vector<float> widened(stored.size());
+    for (std::size_t i = 0; i < stored.size(); ++i)
+      widened[i] = type == WeightType::kF16 ? entroscope::f16_to_f32(stored[i]) : entroscope::bf16_to_f32(stored[i]);
+    for (const WeightLayout layout : {WeightLayout::kInOut, WeightLayout::kOutIn}) {
+      const std::size_t ld = layout == WeightLayout::kInOut ? N : K;
+      const PackedMatrix half(WeightView{stored.data(), K, N, layout, ld, type});
+      const PackedMatrix wide(WeightView{widened.data(), K, N, layout, ld});
+      ASSERT_EQ(half.bytes(), wide.bytes());
+      for (int k = 0; k < K; ++k)
+        for (int n = 0; n < N; ++n) {
+          const float a = half.at(k, n), b = wide.at(k, n);
+          if (std::isnan(b)) {
+            ASSERT_TRUE(std::isnan(a)) << k << "," << n;  // NaNs may come out quieted
+          } else {
+            ASSERT_EQ(std::memcmp(&a, &b, sizeof a), 0) << weight_type_name(type) << " " << k << "," << n << ": " << a << " vs " << b;
+          }
+        }
+    }
+  }
+}
+
+}  // namespace

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include <filesystem>
+
+#include "io/checkpoint.h"
 #include "model/memory_plan.h"
 #include "model/presets.h"
 
@@ -16,31 +19,59 @@ ModelConfig gpt2_config() {
   return {};
 }
 
+// gpt2 as the Hub ships it: float32, the head tied to the token embedding (never released).
+WeightMemory gpt2_weights(const ModelConfig& c) {
+  return {static_cast<std::uint64_t>(c.parameter_count()) * 4, 50257ull * 768 * 4, 0, "float32"};
+}
+
 TEST(MemoryPlan, EstimateOfGpt2) {
   const ModelConfig c = gpt2_config();
-  const MemoryEstimate e = estimate_memory(c, 4096, 2);
+  const MemoryEstimate e = estimate_memory(c, gpt2_weights(c), 4096, 2);
   // 124.4M parameters as float32 plus the packed 50257 x 768 head.
   EXPECT_EQ(e.weight_bytes, static_cast<std::uint64_t>(c.parameter_count()) * 4 + 50257ull * 768 * 4);
   EXPECT_GT(e.activation_bytes, 4096ull * 768 * 4 * 5);
   EXPECT_LT(e.activation_bytes, 400ull << 20);
-  EXPECT_LT(estimate_memory(c, 1024, 2).activation_bytes, e.activation_bytes);
+  EXPECT_LT(estimate_memory(c, gpt2_weights(c), 1024, 2).activation_bytes, e.activation_bytes);
+}
+
+// The weights' part from a checkpoint's headers: float32 as stored, the packed head added, an untied
+// head's mapped pages released once packed; 16-bit matrices at half the bytes.
+TEST(MemoryPlan, WeightMemoryFollowsTheCheckpoint) {
+  const std::filesystem::path models = std::filesystem::path(ES_TEST_DATA_DIR) / "models";
+  for (const char* name : {"gpt2-tiny", "neox-tiny", "gpt2-tiny-fp16"}) {
+    SCOPED_TRACE(name);
+    const ModelConfig c = load_config(models / name);
+    const WeightMemory m = weight_memory(c, io::Checkpoint(models / name));
+    const std::uint64_t head = static_cast<std::uint64_t>(c.vocab_size) * c.embed_dim;
+    EXPECT_EQ(m.packed_head_bytes, head * 4);
+    if (std::string(name) == "gpt2-tiny-fp16") {
+      EXPECT_EQ(m.matrix_dtype, "float16");
+      EXPECT_LT(m.held_bytes, static_cast<std::uint64_t>(c.parameter_count()) * 3);
+      EXPECT_GT(m.held_bytes, static_cast<std::uint64_t>(c.parameter_count()) * 2);
+    } else {
+      EXPECT_EQ(m.matrix_dtype, "float32");
+      EXPECT_EQ(m.held_bytes, static_cast<std::uint64_t>(c.parameter_count()) * 4);
+    }
+    EXPECT_EQ(m.released_bytes, c.tie_word_embeddings ? 0 : head * 4);  // neox-tiny: untied, float32, aligned
+    EXPECT_EQ(m.resident_bytes(), m.held_bytes + m.packed_head_bytes - m.released_bytes);
+  }
 }
 
 TEST(MemoryPlan, ALimitLowersTheBatchOrRefusesWithTheFigures) {
   const ModelConfig c = gpt2_config();
   const AvailableMemory plenty{64ull << 30, "MemAvailable"};
-  const MemoryPlan roomy = plan_memory(c, "gpt2", 4096, 0, 2, plenty);
+  const MemoryPlan roomy = plan_memory(c, gpt2_weights(c), "gpt2", 4096, 0, 2, plenty);
   EXPECT_EQ(roomy.batch_tokens, 4096u);
   EXPECT_TRUE(roomy.note.empty());
 
-  const std::uint64_t tight = estimate_memory(c, 1024, 2).total() + (1 << 20);
-  const MemoryPlan lowered = plan_memory(c, "gpt2", 4096, tight, 2, plenty);
+  const std::uint64_t tight = estimate_memory(c, gpt2_weights(c), 1024, 2).total() + (1 << 20);
+  const MemoryPlan lowered = plan_memory(c, gpt2_weights(c), "gpt2", 4096, tight, 2, plenty);
   EXPECT_EQ(lowered.batch_tokens, 1024u);
   EXPECT_LE(lowered.estimate.total(), tight);
   EXPECT_NE(lowered.note.find("gpt2: batches of at most 1024 tokens (not 4096)"), std::string::npos) << lowered.note;
 
   try {
-    plan_memory(c, "gpt2", 4096, 300ull << 20, 2, plenty);
+    plan_memory(c, gpt2_weights(c), "gpt2", 4096, 300ull << 20, 2, plenty);
     FAIL() << "a 300 MB limit was accepted for gpt2";
   } catch (const Error& e) {
     const std::string m = e.what();
@@ -48,13 +79,13 @@ TEST(MemoryPlan, ALimitLowersTheBatchOrRefusesWithTheFigures) {
     EXPECT_NE(m.find("but only 300 MB are allowed (--max-memory)"), std::string::npos) << m;
   }
   try {
-    plan_memory(c, "gpt2", 4096, 0, 2, AvailableMemory{200ull << 20, "MemAvailable"});
+    plan_memory(c, gpt2_weights(c), "gpt2", 4096, 0, 2, AvailableMemory{200ull << 20, "MemAvailable"});
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("but only 200 MB are available (MemAvailable)"), std::string::npos) << e.what();
   }
   // Unknown availability: nothing to check against.
-  EXPECT_EQ(plan_memory(c, "gpt2", 4096, 0, 2, std::nullopt).batch_tokens, 4096u);
+  EXPECT_EQ(plan_memory(c, gpt2_weights(c), "gpt2", 4096, 0, 2, std::nullopt).batch_tokens, 4096u);
 }
 
 TEST(MemoryPlan, Sizes) {
