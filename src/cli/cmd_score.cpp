@@ -26,6 +26,7 @@
 #include "common/error.h"
 #include "common/json_file.h"
 #include "experiment/text_format.h"
+#include "experiment/score_table.h"
 #include "experiment/text_scoring.h"
 #include "experiment/word_units.h"
 #include "io/model_locator.h"
@@ -37,8 +38,6 @@ namespace {
 
 // Tokens per forward call (the Scorer's default); --max-memory may lower it.
 constexpr std::size_t kScoreBatchTokens = 4096;
-
-using experiment::Span;
 
 struct ScoreArgs {
   std::vector<std::string> models;
@@ -86,11 +85,7 @@ class TokenView {
   bool colour_;
 };
 
-struct InputText {
-  nlohmann::json id;  // the input's "id", else the 0-based index
-  std::string text;
-  nlohmann::json extra = nlohmann::json::object();  // other fields of a JSON Lines record
-};
+using InputText = experiment::ScoreInput;
 
 std::vector<std::string> split_lines(const std::string& content) {
   std::vector<std::string> out;
@@ -210,68 +205,14 @@ class TableWriter {
   std::string out_;
 };
 
-// Index of the character that holds byte `b`, for each byte offset 0..size.
-std::vector<std::size_t> char_index_of_bytes(std::string_view text) {
-  std::vector<std::size_t> index(text.size() + 1, 0);
-  std::size_t chars = 0;
-  for (std::size_t pos = 0; pos < text.size();) {
-    const std::size_t length = tokenizer::decode_utf8(text, pos).length;
-    for (std::size_t k = 0; k < length; ++k) index[pos + k] = chars;
-    pos += length;
-    ++chars;
-  }
-  index[text.size()] = chars;
-  return index;
-}
-
-// Char span of a byte span: from the character holding its first byte to the end of the
-// character holding its last byte.
-Span char_span(const std::vector<std::size_t>& index, Span bytes) {
-  if (bytes.end == bytes.begin) return {index[bytes.begin], index[bytes.begin]};
-  return {index[bytes.begin], index[bytes.end - 1] + 1};
-}
-
-std::string visible_text(std::string_view bytes) {
-  if (tokenizer::is_valid_utf8(bytes)) return std::string(bytes);
-  std::string out;
-  for (unsigned char b : bytes) {
-    if (b < 0x80) {
-      out.push_back(static_cast<char>(b));
-    } else {
-      out += fmt::format("<0x{:02X}>", b);  // part of a character: the byte itself
-    }
-  }
-  return out;
-}
-
 void run_score(const ScoreArgs& a) {
-  if (a.unit != "token" && a.unit != "word") fail("--unit {}: use token or word", a.unit);
+  const experiment::ScoreUnit unit = experiment::parse_score_unit(a.unit, "--unit");
   if (a.format != "tsv" && a.format != "csv" && a.format != "jsonl") fail("--format {}: use tsv, csv or jsonl", a.format);
   apply_thread_count(a.threads);
   const std::vector<InputText> inputs = read_inputs(a);
-  const bool words = a.unit == "word";
+  const bool words = unit == experiment::ScoreUnit::kWord;
 
-  std::vector<std::string> extra_columns;
-  for (const InputText& t : inputs) {
-    for (const auto& item : t.extra.items()) {
-      if (std::find(extra_columns.begin(), extra_columns.end(), item.key()) == extra_columns.end()) {
-        extra_columns.push_back(item.key());
-      }
-    }
-  }
-  std::vector<std::string> columns{"model", "revision", "bos", "text_id"};
-  columns.insert(columns.end(), extra_columns.begin(), extra_columns.end());
-  for (const char* c : {"unit_index", "unit", "char_start", "char_end", "byte_start", "byte_end"}) columns.push_back(c);
-  if (words) {
-    for (const char* c : {"token_start", "token_end", "unit_token_start", "entropy_bits", "surprisal_bits",
-                          "surprisal_bow_bits", "surprisal_bow_wordsprobability_bits", "surprisal_bow_minicons_bits",
-                          "first_subword_entropy_bits", "boundary_inside_token"}) {
-      columns.push_back(c);
-    }
-  } else {
-    for (const char* c : {"token_index", "token_id", "entropy_bits", "surprisal_bits"}) columns.push_back(c);
-  }
-  TableWriter table(a.format, columns);
+  experiment::ScoreTable table{experiment::score_columns(inputs, unit), {}};
   std::optional<TokenView> view;
   std::string shown;
   if (!a.show.empty()) {
@@ -291,72 +232,34 @@ void run_score(const ScoreArgs& a) {
     if (!memory.note.empty()) fmt::print(stderr, "entroscope: {}\n", memory.note);
     const model::Model m = model::load_model(resolved.dir, spec);
     const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(resolved.dir);
-    const experiment::BosChoice bos = experiment::resolve_bos(a.bos, m, tok);
-    const std::string revision = !resolved.commit.empty() ? resolved.commit : resolved.revision;
     metrics::Scorer scorer(m, memory.batch_tokens);
     experiment::WordTokenClasses classes;
     if (words) {
       classes = experiment::word_token_classes(tok, m.config.vocab_size, experiment::resolve_eos(m, tok));
       scorer.set_token_classes(classes.masks, experiment::kWordClassCount);
     }
-    for (const InputText& input : inputs) {
-      const experiment::TextScores s = experiment::score_text(scorer, tok, input.text, bos.id, words);
-      std::vector<Cell> prefix{spec, revision.empty() ? Cell() : Cell(revision), bos.described, input.id};
-      for (const std::string& key : extra_columns) prefix.push_back(input.extra.contains(key) ? input.extra[key] : Cell());
-      const std::vector<std::size_t> char_index = char_index_of_bytes(input.text);
-      if (view) {
-        std::string line = fmt::format("{} [{}]: ", spec, input.id.is_string() ? input.id.get<std::string>() : input.id.dump());
-        for (std::size_t i = 0; i < s.ids.size(); ++i) {
-          const double v = view->measure() == "entropy" ? s.rows.entropy_bits[i] : s.rows.surprisal_bits[i];
-          line += view->token(visible_text(tok.token_bytes(s.ids[i])), v);
-        }
-        shown += line + "\n";
+    const experiment::ScoringModel scoring{spec,   !resolved.commit.empty() ? resolved.commit : resolved.revision,
+                                           m,      tok,
+                                           experiment::resolve_bos(a.bos, m, tok),
+                                           scorer, words ? &classes : nullptr};
+    auto show = [&](const InputText& input, const experiment::TextScores& s) {
+      std::string line = fmt::format("{} [{}]: ", spec, input.id.is_string() ? input.id.get<std::string>() : input.id.dump());
+      for (std::size_t i = 0; i < s.ids.size(); ++i) {
+        const double v = view->measure() == "entropy" ? s.rows.entropy_bits[i] : s.rows.surprisal_bits[i];
+        line += view->token(experiment::visible_token_text(tok.token_bytes(s.ids[i])), v);
       }
-      if (words) {
-        const experiment::TextWords tw = experiment::measure_words(input.text, s.ids, s.byte_spans, classes, s.rows);
-        for (std::size_t k = 0; k < tw.words.size(); ++k) {
-          const experiment::WordMeasures& w = tw.words[k];
-          // A boundary class with no probability mass at all would make a correction infinite.
-          for (double v : {w.surprisal_bow_bits, w.surprisal_bow_wordsprobability_bits, w.surprisal_bow_minicons_bits}) {
-            if (std::isinf(v)) {
-              fail("{}: text {}, word {} ({}): a word-boundary probability is 0, so the corrected surprisal is "
-                   "infinite (nothing written)",
-                   spec, input.id.dump(), k, nlohmann::json(w.word).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-            }
-          }
-          std::vector<Cell> cells = prefix;
-          for (const Cell& c : std::vector<Cell>{
-                   k, w.word, w.char_span.begin, w.char_span.end, w.byte_span.begin, w.byte_span.end,
-                   w.token_span.begin, w.token_span.end, w.unit_span.begin, w.unit_entropy_bits, w.surprisal_bits,
-                   w.surprisal_bow_bits, w.surprisal_bow_wordsprobability_bits, w.surprisal_bow_minicons_bits,
-                   w.first_subword_entropy_bits, w.boundary_inside_token}) {
-            cells.push_back(c);
-          }
-          table.row(cells);
-        }
-      } else {
-        std::size_t byte = 0;
-        for (std::size_t i = 0; i < s.ids.size(); ++i) {
-          const std::string_view bytes = tok.token_bytes(s.ids[i]);
-          const Span span{byte, std::min(byte + bytes.size(), input.text.size())};
-          const Span chars = char_span(char_index, span);
-          std::vector<Cell> cells = prefix;
-          for (const Cell& c : std::vector<Cell>{i, visible_text(bytes), chars.begin, chars.end, span.begin, span.end, i,
-                                                 s.ids[i], s.rows.entropy_bits[i], s.rows.surprisal_bits[i]}) {
-            cells.push_back(c);
-          }
-          table.row(cells);
-          byte = span.end;
-        }
-      }
-    }
+      shown += line + "\n";
+    };
+    experiment::append_score_rows(table, inputs, unit, scoring, view ? std::function(show) : nullptr);
   }
+  TableWriter writer(a.format, table.columns);
+  for (const auto& row : table.rows) writer.row(row);
   // --show puts the view on stdout; the table then goes only to --out.
   if (view) std::fwrite(shown.data(), 1, shown.size(), stdout);
   if (a.out.empty() && !view) {
-    std::fwrite(table.text().data(), 1, table.text().size(), stdout);
+    std::fwrite(writer.text().data(), 1, writer.text().size(), stdout);
   } else if (!a.out.empty()) {
-    write_file_atomic(a.out, table.text());
+    write_file_atomic(a.out, writer.text());
   }
   std::fflush(stdout);
 }
