@@ -13,6 +13,10 @@ namespace {
 
 using Cell = nlohmann::json;
 
+// Texts scored per Scorer call: enough to fill its forward calls with short texts, few enough that
+// on_text (progress, a notebook's Ctrl-C) is heard often.
+constexpr std::size_t kTextsPerCall = 64;
+
 // Index of the character that holds byte `b`, for each byte offset 0..size.
 std::vector<std::size_t> char_index_of_bytes(std::string_view text) {
   std::vector<std::size_t> index(text.size() + 1, 0);
@@ -79,8 +83,15 @@ void append_score_rows(ScoreTable& table, const std::vector<ScoreInput>& inputs,
                        const std::function<void(const ScoreInput&, const TextScores&)>& on_text) {
   const std::size_t extra_columns = table.columns.size() - 4 - 6 - (unit == ScoreUnit::kWord ? 10 : 4);
   std::vector<std::vector<Cell>> rows;
-  for (const ScoreInput& input : inputs) {
-    const TextScores s = score_text(m.scorer, m.tok, input.text, m.bos.id, unit == ScoreUnit::kWord);
+  std::vector<TextScores> scored;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const ScoreInput& input = inputs[i];
+    if (i % kTextsPerCall == 0) {  // the next texts, packed into shared forward calls
+      std::vector<std::string_view> texts;
+      for (std::size_t j = i; j < std::min(inputs.size(), i + kTextsPerCall); ++j) texts.push_back(inputs[j].text);
+      scored = score_texts(m.scorer, m.tok, texts, m.bos.id, unit == ScoreUnit::kWord);
+    }
+    const TextScores& s = scored[i % kTextsPerCall];
     if (on_text) on_text(input, s);
     std::vector<Cell> prefix{m.name, m.revision.empty() ? Cell() : Cell(m.revision), m.bos.described, input.id};
     for (std::size_t k = 0; k < extra_columns; ++k) {

@@ -39,5 +39,9 @@ struct TextScores {
 // context before it.
 TextScores score_text(metrics::Scorer& scorer, const tokenizer::Tokenizer& tok, std::string_view text,
                       std::int32_t bos_id, bool words);
+// Several texts at once: those that fit the context are packed into shared forward calls (the
+// same bits as one by one: packing never changes a number), longer ones windowed one by one.
+std::vector<TextScores> score_texts(metrics::Scorer& scorer, const tokenizer::Tokenizer& tok,
+                                    const std::vector<std::string_view>& texts, std::int32_t bos_id, bool words);
 
 }  // namespace entroscope::experiment
