@@ -165,10 +165,10 @@ class TableWriter {
   }
   void row(const std::vector<Cell>& cells) {
     if (format_ == "jsonl") {
-      nlohmann::json object = nlohmann::json::object();
+      nlohmann::ordered_json object = nlohmann::ordered_json::object();  // keys in the table's column order
       for (std::size_t i = 0; i < columns_.size(); ++i) {
         const Cell& c = cells[i];
-        object[columns_[i]] = c.is_number_float() && std::isnan(c.get<double>()) ? nlohmann::json() : c;
+        object[columns_[i]] = c.is_number_float() && std::isnan(c.get<double>()) ? nlohmann::ordered_json() : nlohmann::ordered_json(c);
       }
       out_ += object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
       return;
