@@ -37,7 +37,8 @@ start=$(date +%s)
 # Configured every time (a second or two) so that a build-fuzz/ from before a flag change follows.
 CC=clang CXX=clang++ nice -n 10 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
-  -DENTROSCOPE_FUZZ=ON -DENTROSCOPE_SANITIZE=ON -DENTROSCOPE_BUILD_TESTS=OFF -DENTROSCOPE_BUILD_BENCH=OFF >/dev/null
+  -DENTROSCOPE_FUZZ=ON -DENTROSCOPE_SANITIZE=ON -DENTROSCOPE_BUILD_TESTS=OFF -DENTROSCOPE_BUILD_BENCH=OFF \
+  -DENTROSCOPE_PYTHON=OFF >/dev/null
 build_targets=()
 for t in "${targets[@]}"; do build_targets+=("fuzz_$t"); done
 mkdir -p "$build/logs"

@@ -113,3 +113,35 @@ def test_bad_inputs_raise_entroscope_errors(gpt2s, entroscope):
         entroscope.load("/no/such/model")
     with pytest.raises(entroscope.Error):
         entroscope.load("no-such-demo-or-hub-id", offline=True)
+
+
+def test_progress_plain_without_tqdm(gpt2s, capsys, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_tqdm(name, *args, **kwargs):
+        if name.startswith("tqdm"):
+            raise ImportError("no tqdm here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+    gpt2s.score(["a b c"] * 300, progress=True)
+    assert "entroscope: scored 300/300 texts" in capsys.readouterr().err
+    gpt2s.score(["a b c"] * 300, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_the_gil_is_released_while_scoring(entroscope):
+    import time
+    m = entroscope.load("demo-gpt2-l")
+    worker = threading.Thread(target=m.score, args=(["The quick brown fox jumps over the lazy dog."] * 3000,),
+                              kwargs={"progress": False})
+    worker.start()
+    time.sleep(0.2)
+    spins, end = 0, time.monotonic() + 0.5
+    while time.monotonic() < end:  # Python runs here only if the scoring thread let go of the GIL
+        spins += 1
+    still_scoring = worker.is_alive()
+    worker.join()
+    assert still_scoring, "scoring finished too soon to tell"
+    assert spins > 10000
