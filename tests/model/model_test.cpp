@@ -153,6 +153,17 @@ std::vector<std::vector<std::int32_t>> test_sequences(int vocab) {
   return seqs;
 }
 
+// The sequences side by side: their ids concatenated and the start of each (SequenceRows).
+std::pair<std::vector<std::int32_t>, std::vector<int>> packed(const std::vector<std::vector<std::int32_t>>& seqs) {
+  std::vector<int> start{0};
+  std::vector<std::int32_t> ids;
+  for (const auto& s : seqs) {
+    ids.insert(ids.end(), s.begin(), s.end());
+    start.push_back(static_cast<int>(ids.size()));
+  }
+  return {ids, start};
+}
+
 class Invariance : public ::testing::TestWithParam<std::string> {};
 
 // A sequence's numbers must not depend on what it is batched with, nor on the thread count.
@@ -181,12 +192,7 @@ TEST_P(Invariance, PackedSequencesGiveTheBitsOfEachAlone) {
   model::Model m = model::load_model(kModels / GetParam());
   const auto seqs = test_sequences(m.config.vocab_size);
   const int V = m.config.vocab_size;
-  std::vector<int> start{0};
-  std::vector<std::int32_t> ids;
-  for (const auto& s : seqs) {
-    ids.insert(ids.end(), s.begin(), s.end());
-    start.push_back(static_cast<int>(ids.size()));
-  }
+  const auto [ids, start] = packed(seqs);
   kernels::set_thread_count(2);
   std::vector<float> logits(ids.size() * V);
   std::vector<std::vector<float>> hidden;
@@ -241,13 +247,7 @@ TEST_P(Invariance, SixteenBitWeightsGiveTheBitsOfTheirFloat32Values) {
     EXPECT_EQ(wide_memory.matrix_dtype, "float32");
     EXPECT_LT(half_memory.held_bytes, 0.6 * wide_memory.held_bytes);
 
-    const auto seqs = test_sequences(half.config.vocab_size);
-    std::vector<int> start{0};
-    std::vector<std::int32_t> ids;
-    for (const auto& s : seqs) {
-      ids.insert(ids.end(), s.begin(), s.end());
-      start.push_back(static_cast<int>(ids.size()));
-    }
+    const auto [ids, start] = packed(test_sequences(half.config.vocab_size));
     kernels::set_thread_count(2);
     std::vector<float> half_logits(ids.size() * half.config.vocab_size), wide_logits(half_logits.size());
     std::vector<std::vector<float>> half_hidden, wide_hidden;
