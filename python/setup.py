@@ -12,11 +12,12 @@ import shutil
 import subprocess
 import sys
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+# The repository this package folder belongs to (ENTROSCOPE_SOURCE_DIR when pip builds a copy of it).
+REPO = os.path.abspath(os.environ.get("ENTROSCOPE_SOURCE_DIR", os.path.dirname(HERE)))
 
 
 def version():
@@ -60,8 +61,16 @@ class BuildWithCMake(build_py):
         shutil.copytree(os.path.join(REPO, "models"), models)
 
 
+class BinaryDistribution(Distribution):
+    """The wheel holds a compiled module: tag it for this Python and platform, not py3-none-any."""
+
+    def has_ext_modules(self):
+        return True
+
+
 setup(
     name="entroscope",
+    distclass=BinaryDistribution,
     version=version(),
     packages=["entroscope"],
     package_data={"entroscope": ["*.pyi", "py.typed"]},
