@@ -12,6 +12,7 @@
 #include "kernels/parallel.h"
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define ES_GEMM_X86 1
 #endif
@@ -74,10 +75,13 @@ __attribute__((target("avx,f16c"))) void widen_f16_run_f16c(float* out, const st
   for (; i < n; ++i) out[i] = f16_to_f32(src[i]);
 }
 
+// CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports has no "f16c"); "avx" also checks
+// that the OS saves the YMM registers.
 bool cpu_has_f16c() {
   static const bool yes = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __builtin_cpu_supports("avx") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
   }();
   return yes;
 }
