@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3                    # the mock Hub server used by the tests
   python3-dev pybind11-dev   # the Python package's extension module (python/, docs/python.md)
-  python3-numpy python3-pandas python3-pytest   # ... its API and its tests
+  python3-numpy python3-pandas python3-pytest python3-tqdm  # ... its API, its tests, its progress bar
   python3-pip python3-setuptools python3-wheel python3-venv  # pip install --no-build-isolation ./python
   clang libclang-rt-14-dev   # scripts/fuzz.sh: libFuzzer + ASan/UBSan runtimes (libclang_rt.fuzzer)
 )

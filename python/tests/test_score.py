@@ -145,3 +145,10 @@ def test_the_gil_is_released_while_scoring(entroscope):
     worker.join()
     assert still_scoring, "scoring finished too soon to tell"
     assert spins > 10000
+
+
+def test_progress_bar_with_tqdm(gpt2s, capsys):
+    pytest.importorskip("tqdm")  # scripts/setup.sh installs python3-tqdm
+    gpt2s.score(["a b c"] * 300, progress=True)
+    err = capsys.readouterr().err
+    assert "scoring" in err and "300/300" in err and "entroscope: scored" not in err
