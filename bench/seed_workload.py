@@ -86,19 +86,7 @@ def torch_worker(argv):
     torch.set_num_threads(a.torch_threads)
     t0 = time.perf_counter()
     model, cfg = torch_ref.load_model(a.model)
-    touched = [0]
-
-    def touch(v):  # page the memory-mapped weights in, as from_pretrained's load would
-        if isinstance(v, torch.Tensor):
-            touched[0] += int(v.numel())
-            v.sum()
-        elif isinstance(v, dict):
-            for x in v.values():
-                touch(x)
-        elif isinstance(v, (list, tuple)):
-            for x in v:
-                touch(x)
-    touch(vars(model))
+    torch_ref.page_in(model)  # the weights paged in, as from_pretrained's load leaves them
     load_s = time.perf_counter() - t0
     with open(a.seqs) as f:
         seqs = json.load(f)

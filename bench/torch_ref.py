@@ -671,6 +671,27 @@ def load_model(model_dir):
     return cls(cfg, w), cfg
 
 
+def page_in(model):
+    """Reads every weight tensor of a loaded model once (the memory-mapped pages come in, as after
+    from_pretrained's load); returns how many elements were touched."""
+    import torch
+    touched = 0
+
+    def touch(v):
+        nonlocal touched
+        if isinstance(v, torch.Tensor):
+            touched += int(v.numel())
+            v.sum()
+        elif isinstance(v, dict):
+            for x in v.values():
+                touch(x)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                touch(x)
+    touch(vars(model))
+    return touched
+
+
 # ---------------------------------------------------------------- scoring
 
 def score(model, ids, chunk_rows=128):
