@@ -18,6 +18,13 @@ std::string_view residence_name(Residence r) {
   return "?";
 }
 
+Residence planned_residence(const TensorInfo& info, bool as_stored) {
+  const bool half = info.dtype == DType::F16 || info.dtype == DType::BF16;
+  if (info.dtype != DType::F32 && !(as_stored && half)) return Residence::kConverted;
+  const std::size_t alignment = half ? kHalfAlignment : kFloatAlignment;
+  return info.file_offset % alignment == 0 ? Residence::kMapped : Residence::kCopiedMisaligned;
+}
+
 namespace {
 std::uint64_t product(const std::vector<std::int64_t>& shape) {
   std::uint64_t n = 1;
@@ -99,18 +106,14 @@ Fp32Tensor Checkpoint::load_f32(const std::string& name) {
     fail("{}: tensor '{}' has dtype {}, expected F32/F16/BF16", file.path().string(), name, dtype_name(info.dtype));
   Fp32Tensor out;
   out.shape = info.shape;
-  Residence residence;
-  auto raw = file.raw(info);
-  bool aligned = reinterpret_cast<std::uintptr_t>(raw.data()) % kFloatAlignment == 0;
-  if (info.dtype == DType::F32 && aligned) {
-    out.data = reinterpret_cast<const float*>(raw.data());
-    residence = Residence::kMapped;
+  const Residence residence = planned_residence(info, false);
+  if (residence == Residence::kMapped) {
+    out.data = reinterpret_cast<const float*>(file.raw(info).data());
   } else {
     // Decoded (or copied) once, straight into 64-byte-aligned memory.
     owned_.emplace_back(info.num_elements());
     if (info.num_elements() > 0) decode_f32(file, info, owned_.back().data());
     out.data = owned_.back().data();
-    residence = info.dtype == DType::F32 ? Residence::kCopiedMisaligned : Residence::kConverted;
   }
   records_.push_back({name, file.path().filename().string(), info.dtype, info.file_offset, residence});
   return out;
@@ -124,23 +127,28 @@ StoredTensor Checkpoint::load_stored(const std::string& name) {
     return {f.data, DType::F32, std::move(f.shape)};
   }
   StoredTensor out{nullptr, info.dtype, info.shape};
-  auto raw = file.raw(info);
-  Residence residence = Residence::kMapped;
-  if (reinterpret_cast<std::uintptr_t>(raw.data()) % kHalfAlignment == 0) {
+  const auto raw = file.raw(info);
+  const Residence residence = planned_residence(info, true);
+  if (residence == Residence::kMapped) {
     out.data = raw.data();
   } else {  // an odd file offset: copied once, still 16-bit
     owned_halves_.emplace_back(info.num_elements());
     if (!raw.empty()) std::memcpy(owned_halves_.back().data(), raw.data(), raw.size());
     out.data = owned_halves_.back().data();
-    residence = Residence::kCopiedMisaligned;
   }
   records_.push_back({name, file.path().filename().string(), info.dtype, info.file_offset, residence});
   return out;
 }
 
 void Checkpoint::release_mapped_pages(const std::string& name) const {
-  for (const auto& r : records_)
-    if (r.name == name && r.residence != Residence::kMapped) return;
+  // Only a tensor handed out in place, and never also as a copy (its pointer would be the copy).
+  bool mapped = false;
+  for (const auto& r : records_) {
+    if (r.name != name) continue;
+    if (r.residence != Residence::kMapped) return;
+    mapped = true;
+  }
+  if (!mapped) return;
   const SafetensorsFile& file = file_of(name);
   file.release_pages(file.at(name));
 }

@@ -28,6 +28,10 @@ enum class Residence {
   kConverted,          // F16 / BF16 / F64 decoded to fp32
 };
 std::string_view residence_name(Residence r);
+// How a tensor is held when handed out by load_f32 (as_stored = false) or load_stored (true): in
+// place only as stored and at a file offset aligned for its dtype (the mapping is page-aligned).
+// The one rule, for the loaders and for memory estimates made before loading.
+Residence planned_residence(const TensorInfo& info, bool as_stored);
 
 struct Fp32Tensor {
   const float* data = nullptr;

@@ -12,7 +12,6 @@
 #include "kernels/parallel.h"
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 #define ES_GEMM_X86 1
 #endif
@@ -64,37 +63,15 @@ void pack_panel_from(float* dst, const WeightView& w, int p, Widen widen) {
   }
 }
 
-#ifdef ES_GEMM_X86
-// F16C's conversion: the bits of f16_to_f32 for every non-NaN half (it is exact and ignores
-// MXCSR's DAZ), NaNs quieted (a NaN weight stops the forward either way). 3-4x the scalar loop,
-// which is what keeps float16 checkpoints within a few percent of float32 ones.
-__attribute__((target("avx,f16c"))) void widen_f16_run_f16c(float* out, const std::uint16_t* src, int n) {
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
-  for (; i < n; ++i) out[i] = f16_to_f32(src[i]);
-}
-
-// CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports has no "f16c"); "avx" also checks
-// that the OS saves the YMM registers.
-bool cpu_has_f16c() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    return __builtin_cpu_supports("avx") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
-  }();
-  return yes;
-}
-#endif
-
 void pack_panel(float* dst, const WeightView& w, int p) {
   switch (w.type) {
     case WeightType::kScalar: return pack_panel_from<float>(dst, w, p, [](float v) { return v; });
-    case WeightType::kF16:
-#ifdef ES_GEMM_X86
-      if (cpu_has_f16c()) return pack_panel_from<std::uint16_t>(dst, w, p, widen_f16_run_f16c);
-#endif
-      return pack_panel_from<std::uint16_t>(dst, w, p, f16_to_f32);
+    case WeightType::kF16: {  // runs, so that F16C converts 8 at a time
+      const F16Widener widen = f16_widener();
+      return pack_panel_from<std::uint16_t>(dst, w, p, [widen](float* out, const std::uint16_t* src, int n) {
+        widen(out, src, static_cast<std::size_t>(n));
+      });
+    }
     case WeightType::kBF16: return pack_panel_from<std::uint16_t>(dst, w, p, bf16_to_f32);
   }
 }

@@ -10,7 +10,8 @@
 // it (AVX-512, AVX2+FMA, portable std::fma) gives the same bits, for any M, any batching and any
 // thread count: a researcher on another x86 or ARM machine gets identical logits.
 //
-// Packing: W is stored (as float, whatever the checkpoint's dtype) as panels of kPanelWidth output columns; panel p holds W[k, 32p..32p+31]
+// Packing: W is stored (as float, whatever the checkpoint's dtype) as panels of kPanelWidth
+// output columns; panel p holds W[k, 32p..32p+31]
 // for k = 0..K-1 contiguously ([K, 32] row-major), zero-padded past N. The micro-kernel streams
 // one panel while broadcasting x values: no strided weight access, no per-call packing.
 #include <cstddef>

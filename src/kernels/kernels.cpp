@@ -8,6 +8,11 @@
 
 #include <cblas.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -40,16 +45,51 @@ std::string_view weight_type_name(WeightType type) {
   return "?";
 }
 
+namespace {
+
+#if defined(__x86_64__)
+// F16C's conversion: the bits of f16_to_f32 for every non-NaN half (it is exact and ignores
+// MXCSR's DAZ), NaNs quieted (a NaN weight stops the forward either way). Widening one value at
+// a time in software cost float16 checkpoints 10-12% of a T=512 forward; with it, ~0.
+__attribute__((target("avx,f16c"))) void widen_f16_f16c(float* out, const std::uint16_t* src, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+  for (; i < n; ++i) out[i] = f16_to_f32(src[i]);
+}
+
+// CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports has no "f16c"); "avx" also checks
+// that the OS saves the YMM registers.
+bool cpu_has_f16c() {
+  __builtin_cpu_init();
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __builtin_cpu_supports("avx") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
+}
+#endif
+
+void widen_f16_portable(float* out, const std::uint16_t* src, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = f16_to_f32(src[i]);
+}
+
+}  // namespace
+
+F16Widener f16_widener() {
+#if defined(__x86_64__)
+  static const F16Widener chosen = cpu_has_f16c() ? widen_f16_f16c : widen_f16_portable;
+  return chosen;
+#else
+  return widen_f16_portable;
+#endif
+}
+
 void widen_weights(float* dst, const void* weights, WeightType type, std::size_t first, std::size_t n) {
   switch (type) {
     case WeightType::kScalar:
       std::memcpy(dst, static_cast<const float*>(weights) + first, n * sizeof(float));
       return;
-    case WeightType::kF16: {
-      const std::uint16_t* src = static_cast<const std::uint16_t*>(weights) + first;
-      for (std::size_t i = 0; i < n; ++i) dst[i] = f16_to_f32(src[i]);
+    case WeightType::kF16:
+      f16_widener()(dst, static_cast<const std::uint16_t*>(weights) + first, n);
       return;
-    }
     case WeightType::kBF16: {
       const std::uint16_t* src = static_cast<const std::uint16_t*>(weights) + first;
       for (std::size_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(src[i]);

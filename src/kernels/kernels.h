@@ -54,6 +54,10 @@ enum class WeightType : std::uint8_t { kScalar, kF16, kBF16 };
 std::string_view weight_type_name(WeightType type);  // "float32" (the compute scalar), "float16", "bfloat16"
 // dst[0 .. n) = elements [first, first + n) of float weights stored as `type` (kScalar: float).
 void widen_weights(float* dst, const void* weights, WeightType type, std::size_t first, std::size_t n);
+// out[0 .. n) = n float16 values, exactly: the implementation for this CPU (F16C where it has
+// it), chosen once; the GEMM packer calls it per run of a panel.
+using F16Widener = void (*)(float* out, const std::uint16_t* src, std::size_t n);
+F16Widener f16_widener();
 
 // out[rows, N] = in[rows, K] * W + bias[N] (bias may be null), through CBLAS sgemm / dgemm. The
 // fp32 forward does not use this (it uses kernels::gemm, gemm.h); doctor's float64 reference does.

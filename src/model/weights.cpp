@@ -232,18 +232,14 @@ WeightMemory weight_memory(const ModelConfig& c, const io::Checkpoint& ckpt) {
     if (!e.parameter() || (e.role == Role::kLmHead && c.tie_word_embeddings)) continue;
     const io::TensorInfo* t = ckpt.find(full_name(prefix, e));
     if (!t) continue;
-    const bool half = keeps_stored_dtype(e.role) && (t->dtype == io::DType::F16 || t->dtype == io::DType::BF16);
-    const std::uint64_t bytes = e.num_elements() * (half ? 2 : 4);
+    const bool as_stored = keeps_stored_dtype(e.role);  // as load_model hands it out
+    const kernels::WeightType held = as_stored ? weight_type_of(t->dtype) : kernels::WeightType::kScalar;
+    const std::uint64_t bytes = e.num_elements() * (held == kernels::WeightType::kScalar ? 4 : 2);
     m.held_bytes += bytes;
-    if (keeps_stored_dtype(e.role))
-      matrix_dtypes.insert(std::string(kernels::weight_type_name(half ? weight_type_of(t->dtype) : kernels::WeightType::kScalar)));
-    if (e.role == Role::kLmHead) {
-      // Released once packed when it is used from the mapping: as stored, at an aligned offset.
-      const std::uint64_t offset = t->file_offset;
-      const bool mapped = half ? offset % io::kHalfAlignment == 0
-                               : t->dtype == io::DType::F32 && offset % io::kFloatAlignment == 0;
-      if (mapped) m.released_bytes = bytes;
-    }
+    if (as_stored) matrix_dtypes.insert(std::string(kernels::weight_type_name(held)));
+    // An untied head used in place is released once packed.
+    if (e.role == Role::kLmHead && io::planned_residence(*t, as_stored) == io::Residence::kMapped)
+      m.released_bytes = bytes;
   }
   m.packed_head_bytes = static_cast<std::uint64_t>(c.vocab_size) * static_cast<std::uint64_t>(c.embed_dim) * 4;
   m.matrix_dtype = matrix_dtypes.size() == 1 ? *matrix_dtypes.begin() : matrix_dtypes.empty() ? "none" : "mixed";

@@ -31,8 +31,6 @@ struct WeightTensor {
   // The elements as Scalar; only for a tensor held as Scalar (throws otherwise: a role read
   // without widening that load_model keeps 16-bit is a bug, caught where it happens).
   const Scalar* values() const;
-  // Bytes per element as held.
-  std::size_t element_bytes() const { return type == kernels::WeightType::kScalar ? sizeof(Scalar) : 2; }
 };
 
 // Tensors by role (architecture.h); null where the family's table has no such tensor (a bias it
