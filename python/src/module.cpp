@@ -92,9 +92,7 @@ class PyModel {
   PyModel(const std::string& spec, bool offline) {
     resolved_ = io::resolve_or_fetch_model(spec, offline);
     const model::ModelConfig config = model::load_config(resolved_.dir);
-    const model::MemoryPlan plan =
-        model::plan_memory(config, model::weight_memory(config, io::Checkpoint(resolved_.dir)), spec, kBatchTokens, 0,
-                           kernels::thread_count(), model::available_memory());
+    const model::MemoryPlan plan = model::plan_checkpoint_memory(resolved_.dir, config, spec, kBatchTokens, 0);
     batch_tokens_ = plan.batch_tokens;
     model_ = std::make_unique<model::Model>(model::load_model(resolved_.dir, spec));
     try {
@@ -111,7 +109,7 @@ class PyModel {
     if (!tok_) std::rethrow_exception(tokenizer_error_);
     return *tok_;
   }
-  std::string revision() const { return !resolved_.commit.empty() ? resolved_.commit : resolved_.revision; }
+  std::string revision() const { return resolved_.pinned_revision(); }
   const io::ResolvedModel& resolved() const { return resolved_; }
 
   // Columns and rows of `entroscope score --format jsonl` for these texts.

@@ -225,10 +225,9 @@ void run_score(const ScoreArgs& a) {
   for (const std::string& spec : a.models) {
     const io::ResolvedModel resolved = io::resolve_or_fetch_model(spec, a.offline);
     const model::ModelConfig config = model::load_config(resolved.dir);
-    const model::MemoryPlan memory = model::plan_memory(
-        config, model::weight_memory(config, io::Checkpoint(resolved.dir)), spec, kScoreBatchTokens,
-        a.max_memory.empty() ? 0 : model::parse_memory_size(a.max_memory, "--max-memory"), kernels::thread_count(),
-        model::available_memory());
+    const model::MemoryPlan memory = model::plan_checkpoint_memory(
+        resolved.dir, config, spec, kScoreBatchTokens,
+        a.max_memory.empty() ? 0 : model::parse_memory_size(a.max_memory, "--max-memory"));
     if (!memory.note.empty()) fmt::print(stderr, "entroscope: {}\n", memory.note);
     const model::Model m = model::load_model(resolved.dir, spec);
     const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(resolved.dir);
@@ -238,7 +237,7 @@ void run_score(const ScoreArgs& a) {
       classes = experiment::word_token_classes(tok, m.config.vocab_size, experiment::resolve_eos(m, tok));
       scorer.set_token_classes(classes.masks, experiment::kWordClassCount);
     }
-    const experiment::ScoringModel scoring{spec,   !resolved.commit.empty() ? resolved.commit : resolved.revision,
+    const experiment::ScoringModel scoring{spec,   resolved.pinned_revision(),
                                            m,      tok,
                                            experiment::resolve_bos(a.bos, m, tok),
                                            scorer, words ? &classes : nullptr};

@@ -166,8 +166,7 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
     std::fflush(console);
     // Refuse before loading what cannot fit; lower the batch (never a number) when that makes it fit.
     const model::MemoryPlan memory =
-        model::plan_memory(src.config, model::weight_memory(src.config, io::Checkpoint(src.resolved.dir)), src.name,
-                           spec.batch_tokens, settings.max_memory, kernels::thread_count(), model::available_memory());
+        model::plan_checkpoint_memory(src.resolved.dir, src.config, src.name, spec.batch_tokens, settings.max_memory);
     if (!memory.note.empty()) {
       fmt::print(console, "{} {}\n", counter, memory.note);
       log.line(memory.note);

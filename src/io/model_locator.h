@@ -20,6 +20,8 @@ struct ResolvedModel {
   std::string repo_id;        // e.g. "openai-community/gpt2" (empty for directories)
   std::string revision;       // requested revision (branch/tag/commit), empty for directories
   std::string commit;         // resolved commit hash when from the cache
+  // What outputs record as the revision: the commit when known, else the revision asked for.
+  const std::string& pinned_revision() const { return commit.empty() ? revision : commit; }
 };
 
 ResolvedModel resolve_model(const std::string& spec);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "kernels/threads.h"
 #include "model/blocks.h"
 
 namespace entroscope::model {
@@ -93,6 +94,12 @@ MemoryPlan plan_memory(const ModelConfig& config, const WeightMemory& weights, c
   plan.batch_tokens = batch;
   plan.estimate = at_floor;
   return plan;
+}
+
+MemoryPlan plan_checkpoint_memory(const std::filesystem::path& dir, const ModelConfig& config,
+                                  const std::string& model_name, std::size_t batch_tokens, std::uint64_t max_memory) {
+  return plan_memory(config, weight_memory(config, io::Checkpoint(dir)), model_name, batch_tokens, max_memory,
+                     kernels::thread_count(), available_memory());
 }
 
 std::uint64_t parse_memory_size(const std::string& text, const std::string& option) {

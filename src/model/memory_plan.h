@@ -5,6 +5,7 @@
 // the middle of a run. The weights' part comes from the checkpoint's headers (weight_memory).
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -40,6 +41,11 @@ struct MemoryPlan {
 MemoryPlan plan_memory(const ModelConfig& config, const WeightMemory& weights, const std::string& model_name,
                        std::size_t batch_tokens, std::uint64_t max_memory, int threads,
                        const std::optional<AvailableMemory>& available);
+
+// plan_memory for the checkpoint in `dir` before it is loaded: the weights' part from its headers
+// (weight_memory), this process's thread count and the memory available now.
+MemoryPlan plan_checkpoint_memory(const std::filesystem::path& dir, const ModelConfig& config,
+                                  const std::string& model_name, std::size_t batch_tokens, std::uint64_t max_memory);
 
 // "8G", "8GB", "512M", "1.5 GiB", "123456" (bytes); powers of 1024. Throws Error naming `option`.
 std::uint64_t parse_memory_size(const std::string& text, const std::string& option);
