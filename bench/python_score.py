@@ -164,31 +164,10 @@ def torch_worker(argv):
     for j, ids in enumerate(texts):
         if not ids or (n_ctx and len(ids) + 1 > n_ctx):
             raise SystemExit(f"python_score: text {j}: {len(ids)} tokens + BOS; the PyTorch loop needs 1..{n_ctx - 1}")
-    ln2 = math.log(2.0)
-    order = sorted(range(len(texts)), key=lambda j: len(texts[j]))  # stable: ties keep text order
-    ent_out, sur_out = [None] * len(texts), [None] * len(texts)
-    padded = 0
     t0 = time.perf_counter()
-    with torch.inference_mode():
-        for s in range(0, len(order), a.batch):
-            js = order[s:s + a.batch]
-            B = len(js)
-            T = 1 + max(len(texts[j]) for j in js)
-            padded += B * T
-            ids = torch.full((B, T), bos, dtype=torch.int64)  # right padding (any id: never seen by a real position)
-            rows, tgts, spans = [], [], []
-            for r, j in enumerate(js):
-                n = len(texts[j])
-                ids[r, 1:n + 1] = torch.tensor(texts[j], dtype=torch.int64)
-                spans.append((len(rows), n))
-                rows.extend(range(r * T, r * T + n))  # position p predicts token p (position 0: BOS)
-                tgts.extend(texts[j])
-            logits = model.forward(ids)  # [B*T, V] fp32, every position
-            lp = torch.log_softmax(logits[torch.tensor(rows)].double(), dim=-1)
-            ent = (-(lp.exp() * lp).sum(dim=-1) / ln2).tolist()
-            sur = (-lp.gather(1, torch.tensor(tgts).unsqueeze(1)).squeeze(1) / ln2).tolist()
-            for j, (o, n) in zip(js, spans):
-                ent_out[j], sur_out[j] = ent[o:o + n], sur[o:o + n]
+    # Model input BOS + the text's tokens, every token measured (predicted from the position before it).
+    scored, padded = torch_ref.score_sorted_batches(model, [([bos] + ids, 1) for ids in texts], a.batch, bos)
+    ent_out, sur_out = [e for e, _ in scored], [su for _, su in scored]
     seconds = time.perf_counter() - t0
     with open(a.dump, "w") as f:
         json.dump({"entropy": ent_out, "surprisal": sur_out}, f)

@@ -79,7 +79,6 @@ def torch_worker(argv):
     ap.add_argument("--torch-threads", type=int, default=1)
     ap.add_argument("--dump", default=None, help="write per-token entropy/surprisal here (JSON)")
     a = ap.parse_args(argv)
-    import math
     import torch
     sys.path.insert(0, HERE)
     import torch_ref
@@ -91,37 +90,15 @@ def torch_worker(argv):
     with open(a.seqs) as f:
         seqs = json.load(f)
     pad = cfg.get("eos_token_id", 0) or 0
-    ln2 = math.log(2.0)
-    order = sorted(range(len(seqs)), key=lambda j: len(seqs[j]["ids"]))  # stable: ties keep file order
+    t0 = time.perf_counter()
+    scored, padded = torch_ref.score_sorted_batches(model, [(q["ids"], q["first"]) for q in seqs], a.batch, pad)
     means = {}
     dump = [] if a.dump else None
-    padded = 0
-    t0 = time.perf_counter()
-    with torch.inference_mode():
-        for s in range(0, len(order), a.batch):
-            batch = [seqs[j] for j in order[s:s + a.batch]]
-            B = len(batch)
-            T = max(len(b["ids"]) for b in batch)
-            padded += B * T
-            ids = torch.full((B, T), pad, dtype=torch.int64)
-            rows, tgts, spans = [], [], []
-            for r, b in enumerate(batch):
-                n = len(b["ids"])
-                ids[r, :n] = torch.tensor(b["ids"], dtype=torch.int64)
-                # the measured tokens first..n-1 are predicted at positions first-1..n-2
-                spans.append((len(rows), n - b["first"]))
-                rows.extend(range(r * T + b["first"] - 1, r * T + n - 1))
-                tgts.extend(b["ids"][b["first"]:])
-            logits = model.forward(ids)  # [B*T, V] fp32, every position
-            lp = torch.log_softmax(logits[torch.tensor(rows)].double(), dim=-1)
-            ent = (-(lp.exp() * lp).sum(dim=-1) / ln2).tolist()
-            sur = (-lp.gather(1, torch.tensor(tgts).unsqueeze(1)).squeeze(1) / ln2).tolist()
-            for b, (o, m) in zip(batch, spans):
-                e, su = ent[o:o + m], sur[o:o + m]
-                means[f"{b['item']}\t{b['cond']}"] = [sum(e) / m, sum(su) / m]
-                if dump is not None:
-                    dump.append({"item": b["item"], "cond": b["cond"], "first": b["first"], "entropy": e,
-                                 "surprisal": su})
+    for q, (e, su) in zip(seqs, scored):
+        m = len(e)
+        means[f"{q['item']}\t{q['cond']}"] = [sum(e) / m, sum(su) / m]
+        if dump is not None:
+            dump.append({"item": q["item"], "cond": q["cond"], "first": q["first"], "entropy": e, "surprisal": su})
     seconds = time.perf_counter() - t0
     if dump is not None:
         with open(a.dump, "w") as f:

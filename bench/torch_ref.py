@@ -671,6 +671,39 @@ def load_model(model_dir):
     return cls(cfg, w), cfg
 
 
+def score_sorted_batches(model, sequences, batch, pad_id):
+    """Scores sequences the way a careful transformers user does: sorted by length, cut into
+    right-padded batches of `batch`, logits at every position, log-softmax in float64 at the
+    measured positions only. sequences: [(ids, first)], the tokens ids[first:] measured (first >= 1).
+    With right padding and causal attention no real position sees a pad, so `pad_id` never matters.
+    Returns ([(entropy_bits list, surprisal_bits list)] in input order, padded positions)."""
+    import torch
+    ln2 = math.log(2.0)
+    order = sorted(range(len(sequences)), key=lambda j: len(sequences[j][0]))  # stable: ties keep input order
+    out = [None] * len(sequences)
+    padded = 0
+    with torch.inference_mode():
+        for s in range(0, len(order), batch):
+            js = order[s:s + batch]
+            T = max(len(sequences[j][0]) for j in js)
+            padded += len(js) * T
+            ids = torch.full((len(js), T), pad_id, dtype=torch.int64)
+            rows, tgts, spans = [], [], []
+            for r, j in enumerate(js):
+                seq, first = sequences[j]
+                ids[r, :len(seq)] = torch.tensor(seq, dtype=torch.int64)
+                spans.append((len(rows), len(seq) - first))
+                rows.extend(range(r * T + first - 1, r * T + len(seq) - 1))  # position p - 1 predicts token p
+                tgts.extend(seq[first:])
+            logits = model.forward(ids)  # [B*T, V] fp32, every position
+            lp = torch.log_softmax(logits[torch.tensor(rows)].double(), dim=-1)
+            ent = (-(lp.exp() * lp).sum(dim=-1) / ln2).tolist()
+            sur = (-lp.gather(1, torch.tensor(tgts).unsqueeze(1)).squeeze(1) / ln2).tolist()
+            for j, (o, m) in zip(js, spans):
+                out[j] = (ent[o:o + m], sur[o:o + m])
+    return out, padded
+
+
 def page_in(model):
     """Reads every weight tensor of a loaded model once (the memory-mapped pages come in, as after
     from_pretrained's load); returns how many elements were touched."""
