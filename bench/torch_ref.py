@@ -770,21 +770,49 @@ def blas_library():
     return sorted(libs)
 
 
+def to_device(model, device):
+    """Moves every tensor a loaded model holds to `device`, where its forward then runs."""
+    def move(v):
+        if isinstance(v, torch.Tensor):
+            return v.to(device)
+        if isinstance(v, dict):
+            return {k: move(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return type(v)(move(x) for x in v)
+        return v
+    for name, value in list(vars(model).items()):
+        setattr(model, name, move(value))
+
+
 def cmd_bench(args):
+    cuda = args.device == "cuda"
+    if cuda:
+        # fp32 arithmetic in the matrix products, as entroscope's CUDA backend (no TF32).
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.set_default_device("cuda")  # the masks and tables the forwards make go there too
     t0 = time.perf_counter()
     model, cfg = load_model(args.model)
-    load_s = time.perf_counter() - t0
     ids = load_ids(args.ids)
+    if cuda:
+        to_device(model, "cuda")
+        ids = ids.to("cuda")
+        torch.cuda.synchronize()
+    load_s = time.perf_counter() - t0
     B, T = ids.shape
+    chunk_rows = 4096 if cuda else 128  # the reduction's rows per step: the GPU wants large steps
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     warm, times = [], []
     with torch.inference_mode():
         for _ in range(args.warmup):
             t0 = time.perf_counter()
-            ent, sur = score(model, ids)
+            ent, sur = score(model, ids, chunk_rows)
+            sync()
             warm.append(time.perf_counter() - t0)
         for _ in range(args.reps):
             t0 = time.perf_counter()
-            ent, sur = score(model, ids)
+            ent, sur = score(model, ids, chunk_rows)
+            sync()
             times.append(time.perf_counter() - t0)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0
     med = sorted(times)[len(times) // 2] if len(times) % 2 else 0.5 * sum(sorted(times)[len(times) // 2 - 1:len(times) // 2 + 1])
@@ -794,6 +822,9 @@ def cmd_bench(args):
         "model_type": cfg["model_type"],
         "batch": B, "tokens": T,
         "torch": torch.__version__,
+        "device": args.device,
+        "device_name": torch.cuda.get_device_name() if cuda else "",
+        "peak_gpu_mb": torch.cuda.max_memory_allocated() / 1e6 if cuda else 0.0,
         "torch_threads": torch.get_num_threads(),
         "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", ""),
         "blas_libraries": blas_library(),
@@ -845,6 +876,7 @@ def main():
     b.add_argument("--reps", type=int, default=3)
     b.add_argument("--warmup", type=int, default=1)
     b.add_argument("--torch-threads", type=int, default=1)
+    b.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="cuda: the GPU, fp32 without TF32")
     c = sub.add_parser("check", help="compare with an `entroscope forward` output")
     c.add_argument("--model", required=True)
     c.add_argument("--ids", required=True)

@@ -14,6 +14,20 @@ namespace entroscope::cli {
 
 void apply_thread_count(int threads) { kernels::set_thread_count(threads); }
 
+void add_device_option(CLI::App* cmd, std::string& device) {
+  cmd->add_option("--device", device,
+                  "Where the forward runs: cpu, or cuda (a build with -DENTROSCOPE_CUDA=ON and an NVIDIA GPU; "
+                  "results agree with the CPU's within the fixtures' tolerances, see docs/gpu.md)")
+      ->default_val("cpu")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+}
+
+kernels::Device chosen_device(const std::string& device, std::string_view command) {
+  const kernels::Device d = kernels::parse_device(device);
+  if (d == kernels::Device::kCuda) kernels::require_cuda(command);
+  return d;
+}
+
 int run_main(int argc, char** argv) {
   CLI::App app{
       "entroscope: next-token entropy and surprisal of language models on CPU (GPT-2, Pythia/GPT-NeoX,\n"

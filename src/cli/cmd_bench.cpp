@@ -48,6 +48,7 @@ struct BenchArgs {
   std::uint64_t seed = 0;
   std::string ids;
   bool sgemm = false;
+  std::string device = "cpu";
 };
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -185,7 +186,10 @@ void run_score(BenchArgs a, bool batch_given, bool tokens_given) {
       for (auto& id : s) id = tok(rng);
   }
 
-  metrics::Scorer scorer(m, static_cast<std::size_t>(a.batch) * a.tokens);  // one forward call per rep
+  const kernels::Device device = chosen_device(a.device, "bench");
+  const auto upload_start = Clock::now();
+  metrics::Scorer scorer(m, static_cast<std::size_t>(a.batch) * a.tokens, device);  // one forward call per rep
+  const double upload_s = device == kernels::Device::kCuda ? seconds_since(upload_start) : 0.0;
   std::vector<metrics::SequenceScores> scores;
   std::vector<double> warm_times, times;
   for (int w = 0; w < a.warmup; ++w) {
@@ -225,6 +229,11 @@ void run_score(BenchArgs a, bool batch_given, bool tokens_given) {
   out["batch"] = a.batch;
   out["tokens"] = a.tokens;
   out["threads"] = kernels::thread_count();
+  out["device"] = kernels::device_name(device);
+  if (device == kernels::Device::kCuda) {
+    out["device_name"] = kernels::cuda_device_description();
+    out["upload_s"] = upload_s;  // weights to the GPU (float32), once
+  }
   out["blas"] = kernels::blas_name();
   out["gemm_kernel"] = std::string(kernels::gemm_kernel_name());
   out["reps"] = a.reps;
@@ -269,10 +278,12 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--ids", args->ids, "Use these ids instead: safetensors with input_ids (I64 [B, T])")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--sgemm", args->sgemm, "Time plain BLAS sgemm on the model's GEMM shapes instead of scoring");
+  add_device_option(cmd, args->device);
   cmd->callback([args, batch, tokens] {
     apply_thread_count(args->threads);
     if (args->sgemm) {
       if (!args->ids.empty()) fail("--sgemm does not take --ids (it needs only B x T)");
+      if (args->device != "cpu") fail("--sgemm times the CPU's BLAS (it does not take --device)");
       run_sgemm(*args);
     } else {
       run_score(*args, batch->count() > 0, tokens->count() > 0);

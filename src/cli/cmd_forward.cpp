@@ -21,10 +21,12 @@ struct ForwardArgs {
   std::string output;
   bool hidden_states = false;
   int threads = 0;
+  std::string device = "cpu";
 };
 
 void run_forward(const ForwardArgs& args) {
   apply_thread_count(args.threads);
+  const kernels::Device device = chosen_device(args.device, "forward");
   // Read the ids first: a bad input file should fail before a large model is loaded.
   io::SafetensorsFile in(args.input);
   const io::TensorInfo* ids_info = in.find("input_ids");
@@ -43,8 +45,13 @@ void run_forward(const ForwardArgs& args) {
   const auto& c = m.config;
   std::vector<float> logits(static_cast<std::size_t>(B) * T * c.vocab_size);
   std::vector<std::vector<float>> hidden;
-  model::Activations act;
-  model::forward(m, ids, B, T, act, {logits.data(), args.hidden_states ? &hidden : nullptr});
+  if (device == kernels::Device::kCuda) {
+    const model::DeviceWeights weights = model::upload_weights(m);
+    model::forward_on_device(m, weights, ids, B, T, logits.data(), args.hidden_states ? &hidden : nullptr);
+  } else {
+    model::Activations act;
+    model::forward(m, ids, B, T, act, {logits.data(), args.hidden_states ? &hidden : nullptr});
+  }
 
   std::vector<double> entropy(static_cast<std::size_t>(B) * T);
   std::vector<double> surprisal(static_cast<std::size_t>(B) * (T - 1));
@@ -60,7 +67,10 @@ void run_forward(const ForwardArgs& args) {
     const std::int64_t width = static_cast<std::int64_t>(hidden[k].size()) / (static_cast<std::int64_t>(B) * T);
     tensors.push_back({fmt::format("hidden.{}", k), io::DType::F32, {B, T, width}, io::as_bytes_span(hidden[k])});
   }
-  io::write_safetensors(args.output, tensors, model_metadata(m));
+  std::map<std::string, std::string> metadata = model_metadata(m);
+  metadata["device"] = kernels::device_name(device);
+  if (device == kernels::Device::kCuda) metadata["device_name"] = kernels::cuda_device_description();
+  io::write_safetensors(args.output, tensors, metadata);
 }
 
 }  // namespace
@@ -82,6 +92,7 @@ void add_forward_command(CLI::App& app) {
   cmd->add_flag("--hidden-states", args->hidden_states, "Also write hidden.0 .. hidden.L");
   cmd->add_option("--threads", args->threads, "Threads (0 = all cores); results do not depend on it")
       ->default_val(0);
+  add_device_option(cmd, args->device);
   cmd->callback([args] { run_forward(*args); });
 }
 

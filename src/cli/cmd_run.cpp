@@ -25,6 +25,7 @@ struct RunArgs {
   std::string progress = "auto";
   bool offline = false;
   std::string max_memory;
+  std::string device = "cpu";
 };
 
 void run_run(const RunArgs& args) {
@@ -35,6 +36,7 @@ void run_run(const RunArgs& args) {
                                       : std::filesystem::path(args.out);
   settings.force = args.force;
   settings.fetch = !args.offline;
+  settings.device = chosen_device(args.device, "run");
   if (!args.max_memory.empty()) settings.max_memory = model::parse_memory_size(args.max_memory, "--max-memory");
   settings.progress = args.progress == "bar"     ? ex::ProgressStyle::kBar
                       : args.progress == "lines" ? ex::ProgressStyle::kLines
@@ -97,6 +99,7 @@ void add_run_command(CLI::App& app) {
                                                 "lines or none")
       ->default_val("auto")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
+  add_device_option(cmd, args->device);
   cmd->callback([args] { run_run(*args); });
 }
 

@@ -50,6 +50,7 @@ struct ScoreArgs {
   std::string out;
   std::string bos = "auto";
   int threads = 0;
+  std::string device = "cpu";
   bool offline = false;
   std::string max_memory;
   std::string show;  // "", "surprisal" or "entropy"
@@ -209,6 +210,7 @@ void run_score(const ScoreArgs& a) {
   const experiment::ScoreUnit unit = experiment::parse_score_unit(a.unit, "--unit");
   if (a.format != "tsv" && a.format != "csv" && a.format != "jsonl") fail("--format {}: use tsv, csv or jsonl", a.format);
   apply_thread_count(a.threads);
+  const kernels::Device device = chosen_device(a.device, "score");
   const std::vector<InputText> inputs = read_inputs(a);
   const bool words = unit == experiment::ScoreUnit::kWord;
 
@@ -231,7 +233,7 @@ void run_score(const ScoreArgs& a) {
     if (!memory.note.empty()) fmt::print(stderr, "entroscope: {}\n", memory.note);
     const model::Model m = model::load_model(resolved.dir, spec);
     const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(resolved.dir);
-    metrics::Scorer scorer(m, memory.batch_tokens);
+    metrics::Scorer scorer(m, memory.batch_tokens, device);
     experiment::WordTokenClasses classes;
     if (words) {
       classes = experiment::word_token_classes(tok, m.config.vocab_size, experiment::resolve_eos(m, tok));
@@ -317,6 +319,7 @@ void add_score_command(CLI::App& app) {
       "  $ entroscope score --model demo-gpt2-s --text \"I was a mat in France.\"\n"
       "  $ entroscope score --model demo-gpt2-s --model demo-gpt2-m --input items.jsonl --unit word --out words.tsv\n"
       "  $ cat story.txt | entroscope score --model demo-neox-m --unit word --lines - --format csv\n");
+  add_device_option(cmd, args->device);
   cmd->callback([args] { run_score(*args); });
 }
 

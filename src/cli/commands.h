@@ -3,6 +3,11 @@
 // A command's callback throws entroscope::Error on failure; app.cpp turns that into exit code 1.
 #include <CLI/CLI.hpp>
 
+#include <string>
+#include <string_view>
+
+#include "kernels/device.h"
+
 namespace entroscope::cli {
 
 void add_forward_command(CLI::App& app);   // cmd_forward.cpp
@@ -23,5 +28,10 @@ struct ExitCode {
 
 // Shared option: --threads N (0 = all cores): the kernels' thread pool (the BLAS stays single-threaded).
 void apply_thread_count(int threads);
+
+// Shared option: --device cpu|cuda (cuda: the optional CUDA backend, docs/gpu.md).
+void add_device_option(CLI::App* cmd, std::string& device);
+// The device the option names; for cuda, checks here that the build and the machine have one.
+kernels::Device chosen_device(const std::string& device, std::string_view command);
 
 }  // namespace entroscope::cli

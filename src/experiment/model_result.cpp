@@ -219,6 +219,8 @@ nlohmann::ordered_json result_to_json(const ModelResult& r) {
                 {"blas", r.run.blas},
                 {"gemm_kernel", r.run.gemm_kernel},
                 {"threads", r.run.threads},
+                {"device", r.run.device},
+                {"device_name", r.run.device_name},
                 {"batch_tokens", r.run.batch_tokens},
                 {"seed", r.spec.at("statistics").at("bootstrap").at("seed")},
                 {"started_utc", r.run.started_utc},
@@ -258,6 +260,8 @@ ModelResult result_from_json(const nlohmann::json& doc, const std::string& label
     r.run.blas = run.at("blas").get<std::string>();
     r.run.gemm_kernel = run.value("gemm_kernel", std::string());  // absent before 0.2
     r.run.threads = run.at("threads").get<int>();
+    r.run.device = run.value("device", std::string("cpu"));  // absent before the CUDA backend: cpu
+    r.run.device_name = run.value("device_name", std::string());
     r.run.batch_tokens = run.at("batch_tokens").get<std::size_t>();
     r.run.started_utc = run.at("started_utc").get<std::string>();
     r.run.finished_utc = run.at("finished_utc").get<std::string>();

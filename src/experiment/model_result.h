@@ -49,6 +49,8 @@ struct RunInfo {
   std::string blas;         // the BLAS linked (used only by doctor's float64 path)
   std::string gemm_kernel;  // the fp32 GEMM micro-kernel (avx512/avx2/portable; all give the same bits)
   int threads = 0;
+  std::string device = "cpu";  // where the forward ran: cpu or cuda
+  std::string device_name;     // cuda: the GPU, runtime and driver
   std::size_t batch_tokens = 0;
   std::string started_utc;
   std::string finished_utc;

@@ -32,11 +32,14 @@ namespace entroscope::experiment {
 
 namespace fs = std::filesystem;
 
-std::string resume_key(const ExperimentSpec& spec, const ItemSet& items, const ModelDigests& digests) {
+std::string resume_key(const ExperimentSpec& spec, const ItemSet& items, const ModelDigests& digests,
+                       kernels::Device device) {
   nlohmann::json key = {{"results_format", kResultsFormatVersion},
                         {"spec", spec.canonical()},
                         {"data_sha256", items.sha256},
                         {"config_sha256", digests.config_file.sha256}};
+  // CPU keys stay as they were (results of earlier versions remain reusable).
+  if (device != kernels::Device::kCpu) key["device"] = kernels::device_name(device);
   for (const auto& d : digests.weight_files) key["weights"].push_back({d.file, d.sha256});
   for (const auto& d : digests.tokenizer_files) key["tokenizer"].push_back({d.file, d.sha256});
   return io::hub::sha256_hex(key.dump());
@@ -86,7 +89,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 ModelResult assemble_result(const ExperimentSpec& spec, const ItemSet& items, const PreparedModel& prepared,
                             const ModelDigests& digests, const std::string& key, const ScoredItems& scored,
                             const std::map<std::string, std::int32_t>& special_ids,
-                            const std::function<void(std::size_t)>& on_bootstrap_progress) {
+                            const std::function<void(std::size_t)>& on_bootstrap_progress, kernels::Device device) {
   ModelResult result;
   result.experiment_name = spec.name;
   result.experiment_file = fs::absolute(spec.file).lexically_normal().string();
@@ -105,6 +108,8 @@ ModelResult assemble_result(const ExperimentSpec& spec, const ItemSet& items, co
   result.run.blas = kernels::blas_name();
   result.run.gemm_kernel = std::string(kernels::gemm_kernel_name());
   result.run.threads = kernels::thread_count();
+  result.run.device = std::string(kernels::device_name(device));
+  if (device == kernels::Device::kCuda) result.run.device_name = kernels::cuda_device_description();
   result.run.batch_tokens = spec.batch_tokens;
   return result;
 }
@@ -141,7 +146,7 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
   fs::path per_token_path;  // removed again if the run fails after writing it
   try {
     const ModelDigests digests = digest_model_files(src.resolved.dir, tok.source_files());
-    const std::string key = resume_key(spec, items, digests);
+    const std::string key = resume_key(spec, items, digests, settings.device);
     log.line(fmt::format("resume key {}", key));
 
     if (!settings.force) {
@@ -174,7 +179,9 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
     const model::Model model = model::load_model(src.resolved.dir, src.name);
     log.line(fmt::format("loaded weights ({} threads, {} GEMM kernel; about {} estimated)", kernels::thread_count(),
                          kernels::gemm_kernel_name(), model::human_bytes(memory.estimate.total())));
-    metrics::Scorer scorer(model, memory.batch_tokens);
+    if (settings.device == kernels::Device::kCuda)
+      log.line(fmt::format("forward on the GPU: {}", kernels::cuda_device_description()));
+    metrics::Scorer scorer(model, memory.batch_tokens, settings.device);
     WordTokenClasses word_classes;
     if (spec.unit == Unit::kWord) {
       word_classes = word_token_classes(tok, model.config.vocab_size, resolve_eos(model, tok));
@@ -193,7 +200,7 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
     Progress bootstrap_progress(src.name + " bootstrap", static_cast<std::size_t>(spec.bootstrap.samples),
                                 settings.progress, console, "resamples");
     ModelResult result = assemble_result(spec, items, prepared, digests, key, scored, builder.special_ids(),
-                                         [&](std::size_t done) { bootstrap_progress.update(done); });
+                                         [&](std::size_t done) { bootstrap_progress.update(done); }, settings.device);
     bootstrap_progress.finish();
     result.run.started_utc = utc_iso(wall_start);
     result.run.finished_utc = utc_iso(std::chrono::system_clock::now());

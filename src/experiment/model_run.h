@@ -14,6 +14,7 @@
 #include "experiment/progress.h"
 #include "experiment/spec.h"
 #include "experiment/window_plan.h"
+#include "kernels/device.h"
 #include "tokenizer/tokenizer.h"
 
 namespace entroscope::experiment {
@@ -33,10 +34,13 @@ struct RunSettings {
   std::FILE* console = stderr;                 // status lines and progress
   bool fetch = false;                          // download Hub ids that are not cached (before anything runs)
   std::uint64_t max_memory = 0;                // --max-memory in bytes; 0: what the machine has available
+  kernels::Device device = kernels::Device::kCpu;  // --device: where the forward runs
 };
 
 // sha256 over everything that decides this model's numbers.
-std::string resume_key(const ExperimentSpec& spec, const ItemSet& items, const ModelDigests& digests);
+// The device is part of it: GPU and CPU results agree within tolerance, not bit for bit.
+std::string resume_key(const ExperimentSpec& spec, const ItemSet& items, const ModelDigests& digests,
+                       kernels::Device device);
 
 ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const PreparedModel& prepared,
                        const RunSettings& settings, const std::string& counter);

@@ -149,4 +149,13 @@ void causal_attention(Scalar* out, const Scalar* qkv, const SequenceRows& sequen
 template <typename Scalar>
 std::size_t find_non_finite(const Scalar* x, std::size_t n);
 
+// x[i] as float, for messages (the device overload copies the one value back).
+template <typename Scalar>
+float element_value(const Scalar* x, std::size_t i) {
+  return static_cast<float>(x[i]);
+}
+
 }  // namespace entroscope::kernels
+
+// The GPU scalar's overloads of the kernels above: declared before any template that calls them.
+#include "kernels/device.h"

@@ -7,14 +7,21 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "metrics/device_scoring.h"
 #include "metrics/entropy.h"
 
 namespace entroscope::metrics {
 
-Scorer::Scorer(const model::Model& model, std::size_t max_batch_tokens)
+Scorer::Scorer(const model::Model& model, std::size_t max_batch_tokens, kernels::Device device)
     : model_(model), max_batch_tokens_(std::max<std::size_t>(max_batch_tokens, 1)) {
   kernels::thread_count();  // a library caller that never chose gets the capped default, not OMP_NUM_THREADS as is
+  switch (device) {
+    case kernels::Device::kCpu: break;
+    case kernels::Device::kCuda: device_ = std::make_unique<DeviceScoring>(model); break;
+  }
 }
+
+Scorer::~Scorer() = default;
 
 void Scorer::set_token_classes(std::vector<std::uint8_t> masks, int n_classes) {
   if (n_classes < 0 || n_classes > kMaxTokenClasses) fail("token classes: {} classes (at most {})", n_classes, kMaxTokenClasses);
@@ -23,6 +30,7 @@ void Scorer::set_token_classes(std::vector<std::uint8_t> masks, int n_classes) {
   }
   class_masks_ = std::move(masks);
   n_classes_ = n_classes;
+  if (device_) device_->set_token_classes(class_masks_, n_classes_);
 }
 
 std::vector<SequenceScores> Scorer::score(const std::vector<std::vector<std::int32_t>>& sequences,
@@ -80,7 +88,10 @@ std::vector<SequenceScores> Scorer::score(const std::vector<std::vector<std::int
       }
     };
     try {
-      if (!nothing_needed) model::forward(model_, ids, packed, act_, out);
+      if (!nothing_needed && device_)
+        device_->score(ids, packed, head_rows, entropy.data(), surprisal.data(), class_mass.data());
+      else if (!nothing_needed)
+        model::forward(model_, ids, packed, act_, out);
     } catch (const model::NonFiniteError& e) {
       model::NonFiniteLocation where = e.where();
       where.batch_row = static_cast<int>(first) + where.batch_row;

@@ -4,6 +4,7 @@
 // Sequences of any lengths are packed side by side into each forward (no padding), and a
 // sequence's numbers are the same bits whether it is scored alone or with others (tested).
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "model/forward.h"
@@ -25,10 +26,16 @@ struct SequenceScores {
   std::vector<double> log2_class_mass;
 };
 
+class DeviceScoring;  // device_scoring.h
+
 class Scorer {
  public:
   // max_batch_tokens bounds the rows (tokens) per forward call (activation memory grows with it).
-  explicit Scorer(const model::Model& model, std::size_t max_batch_tokens = 4096);
+  // Device::kCuda runs the forward and the reductions over the vocabulary on the GPU (weights
+  // uploaded here, once; throws Error when the build or the machine has no CUDA device).
+  explicit Scorer(const model::Model& model, std::size_t max_batch_tokens = 4096,
+                  kernels::Device device = kernels::Device::kCpu);
+  ~Scorer();
 
   // Each sequence must be non-empty and fit the model's context. Throws Error / NonFiniteError
   // (its location names the sequence index as the batch row of that call; `score` rewrites it to
@@ -45,6 +52,7 @@ class Scorer {
   // (masks[v]: bit c puts token v in class c; one entry per logit row, 0 for rows in no class).
   void set_token_classes(std::vector<std::uint8_t> masks, int n_classes);
   std::size_t class_count() const { return static_cast<std::size_t>(n_classes_); }
+  kernels::Device device() const { return device_ ? kernels::Device::kCuda : kernels::Device::kCpu; }
 
  private:
   const model::Model& model_;
@@ -52,6 +60,7 @@ class Scorer {
   std::vector<std::uint8_t> class_masks_;
   int n_classes_ = 0;
   model::Activations act_;
+  std::unique_ptr<DeviceScoring> device_;  // set for Device::kCuda
 };
 
 }  // namespace entroscope::metrics

@@ -36,7 +36,7 @@ void BlockContext<Scalar>::step_rows(int layer, const char* name, const Scalar* 
   where.batch_row = sequences.sequence_of(static_cast<int>(row));
   where.position = static_cast<int>(row) - sequences.begin(where.batch_row);
   where.channel = static_cast<int>(bad % width);
-  where.value = static_cast<float>(buf[bad]);
+  where.value = kernels::element_value(buf, bad);
   throw NonFiniteError(where);
 }
 
@@ -44,26 +44,34 @@ template <typename Scalar>
 void embed_tokens(const BlockContext<Scalar>& ctx, std::span<const std::int32_t> ids, Scalar* x) {
   const int E = ctx.config.embed_dim;
   const WeightTensor<Scalar>& table = ctx.matrix(-1, Role::kTokenEmbedding);  // [V, E]
-  kernels::rows_in_parallel(static_cast<std::size_t>(ctx.rows()), static_cast<std::size_t>(E), [&](std::size_t row) {
-    const std::size_t first = static_cast<std::size_t>(ids[row]) * E;
-    if constexpr (std::is_same_v<Scalar, float>) {
-      kernels::widen_weights(x + row * E, table.data, table.type, first, static_cast<std::size_t>(E));
-    } else {
-      std::memcpy(x + row * E, table.values() + first, sizeof(Scalar) * E);
-    }
-  });
+  if constexpr (kernels::kOnDevice<Scalar>) {
+    kernels::gather_embedding(x, table.values(), ids, E);
+  } else {
+    kernels::rows_in_parallel(static_cast<std::size_t>(ctx.rows()), static_cast<std::size_t>(E), [&](std::size_t row) {
+      const std::size_t first = static_cast<std::size_t>(ids[row]) * E;
+      if constexpr (std::is_same_v<Scalar, float>) {
+        kernels::widen_weights(x + row * E, table.data, table.type, first, static_cast<std::size_t>(E));
+      } else {
+        std::memcpy(x + row * E, table.values() + first, sizeof(Scalar) * E);
+      }
+    });
+  }
 }
 
 template <typename Scalar>
 void add_position_embedding(const BlockContext<Scalar>& ctx, Scalar* x) {
   const int D = ctx.config.d_model;
   const Scalar* table = ctx.w(-1, Role::kPositionEmbedding);  // [P + offset, D]
-  kernels::rows_in_parallel(static_cast<std::size_t>(ctx.rows()), static_cast<std::size_t>(D), [&](std::size_t row) {
-    const int t = ctx.sequences.position_of(static_cast<int>(row));
-    const Scalar* pos = table + static_cast<std::size_t>(t + ctx.config.position_offset) * D;
-    Scalar* y = x + row * D;
-    for (int i = 0; i < D; ++i) y[i] = y[i] + pos[i];
-  });
+  if constexpr (kernels::kOnDevice<Scalar>) {
+    kernels::add_position_embedding(x, table, ctx.sequences, ctx.config.position_offset, D);
+  } else {
+    kernels::rows_in_parallel(static_cast<std::size_t>(ctx.rows()), static_cast<std::size_t>(D), [&](std::size_t row) {
+      const int t = ctx.sequences.position_of(static_cast<int>(row));
+      const Scalar* pos = table + static_cast<std::size_t>(t + ctx.config.position_offset) * D;
+      Scalar* y = x + row * D;
+      for (int i = 0; i < D; ++i) y[i] = y[i] + pos[i];
+    });
+  }
 }
 
 template <typename Scalar>
@@ -75,6 +83,9 @@ void project(const BlockContext<Scalar>& ctx, Scalar* y, int ldy, const Scalar* 
     const std::size_t ld = layout == kernels::WeightLayout::kInOut ? N : K;
     kernels::gemm(y, ldy, x, K, ctx.rows(),
                   kernels::WeightView{weight_tensor.data, K, N, layout, ld, weight_tensor.type}, bias);
+  } else if constexpr (kernels::kOnDevice<Scalar>) {
+    // The GPU path: cuBLAS on fixed blocks of rows (kernels/device.h).
+    kernels::gemm(y, ldy, x, K, ctx.rows(), weight_tensor.values(), N, layout, bias);
   } else {
     const Scalar* weight = weight_tensor.values();
     // doctor's float64 reference through the BLAS, which writes dense [rows, N].
@@ -218,11 +229,56 @@ void capture_hidden(const BlockContext<Scalar>& ctx, const ForwardOutputsT<Scala
                     int width) {
   if (!out.hidden) return;
   std::size_t n = static_cast<std::size_t>(ctx.rows()) * width;
-  (*out.hidden)[k].assign(x, x + n);
+  if constexpr (kernels::kOnDevice<Scalar>) {  // hidden states come back to the host
+    (*out.hidden)[k].resize(n);
+    kernels::copy_to_host((*out.hidden)[k].data(), x, n * sizeof(Scalar));
+  } else {
+    (*out.hidden)[k].assign(x, x + n);
+  }
 }
 
+namespace {
+#if ENTROSCOPE_CUDA
+// The LM head on the GPU: blocks of exactly kDeviceGemmRows rows (cuBLAS's fixed shape), of the
+// packed batch or of head_rows gathered. Each block's logits stay on the device: the consumer
+// reduces them there (only entropy, surprisal and class masses come back), and `logits`, when
+// asked for, receives a device-side copy of every row's.
+void lm_head_on_device(const BlockContext<kernels::GpuFloat>& ctx, const kernels::GpuFloat* x,
+                       const ForwardOutputsT<kernels::GpuFloat>& out) {
+  using kernels::GpuFloat;
+  const ModelConfig& c = ctx.config;
+  const int M = ctx.rows(), E = c.embed_dim, V = c.vocab_size;
+  const GpuFloat* head = ctx.weights[Role::kLmHead];
+  const GpuFloat* bias = ctx.weights[Role::kLmHeadBias];
+  GpuFloat* block = ctx.act.logits_block.data();
+  auto blocks = [&](std::span<const int> rows_of, auto&& use) {
+    const bool gathered = !rows_of.empty();
+    const int n = gathered ? static_cast<int>(rows_of.size()) : M;
+    for (int first = 0; first < n; first += kernels::kDeviceGemmRows) {
+      const int rows = std::min(kernels::kDeviceGemmRows, n - first);
+      const GpuFloat* in = x + static_cast<std::size_t>(first) * E;  // x holds padded rows
+      if (gathered) {
+        kernels::gather_rows(ctx.act.head_input.data(), x, rows_of.subspan(first, rows), E);
+        in = ctx.act.head_input.data();
+      }
+      kernels::gemm(block, V, in, E, rows, head, V, kernels::WeightLayout::kOutIn, bias);
+      ctx.step_rows(-1, "logits", block, V, first, rows, gathered ? rows_of.data() + first : nullptr);
+      use(first, rows);
+    }
+  };
+  if (out.logits) {
+    blocks({}, [&](int first, int rows) {
+      kernels::copy_on_device(out.logits + static_cast<std::size_t>(first) * V, block,
+                              sizeof(GpuFloat) * static_cast<std::size_t>(rows) * V);
+    });
+  }
+  if (out.logits_consumer)
+    blocks(out.head_rows, [&](int first, int rows) { out.logits_consumer(first, rows, block); });
+}
+#endif
+
 template <typename Scalar>
-void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutputsT<Scalar>& out) {
+void lm_head_on_host(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutputsT<Scalar>& out) {
   const ModelConfig& c = ctx.config;
   const auto& w = ctx.weights;
   const int M = ctx.rows(), E = c.embed_dim, V = c.vocab_size;
@@ -276,6 +332,16 @@ void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutp
     }
   }
 }
+}  // namespace
+
+template <typename Scalar>
+void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutputsT<Scalar>& out) {
+  if constexpr (kernels::kOnDevice<Scalar>) {
+    lm_head_on_device(ctx, x, out);
+  } else {
+    lm_head_on_host(ctx, x, out);
+  }
+}
 
 #define ES_INSTANTIATE_BLOCKS(S)                                                                                 \
   template struct BlockContext<S>;                                                                               \
@@ -293,6 +359,9 @@ void lm_head(const BlockContext<Scalar>& ctx, const Scalar* x, const ForwardOutp
   template void capture_hidden<S>(const BlockContext<S>&, const ForwardOutputsT<S>&, int, const S*, int);
 ES_INSTANTIATE_BLOCKS(float)
 ES_INSTANTIATE_BLOCKS(double)
+#if ENTROSCOPE_CUDA
+ES_INSTANTIATE_BLOCKS(kernels::GpuFloat)
+#endif
 #undef ES_INSTANTIATE_BLOCKS
 
 }  // namespace entroscope::model

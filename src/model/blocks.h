@@ -107,11 +107,21 @@ ES_FAMILY_FORWARD(opt)
 ES_FAMILY_FORWARD(olmo2)
 #undef ES_FAMILY_FORWARD
 
-// Explicit instantiation of a family forward for float and double (end of each family file).
+// Explicit instantiation of a family forward for float and double, and for the GPU scalar in a
+// CUDA build (end of each family file).
+#if ENTROSCOPE_CUDA
+#define ES_INSTANTIATE_FORWARD_ON_DEVICE(name)                                                                    \
+  template void name##_forward<kernels::GpuFloat>(const BlockContext<kernels::GpuFloat>&,                         \
+                                                  std::span<const std::int32_t>,                                  \
+                                                  const ForwardOutputsT<kernels::GpuFloat>&);
+#else
+#define ES_INSTANTIATE_FORWARD_ON_DEVICE(name)
+#endif
 #define ES_INSTANTIATE_FORWARD(name)                                                                              \
   template void name##_forward<float>(const BlockContext<float>&, std::span<const std::int32_t>,                  \
                                       const ForwardOutputsT<float>&);                                             \
   template void name##_forward<double>(const BlockContext<double>&, std::span<const std::int32_t>,                \
-                                       const ForwardOutputsT<double>&);
+                                       const ForwardOutputsT<double>&);                                           \
+  ES_INSTANTIATE_FORWARD_ON_DEVICE(name)
 
 }  // namespace entroscope::model

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #include "model/blocks.h"
@@ -22,7 +23,9 @@ NonFiniteError::NonFiniteError(const NonFiniteLocation& where) : NumericError(de
 
 template <typename Scalar>
 void ActivationsT<Scalar>::reserve(const ModelConfig& c, int n_rows, int T) {
-  const std::size_t rows = static_cast<std::size_t>(n_rows);
+  // cuBLAS runs on blocks of kDeviceGemmRows rows: the last block's padding rows must exist.
+  const std::size_t rows =
+      static_cast<std::size_t>(kernels::kOnDevice<Scalar> ? kernels::device_padded_rows(n_rows) : n_rows);
   residual.resize(rows * c.d_model);
   normed.resize(rows * c.d_model);
   normed2.resize(rows * c.d_model);
@@ -36,12 +39,16 @@ void ActivationsT<Scalar>::reserve(const ModelConfig& c, int n_rows, int T) {
   std::size_t rot = static_cast<std::size_t>(T) * std::max(1, c.rotary_ndims / 2);
   rotary_cos.resize(rot);
   rotary_sin.resize(rot);
-  logits_block.resize(std::min(rows, static_cast<std::size_t>(kLogitsBlockRows)) * c.vocab_size);
-  head_input.resize(std::min(rows, static_cast<std::size_t>(kLogitsBlockRows)) * c.embed_dim);
+  const std::size_t head_rows = kernels::kOnDevice<Scalar> ? kernels::kDeviceGemmRows : std::min(rows, static_cast<std::size_t>(kLogitsBlockRows));
+  logits_block.resize(head_rows * c.vocab_size);
+  head_input.resize(head_rows * c.embed_dim);
 }
 
 template struct ActivationsT<float>;
 template struct ActivationsT<double>;
+#if ENTROSCOPE_CUDA
+template struct ActivationsT<kernels::GpuFloat>;
+#endif
 
 template <typename Scalar>
 void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std::span<const std::int32_t> ids,
@@ -116,7 +123,35 @@ void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std:
                                 ActivationsT<S>&, const ForwardOutputsT<S>&, ForwardObserver*);
 ES_INSTANTIATE_FORWARD_WITH(float)
 ES_INSTANTIATE_FORWARD_WITH(double)
+#if ENTROSCOPE_CUDA
+ES_INSTANTIATE_FORWARD_WITH(kernels::GpuFloat)
+#endif
 #undef ES_INSTANTIATE_FORWARD_WITH
+
+void forward_on_device(const Model& model, const DeviceWeights& weights, std::span<const std::int32_t> ids, int B,
+                       int T, float* logits, std::vector<std::vector<float>>* hidden) {
+  kernels::require_cuda(model.name);
+#if ENTROSCOPE_CUDA
+  using kernels::GpuFloat;
+  const std::size_t V = static_cast<std::size_t>(model.config.vocab_size);
+  kernels::DeviceBuffer<GpuFloat> device_logits;
+  if (logits) device_logits.resize(static_cast<std::size_t>(B) * T * V);
+  std::vector<std::vector<GpuFloat>> device_hidden;  // copied back by capture_hidden, as GpuFloat
+  ActivationsT<GpuFloat> act;
+  ForwardOutputsT<GpuFloat> out;
+  out.logits = logits ? device_logits.data() : nullptr;
+  out.hidden = hidden ? &device_hidden : nullptr;
+  forward_with(model, weights.weights, ids, B, T, act, out);
+  if (logits) kernels::copy_to_host(logits, device_logits.data(), device_logits.size() * sizeof(float));
+  if (hidden) {
+    hidden->assign(device_hidden.size(), {});
+    for (std::size_t k = 0; k < device_hidden.size(); ++k) {
+      (*hidden)[k].resize(device_hidden[k].size());
+      std::memcpy((*hidden)[k].data(), device_hidden[k].data(), device_hidden[k].size() * sizeof(float));
+    }
+  }
+#endif
+}
 
 void forward(const Model& model, std::span<const std::int32_t> ids, const kernels::SequenceRows& sequences,
              Activations& act, const ForwardOutputs& out, ForwardObserver* observer) {

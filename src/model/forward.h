@@ -57,23 +57,35 @@ class ForwardObserver {
   virtual bool on_step(const StepView& view) = 0;
 };
 
-// Scratch activations, reused across calls (no per-token allocation).
+// Where a scalar's activations live: host memory, or GPU memory for kernels::GpuFloat.
+template <typename Scalar>
+struct ActivationStorage {
+  using type = AlignedBuffer<Scalar>;
+};
+template <>
+struct ActivationStorage<kernels::GpuFloat> {
+  using type = kernels::DeviceBuffer<kernels::GpuFloat>;
+};
+
+// Scratch activations, reused across calls (no per-token allocation). On the GPU every buffer that
+// a GEMM reads or writes holds kernels::device_padded_rows(rows) rows.
 template <typename Scalar>
 struct ActivationsT {
-  AlignedBuffer<Scalar> residual;   // [B*T, D] the residual stream
-  AlignedBuffer<Scalar> normed;     // [B*T, D] norm output
-  AlignedBuffer<Scalar> normed2;    // [B*T, D] second norm (NeoX parallel residual)
-  AlignedBuffer<Scalar> qkv;        // [B*T, (H + 2 KVH) hd]
-  AlignedBuffer<Scalar> context;    // [B*T, H hd] attention-weighted values, heads concatenated
-  AlignedBuffer<Scalar> attn_out;   // [B*T, D]
-  AlignedBuffer<Scalar> mlp_hidden; // [B*T, F] up (or, gated, the gate and then act(gate) * up)
-  AlignedBuffer<Scalar> mlp_up;     // [B*T, F] gated MLPs: the up projection
-  AlignedBuffer<Scalar> mlp_out;    // [B*T, D]
-  AlignedBuffer<Scalar> embed;      // [B*T, E] token embeddings before OPT's project_in / head input after project_out
-  AlignedBuffer<Scalar> rotary_cos; // [longest sequence, rotary/2]
-  AlignedBuffer<Scalar> rotary_sin; // [longest sequence, rotary/2]
-  AlignedBuffer<Scalar> logits_block; // [kLogitsBlockRows, V] for streamed logits
-  AlignedBuffer<Scalar> head_input;   // [kLogitsBlockRows, E] the rows of ForwardOutputs::head_rows, gathered
+  using Buffer = typename ActivationStorage<Scalar>::type;
+  Buffer residual;   // [B*T, D] the residual stream
+  Buffer normed;     // [B*T, D] norm output
+  Buffer normed2;    // [B*T, D] second norm (NeoX parallel residual)
+  Buffer qkv;        // [B*T, (H + 2 KVH) hd]
+  Buffer context;    // [B*T, H hd] attention-weighted values, heads concatenated
+  Buffer attn_out;   // [B*T, D]
+  Buffer mlp_hidden; // [B*T, F] up (or, gated, the gate and then act(gate) * up)
+  Buffer mlp_up;     // [B*T, F] gated MLPs: the up projection
+  Buffer mlp_out;    // [B*T, D]
+  Buffer embed;      // [B*T, E] token embeddings before OPT's project_in / head input after project_out
+  Buffer rotary_cos; // [longest sequence, rotary/2]
+  Buffer rotary_sin; // [longest sequence, rotary/2]
+  Buffer logits_block; // [kLogitsBlockRows, V] for streamed logits
+  Buffer head_input;   // [kLogitsBlockRows, E] the rows of ForwardOutputs::head_rows, gathered
   void reserve(const ModelConfig& config, int rows, int longest_sequence);
 };
 using Activations = ActivationsT<float>;
@@ -117,5 +129,10 @@ void forward_with(const Model& model, const ModelWeightsT<Scalar>& weights, std:
                   int T, ActivationsT<Scalar>& act, const ForwardOutputsT<Scalar>& out,
                   ForwardObserver* observer = nullptr);
 
+// The forward on the GPU (CUDA backend) for callers that want everything back on the host: logits
+// [B*T, V] (when non-null) and hidden states as `forward` gives them. Scoring keeps logits on the
+// device instead (metrics::DeviceScoring). Throws Error without a CUDA device.
+void forward_on_device(const Model& model, const DeviceWeights& weights, std::span<const std::int32_t> ids, int B,
+                       int T, float* logits, std::vector<std::vector<float>>* hidden);
 
 }  // namespace entroscope::model

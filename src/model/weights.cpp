@@ -60,6 +60,7 @@ const Scalar* WeightTensor<Scalar>::values() const {
 }
 template struct WeightTensor<float>;
 template struct WeightTensor<double>;
+template struct WeightTensor<kernels::GpuFloat>;
 
 bool keeps_stored_dtype(Role r) {
   switch (r) {
@@ -110,29 +111,56 @@ std::map<std::string, std::pair<Role, int>> checkpoint_roles(const io::Checkpoin
   return roles;
 }
 
+namespace {
+// A copy of m's weights elsewhere: place(tensor, element count) returns the copy's data. Tied
+// tensors (token embedding = LM head) are placed once.
+template <typename Scalar, typename Place>
+ModelWeightsT<Scalar> placed_weights(const Model& m, Place place) {
+  ModelWeightsT<Scalar> out;
+  out.layout = m.weights.layout;
+  out.layers.resize(m.weights.layers.size());
+  std::map<const void*, const void*> placed;
+  for (const auto& e : tensor_table(m.config)) {
+    if (!e.parameter()) continue;
+    const WeightTensor<float>& src = e.layer < 0 ? m.weights.model.tensor(e.role) : m.weights.layers[e.layer].tensor(e.role);
+    if (!src) continue;
+    auto it = placed.find(src.data);
+    const void* data = it != placed.end() ? it->second : (placed[src.data] = place(src, e.num_elements()));
+    *slot_of(out, e) = WeightTensor<Scalar>{data};
+  }
+  out.model.slot(Role::kLmHead) = out.model.tensor(head_role(m.config));
+  return out;
+}
+}  // namespace
+
 template <typename Scalar, typename Convert>
 OwnedWeights<Scalar> convert_weights(const Model& m, Convert convert) {
   OwnedWeights<Scalar> out;
-  out.weights.layout = m.weights.layout;
-  out.weights.layers.resize(m.weights.layers.size());
-  std::map<const void*, const Scalar*> converted;  // tied tensors (token embedding = LM head) convert once
-  auto convert_one = [&](const WeightTensor<float>& src, std::size_t count) -> WeightTensor<Scalar> {
-    if (!src) return {};
-    if (auto it = converted.find(src.data); it != converted.end()) return {it->second};
+  out.weights = placed_weights<Scalar>(m, [&](const WeightTensor<float>& src, std::size_t count) -> const void* {
     std::vector<float> widened(count);
     kernels::widen_weights(widened.data(), src.data, src.type, 0, count);
     std::vector<Scalar> buf(count);
     for (std::size_t k = 0; k < count; ++k) buf[k] = convert(widened[k]);
     out.storage.push_back(std::move(buf));
-    return {converted[src.data] = out.storage.back().data()};
-  };
-  for (const auto& e : tensor_table(m.config)) {
-    if (!e.parameter()) continue;
-    const WeightTensor<float>& src = e.layer < 0 ? m.weights.model.tensor(e.role) : m.weights.layers[e.layer].tensor(e.role);
-    *slot_of(out.weights, e) = convert_one(src, e.num_elements());
-  }
-  out.weights.model.slot(Role::kLmHead) = out.weights.model.tensor(head_role(m.config));
+    return out.storage.back().data();
+  });
   if constexpr (std::is_same_v<Scalar, float>) out.weights.packed_head = std::make_shared<PackedHeadCache>();
+  return out;
+}
+
+DeviceWeights upload_weights(const Model& m) {
+  kernels::require_cuda(m.name);
+  DeviceWeights out;
+  out.weights = placed_weights<kernels::GpuFloat>(m, [&](const WeightTensor<float>& src, std::size_t count) -> const void* {
+    std::vector<float> widened(count);  // 16-bit checkpoints widened exactly, as on the CPU
+    kernels::widen_weights(widened.data(), src.data, src.type, 0, count);
+    auto buffer = std::make_unique<kernels::DeviceBuffer<kernels::GpuFloat>>();
+    buffer->resize(count);
+    kernels::copy_to_device(buffer->data(), widened.data(), count * sizeof(float));
+    out.bytes += count * sizeof(float);
+    out.storage.push_back(std::move(buffer));
+    return out.storage.back()->data();
+  });
   return out;
 }
 

@@ -115,4 +115,13 @@ struct OwnedWeights {
 template <typename Scalar, typename Convert>
 OwnedWeights<Scalar> convert_weights(const Model& m, Convert convert);
 
+// The weights on the GPU (CUDA backend), uploaded once as float32: 16-bit checkpoints are widened
+// exactly, as on the CPU. Throws Error when the build or the machine has no CUDA device.
+struct DeviceWeights {
+  ModelWeightsT<kernels::GpuFloat> weights;
+  std::vector<std::unique_ptr<kernels::DeviceBuffer<kernels::GpuFloat>>> storage;
+  std::uint64_t bytes = 0;
+};
+DeviceWeights upload_weights(const Model& m);
+
 }  // namespace entroscope::model

@@ -1,6 +1,7 @@
 // End-to-end: the entroscope binary's CLI contract (forward, info) and its error behaviour.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -56,6 +57,38 @@ TEST_P(ForwardCli, WritesGoldenLayout) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ForwardCli, ::testing::ValuesIn(test_util::golden_fixtures()),
                          test_util::fixture_test_name);
+
+// --device: outputs record where the forward ran; a device that is not there is refused in one line
+// before anything is loaded or written (the CUDA backend itself: tests/cuda, on a GPU machine).
+TEST(DeviceCli, RecordsTheDeviceAndRefusesOneThatIsNotThere) {
+  const fs::path dir = kModels / "gpt2-tiny";
+  test_util::TempDir tmp;
+  const std::string input = " --input " + (dir / "expected.safetensors").string();
+  auto r = run("forward --model " + dir.string() + input + " --output " + (tmp / "cpu.safetensors").string() +
+               " --device cpu");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(io::SafetensorsFile(tmp / "cpu.safetensors").header().metadata.at("device"), "cpu");
+
+  auto bad = run("forward --model " + dir.string() + input + " --output " + (tmp / "x.safetensors").string() +
+                 " --device gpu");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("--device"), std::string::npos) << bad.out;
+#if !ENTROSCOPE_CUDA
+  for (const std::string& cmd :
+       {"forward --model " + dir.string() + input + " --output " + (tmp / "x.safetensors").string(),
+        "bench --model " + dir.string() + " --batch 1 --tokens 4 --reps 1",
+        "score --model " + dir.string() + " --text hello", "run " + std::string(ES_SOURCE_DIR) + "/examples/demo.yaml --out " +
+        (tmp / "run").string()}) {
+    auto c = run(cmd + " --device cuda");
+    EXPECT_EQ(c.exit_code, 1) << cmd << ": " << c.out;
+    EXPECT_NE(c.out.find("this build has no CUDA backend (configure with -DENTROSCOPE_CUDA=ON"), std::string::npos)
+        << cmd << ": " << c.out;
+    EXPECT_EQ(std::count(c.out.begin(), c.out.end(), '\n'), 1) << c.out;
+  }
+  EXPECT_FALSE(fs::exists(tmp / "x.safetensors"));
+  EXPECT_FALSE(fs::exists(tmp / "run"));
+#endif
+}
 
 TEST(InfoCli, ReportsOffsetsAndCopiedTensors) {
   auto r = run("info --model " + (kModels / "gpt2-tiny-unaligned").string());

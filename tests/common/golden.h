@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/json_file.h"
+#include "common/temp_dir.h"
 #include "io/safetensors.h"
 
 namespace entroscope::test_util {
@@ -51,6 +52,27 @@ inline void expect_matches_goldens(const std::filesystem::path& fixture_dir, con
     expect_close(name + " " + h, io::read_as_f32(out, out.at(h)), io::read_as_f32(expected, expected.at(h)),
                  tol["hidden_atol"][k], tol["hidden_rtol"]);
   }
+}
+
+// A forward's outputs on the fixture's input_ids [B, T] (logits [B*T, V], entropy [B*T],
+// surprisal [B*(T-1)], hidden states [B*T, width] each) against its goldens, packaged as the
+// safetensors image `entroscope forward` writes.
+inline void expect_outputs_match_goldens(const std::filesystem::path& fixture_dir, int B, int T, int V,
+                                         const std::vector<float>& logits, const std::vector<double>& entropy,
+                                         const std::vector<double>& surprisal,
+                                         const std::vector<std::vector<float>>& hidden) {
+  std::vector<io::TensorToWrite> t{{"logits", io::DType::F32, {B, T, V}, io::as_bytes_span(logits)},
+                                   {"entropy_bits", io::DType::F64, {B, T}, io::as_bytes_span(entropy)},
+                                   {"surprisal_bits", io::DType::F64, {B, T - 1}, io::as_bytes_span(surprisal)}};
+  // Each hidden state is [B*T, width]: d_model, except OPT's last after project_out.
+  for (std::size_t k = 0; k < hidden.size(); ++k) {
+    const std::int64_t width = static_cast<std::int64_t>(hidden[k].size()) / (static_cast<std::int64_t>(B) * T);
+    t.push_back({"hidden." + std::to_string(k), io::DType::F32, {B, T, width}, io::as_bytes_span(hidden[k])});
+  }
+  TempDir tmp;
+  io::write_safetensors(tmp / "out.safetensors", t);
+  io::SafetensorsFile out(tmp / "out.safetensors");
+  expect_matches_goldens(fixture_dir, out, /*hidden_states=*/true);
 }
 
 // Every golden fixture under tests/data/models: the shared ones, then the config branches they do

@@ -116,6 +116,7 @@ TEST(DemoRun, WritesEveryOutputWithProvenanceAndNoNonFiniteNumber) {
     EXPECT_TRUE(model.at("config").contains("vocab_size"));
     for (const char* key : {"entroscope_version", "git_hash", "threads", "seed", "started_utc", "finished_utc"})
       EXPECT_TRUE(doc.at("run").contains(key)) << key;
+    EXPECT_EQ(doc.at("run").at("device"), "cpu");
     const std::string kernel = doc.at("run").value("gemm_kernel", "");
     EXPECT_TRUE(kernel == "avx512" || kernel == "avx2" || kernel == "portable") << kernel;
     EXPECT_NE(test_util::read_file(run.out_dir / ("entropy_analysis_" + m.name + ".txt")).find("GEMM kernel " + kernel),

@@ -53,25 +53,7 @@ FixtureRun run_fixture(const fs::path& dir) {
 TEST_P(GoldenFixture, MatchesFloat64Reference) {
   const fs::path dir = kModels / GetParam();
   const FixtureRun r = run_fixture(dir);
-  const int B = r.B, T = r.T, V = r.V;
-  const auto& logits = r.logits;
-  const auto& hidden = r.hidden;
-  const auto& entropy = r.entropy;
-  const auto& surprisal = r.surprisal;
-
-  // Package as a safetensors image and reuse the shared comparison.
-  std::vector<io::TensorToWrite> t{{"logits", io::DType::F32, {B, T, V}, io::as_bytes_span(logits)},
-                                   {"entropy_bits", io::DType::F64, {B, T}, io::as_bytes_span(entropy)},
-                                   {"surprisal_bits", io::DType::F64, {B, T - 1}, io::as_bytes_span(surprisal)}};
-  // Each hidden state is [B*T, width]: d_model, except OPT's last after project_out.
-  for (std::size_t k = 0; k < hidden.size(); ++k) {
-    const std::int64_t width = static_cast<std::int64_t>(hidden[k].size()) / (static_cast<std::int64_t>(B) * T);
-    t.push_back({"hidden." + std::to_string(k), io::DType::F32, {B, T, width}, io::as_bytes_span(hidden[k])});
-  }
-  test_util::TempDir tmp;
-  io::write_safetensors(tmp / "out.safetensors", t);
-  io::SafetensorsFile out(tmp / "out.safetensors");
-  test_util::expect_matches_goldens(dir, out, /*hidden_states=*/true);
+  test_util::expect_outputs_match_goldens(dir, r.B, r.T, r.V, r.logits, r.entropy, r.surprisal, r.hidden);
 }
 
 // entroscope's fp32 error against PyTorch's own fp32 forward (transformers, measured by the fixture
