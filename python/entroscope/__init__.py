@@ -206,7 +206,7 @@ class Model:
         return (logits, hidden) if hidden_states else logits
 
 
-def run(spec, out=None, force=False, offline=False):
+def run(spec, out=None, force=False, offline=False, report=True):
     """Run an experiment exactly as `entroscope run` does and return its summary as a DataFrame
     (scaling_summary.csv: one row per model and contrast).
 
@@ -214,6 +214,8 @@ def run(spec, out=None, force=False, offline=False):
         are relative to the current directory).
     out: the output folder (default results/<experiment name>); a finished model is reused unless
         force=True.
+    report: also write out/report.html, the experiment's page (as `entroscope run` does unless
+        --no-report), and the per-token files its heat maps need.
 
     Example:
         >>> summary = entroscope.run("models/demo-experiment/experiment.yaml", out="results/demo")
@@ -234,7 +236,7 @@ def run(spec, out=None, force=False, offline=False):
         name = _os.path.splitext(_os.path.basename(path))[0]
     out = _os.fspath(out) if out is not None else _os.path.join("results", name)
     try:
-        files, failed = _core.run(path, out, bool(force), bool(offline))
+        files, failed = _core.run(path, out, bool(force), bool(offline), bool(report))
     finally:
         if written:
             _os.unlink(written)

@@ -310,12 +310,13 @@ PYBIND11_MODULE(_entroscope, m) {
 
   m.def(
       "run",
-      [](const std::string& spec_path, const std::string& out, bool force, bool offline) {
+      [](const std::string& spec_path, const std::string& out, bool force, bool offline, bool report) {
         return released([&] {
           experiment::RunSettings settings;
           settings.out_dir = out;
           settings.force = force;
           settings.fetch = !offline;
+          settings.report = report;
           settings.progress = experiment::ProgressStyle::kLines;
           const experiment::ExperimentOutcome outcome = experiment::run_experiment(spec_path, settings);
           std::vector<std::string> failed;
@@ -326,7 +327,8 @@ PYBIND11_MODULE(_entroscope, m) {
           return std::make_pair(files, failed);
         });
       },
-      py::arg("spec_path"), py::arg("out"), py::arg("force") = false, py::arg("offline") = false);
+      py::arg("spec_path"), py::arg("out"), py::arg("force") = false, py::arg("offline") = false,
+      py::arg("report") = true);
 
   m.def(
       "doctor",

@@ -40,6 +40,10 @@ def test_run_gives_the_cli_summary(entroscope, tmp_path):
     numeric = [c for c in want.columns if want[c].dtype.kind == "f"]
     assert numeric
     pd.testing.assert_frame_equal(summary[numeric], want[numeric], check_exact=True)
+    # the same page as the CLI's, and none with report=False
+    assert (tmp_path / "py" / "report.html").is_file() and (tmp_path / "cli" / "report.html").is_file()
+    entroscope.run(spec, out=tmp_path / "quiet", report=False)
+    assert not (tmp_path / "quiet" / "report.html").exists()
     # a spec file works the same, and a finished model is reused
     again = entroscope.run(path, out=tmp_path / "py")
     pd.testing.assert_frame_equal(again[numeric], summary[numeric], check_exact=True)

@@ -26,6 +26,7 @@ struct RunArgs {
   bool offline = false;
   std::string max_memory;
   std::string device = "cpu";
+  bool no_report = false;
 };
 
 void run_run(const RunArgs& args) {
@@ -37,6 +38,7 @@ void run_run(const RunArgs& args) {
   settings.force = args.force;
   settings.fetch = !args.offline;
   settings.device = chosen_device(args.device, "run");
+  settings.report = !args.no_report;
   if (!args.max_memory.empty()) settings.max_memory = model::parse_memory_size(args.max_memory, "--max-memory");
   settings.progress = args.progress == "bar"     ? ex::ProgressStyle::kBar
                       : args.progress == "lines" ? ex::ProgressStyle::kLines
@@ -53,10 +55,12 @@ void run_run(const RunArgs& args) {
   fmt::print("\nResults in {}/: per model experiment_results_<model>_<time>.json, entropy_analysis_<model>.txt, "
              "items_<model>.csv, experiment_<model>_<time>.log{}; across models",
              settings.out_dir.string(),
-             outcome.spec.per_token == ex::PerTokenFormat::kNone
+             outcome.spec.per_token == ex::PerTokenFormat::kNone && !settings.report
                  ? ""
                  : fmt::format(", per_{}_<model>_<time>.{}", ex::unit_name(outcome.spec.unit),
-                               ex::per_token_format_name(outcome.spec.per_token)));
+                               outcome.spec.per_token == ex::PerTokenFormat::kNone
+                                   ? "csv"
+                                   : ex::per_token_format_name(outcome.spec.per_token)));
   for (const auto& f : outcome.summary_files) fmt::print(" {}", f.filename().string());
   fmt::print("\n");
   std::fflush(stdout);
@@ -100,6 +104,8 @@ void add_run_command(CLI::App& app) {
       ->default_val("auto")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
   add_device_option(cmd, args->device);
+  cmd->add_flag("--no-report", args->no_report,
+                "Do not write report.html (the experiment's page: `entroscope report`) nor the per-token files it needs");
   cmd->callback([args] { run_run(*args); });
 }
 

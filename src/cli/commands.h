@@ -19,6 +19,7 @@ void add_hub_commands(CLI::App& app);      // cmd_hub.cpp: pull, ls, cache verif
 void add_synth_command(CLI::App& app);     // cmd_synth.cpp
 void add_bench_command(CLI::App& app);     // cmd_bench.cpp
 void add_score_command(CLI::App& app);     // cmd_score.cpp
+void add_report_command(CLI::App& app);    // cmd_report.cpp
 
 // Thrown by a command that has printed its output and must exit with a given status
 // (e.g. doctor: 1 when it found a problem).

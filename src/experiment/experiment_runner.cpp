@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "common/json_file.h"
 #include "experiment/checked_output.h"
+#include "experiment/report_page.h"
 #include "experiment/scaling_plot.h"
 #include "experiment/scaling_summary.h"
 #include "common/directory_lock.h"
@@ -131,6 +133,11 @@ ExperimentOutcome run_experiment(const fs::path& experiment_file, const RunSetti
     if (o.result) finished.push_back(&*o.result);
   out.fits = fit_scaling(spec, finished);
   out.summary_files = write_summary_files(spec, out.models, out.fits, settings.out_dir);
+  if (settings.report && fs::exists(settings.out_dir / "scaling_summary.json") &&
+      std::any_of(out.models.begin(), out.models.end(), [](const ModelOutcome& o) { return o.result.has_value(); })) {
+    write_report(settings.out_dir, settings.out_dir / "report.html");
+    out.summary_files.push_back(settings.out_dir / "report.html");
+  }
   return out;
 }
 

@@ -189,8 +189,12 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
     }
     const SequenceBuilder builder(spec, tok, src.config, src.name);
     Progress progress(src.name, items.items.size(), settings.progress, console);
+    // The per-unit file: as the spec asks, else CSV when the report needs it for its heat maps.
+    const PerTokenFormat unit_format = spec.per_token != PerTokenFormat::kNone ? spec.per_token
+                                       : settings.report                      ? PerTokenFormat::kCsv
+                                                                              : PerTokenFormat::kNone;
     const ScoredItems scored =
-        score_items(spec, items, builder, scorer, prepared.window, spec.per_token != PerTokenFormat::kNone, &progress,
+        score_items(spec, items, builder, scorer, prepared.window, unit_format != PerTokenFormat::kNone, &progress,
                     spec.unit == Unit::kWord ? &word_classes : nullptr);
     progress.finish();
     fault_point("run-model-scored");
@@ -208,17 +212,17 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
 
     // Check every number before anything is written; then per-token values, and the results file
     // last: its presence means the run is complete.
-    if (spec.per_token != PerTokenFormat::kNone)
-      result.per_token_file = per_token_file_name(src.name, stamp, spec.per_token, spec.unit);
+    if (unit_format != PerTokenFormat::kNone)
+      result.per_token_file = per_token_file_name(src.name, stamp, unit_format, spec.unit);
     outcome.results_file = results_file_name(src.name, stamp);
     const nlohmann::ordered_json doc = result_to_json(result);
     require_finite(doc, (settings.out_dir / outcome.results_file).string());
-    if (spec.per_token != PerTokenFormat::kNone) {
+    if (unit_format != PerTokenFormat::kNone) {
       per_token_path = settings.out_dir / result.per_token_file;
       if (spec.unit == Unit::kWord)
-        write_per_word_file(per_token_path, spec.per_token, src.name, spec, items, scored.words);
+        write_per_word_file(per_token_path, unit_format, src.name, spec, items, scored.words);
       else
-        write_per_token_file(per_token_path, spec.per_token, src.name, spec, items, tok, scored.tokens);
+        write_per_token_file(per_token_path, unit_format, src.name, spec, items, tok, scored.tokens);
     }
     fault_point("run-per-unit-written");
     write_json_checked(settings.out_dir / outcome.results_file, doc);

@@ -35,6 +35,9 @@ struct RunSettings {
   bool fetch = false;                          // download Hub ids that are not cached (before anything runs)
   std::uint64_t max_memory = 0;                // --max-memory in bytes; 0: what the machine has available
   kernels::Device device = kernels::Device::kCpu;  // --device: where the forward runs
+  // Write report.html after the summary, and keep per-token (or per-word) files for its heat maps
+  // even when the spec asks for none (as CSV).
+  bool report = false;
 };
 
 // sha256 over everything that decides this model's numbers.

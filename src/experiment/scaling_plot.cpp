@@ -8,72 +8,21 @@
 #include <optional>
 
 #include "experiment/scaling_summary.h"
+#include "experiment/svg_plot.h"
 #include "experiment/text_format.h"
 
 namespace entroscope::experiment {
 
 namespace {
 
-// Okabe-Ito colours: distinguishable with the common colour-vision deficiencies and in grey.
-constexpr const char* kColors[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"};
-enum class Marker { kCircle, kSquare, kTriangle, kDiamond };
-constexpr Marker kMarkers[] = {Marker::kCircle, Marker::kSquare, Marker::kTriangle, Marker::kDiamond};
-constexpr const char* kFont = "Helvetica, Arial, 'DejaVu Sans', sans-serif";
+using plot::kFont;
+using plot::marker_svg;
+using plot::typeset;
+using plot::xml;
 
 // Figure geometry (px).
 constexpr double kPanelWidth = 400, kPanelHeight = 300;
 constexpr double kLeft = 78, kRight = 28, kTop = 104, kBottom = 64, kLegendRow = 20;
-
-std::string xml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// Typographic minus for axis labels and values.
-std::string typeset(const std::string& s) {
-  std::string out;
-  for (char c : s) out += c == '-' ? std::string("\u2212") : std::string(1, c);
-  return out;
-}
-
-std::string marker_svg(Marker m, double x, double y, const char* color, double size) {
-  const std::string style = fmt::format(R"(fill="{}" stroke="#ffffff" stroke-width="1.2")", color);
-  switch (m) {
-    case Marker::kCircle: return fmt::format(R"(<circle cx="{:.2f}" cy="{:.2f}" r="{:.2f}" {}/>)", x, y, size, style);
-    case Marker::kSquare:
-      return fmt::format(R"(<rect x="{:.2f}" y="{:.2f}" width="{:.2f}" height="{:.2f}" {}/>)", x - size * 0.9,
-                         y - size * 0.9, size * 1.8, size * 1.8, style);
-    case Marker::kTriangle:
-      return fmt::format(R"(<polygon points="{:.2f},{:.2f} {:.2f},{:.2f} {:.2f},{:.2f}" {}/>)", x, y - size * 1.2,
-                         x - size * 1.1, y + size * 0.8, x + size * 1.1, y + size * 0.8, style);
-    case Marker::kDiamond:
-      return fmt::format(R"(<polygon points="{:.2f},{:.2f} {:.2f},{:.2f} {:.2f},{:.2f} {:.2f},{:.2f}" {}/>)", x,
-                         y - size * 1.25, x + size * 1.05, y, x, y + size * 1.25, x - size * 1.05, y, style);
-  }
-  return {};
-}
-
-double nice_step(double raw) {
-  const double e = std::pow(10.0, std::floor(std::log10(raw)));
-  const double f = raw / e;
-  const double nice = f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10;
-  return nice * e;
-}
-
-int decimals_for(double step) {
-  int d = 0;
-  while (d < 8 && std::fabs(step * std::pow(10.0, d) - std::round(step * std::pow(10.0, d))) > 1e-9) ++d;
-  return d;
-}
 
 struct Point {
   std::string model;
@@ -82,11 +31,7 @@ struct Point {
   double y, low, high;
 };
 
-// Rough rendered width of text in the sans-serif fonts above (average glyph ~0.5 em, with a margin), to size the
-// figure so that no line is cut off.
-double text_width(const std::string& s, double font_size) {
-  return static_cast<double>(display_width(s)) * 0.54 * font_size;
-}
+double text_width(const std::string& s, double font_size) { return plot::text_width(s, font_size); }
 
 // One line under the panels: a family (with its marker), a fit of that family, or the failures.
 struct LegendLine {
@@ -104,37 +49,6 @@ struct Panel {
 };
 
 }  // namespace
-
-std::vector<double> linear_ticks(double lo, double hi, int target_count) {
-  const double step = nice_step((hi - lo) / std::max(1, target_count));
-  std::vector<double> ticks;
-  // Integer multiples of the step (no accumulated rounding), so 0 is exactly 0.
-  for (auto k = static_cast<long long>(std::ceil(lo / step - 1e-9)); k * step <= hi + step * 1e-9; ++k)
-    ticks.push_back(static_cast<double>(k) * step);
-  return ticks;
-}
-
-std::vector<double> log_ticks(double lo, double hi, bool minor) {
-  const double span = hi - lo;
-  std::vector<int> labelled;
-  if (span <= 1.6)
-    labelled = {1, 2, 3, 5};
-  else if (span <= 2.6)
-    labelled = {1, 2, 5};
-  else
-    labelled = {1};
-  std::vector<double> ticks;
-  for (int d = static_cast<int>(std::floor(lo)); d <= static_cast<int>(std::ceil(hi)); ++d) {
-    for (int m = 1; m <= 9; ++m) {
-      const bool is_labelled = std::find(labelled.begin(), labelled.end(), m) != labelled.end();
-      if (is_labelled == minor) continue;
-      if (minor && span > 6) continue;  // too dense to help
-      const double v = d + std::log10(static_cast<double>(m));
-      if (v >= lo - 1e-9 && v <= hi + 1e-9) ticks.push_back(v);
-    }
-  }
-  return ticks;
-}
 
 std::string scaling_plot_svg(const ExperimentSpec& spec, const std::vector<ModelOutcome>& outcomes,
                              const std::vector<SlopeFit>& fits, std::size_t contrast_index) {
@@ -243,10 +157,10 @@ std::string scaling_plot_svg(const ExperimentSpec& spec, const std::vector<Model
     const double pad = 0.08 * (y_hi - y_lo);
     y_lo -= pad;
     y_hi += pad;
-    const auto yticks = linear_ticks(y_lo, y_hi, 6);
+    const auto yticks = plot::linear_ticks(y_lo, y_hi, 6);
     y_lo = std::min(y_lo, yticks.front());
     y_hi = std::max(y_hi, yticks.back());
-    const int decimals = yticks.size() > 1 ? decimals_for(yticks[1] - yticks[0]) : 2;
+    const int decimals = yticks.size() > 1 ? plot::decimals_for(yticks[1] - yticks[0]) : 2;
 
     auto px = [&](double x) { return x0 + (x - x_lo) / (x_hi - x_lo) * kPanelWidth; };
     auto py = [&](double y) { return y1 - (y - y_lo) / (y_hi - y_lo) * kPanelHeight; };
@@ -264,7 +178,7 @@ std::string scaling_plot_svg(const ExperimentSpec& spec, const std::vector<Model
       add(fmt::format(R"(<text x="{:.2f}" y="{:.2f}" font-size="11" fill="#333" text-anchor="end">{}</text>)", x0 - 6,
                       py(t) + 4, label));
     }
-    for (double t : log_ticks(x_lo, x_hi, false)) {
+    for (double t : plot::log_ticks(x_lo, x_hi, false)) {
       add(fmt::format(R"(<line x1="{:.2f}" y1="{:.2f}" x2="{:.2f}" y2="{:.2f}" stroke="#e3e3e3" stroke-width="1"/>)",
                       px(t), y0, px(t), y1));
       add(fmt::format(R"(<line x1="{:.2f}" y1="{:.2f}" x2="{:.2f}" y2="{:.2f}" stroke="#333" stroke-width="1"/>)", px(t),
@@ -272,7 +186,7 @@ std::string scaling_plot_svg(const ExperimentSpec& spec, const std::vector<Model
       add(fmt::format(R"(<text x="{:.2f}" y="{:.2f}" font-size="11" fill="#333" text-anchor="middle">{}</text>)", px(t),
                       y1 + 18, short_count(std::pow(10.0, t) * (1 + 1e-9))));
     }
-    for (double t : log_ticks(x_lo, x_hi, true))
+    for (double t : plot::log_ticks(x_lo, x_hi, true))
       add(fmt::format(R"(<line x1="{:.2f}" y1="{:.2f}" x2="{:.2f}" y2="{:.2f}" stroke="#333" stroke-width="0.8"/>)",
                       px(t), y1, px(t), y1 + 3));
     // Zero line and frame.
@@ -299,7 +213,7 @@ std::string scaling_plot_svg(const ExperimentSpec& spec, const std::vector<Model
           fx_lo = std::min(fx_lo, p.x);
           fx_hi = std::max(fx_hi, p.x);
         }
-      const char* color = kColors[static_cast<std::size_t>(fam - families.begin()) % std::size(kColors)];
+      const char* color = plot::color(static_cast<std::size_t>(fam - families.begin()));
       add(fmt::format(
           R"(<line x1="{:.2f}" y1="{:.2f}" x2="{:.2f}" y2="{:.2f}" stroke="{}" stroke-width="1.6" stroke-dasharray="7,4" opacity="0.8"/>)",
           px(fx_lo), py(f.line.intercept + f.line.slope * fx_lo), px(fx_hi),
@@ -307,7 +221,7 @@ std::string scaling_plot_svg(const ExperimentSpec& spec, const std::vector<Model
     }
     // Error bars, markers, labels.
     for (const Point& p : panel.points) {
-      const char* color = kColors[p.family % std::size(kColors)];
+      const char* color = plot::color(p.family);
       const double x = px(p.x);
       add(fmt::format(R"(<g><title>{}: {} [{}, {}] bits</title>)", xml(p.model), signed_fixed(p.y, 4),
                       signed_fixed(p.low, 4), signed_fixed(p.high, 4)));
@@ -316,7 +230,7 @@ std::string scaling_plot_svg(const ExperimentSpec& spec, const std::vector<Model
       for (double yv : {p.low, p.high})
         add(fmt::format(R"(<line x1="{:.2f}" y1="{:.2f}" x2="{:.2f}" y2="{:.2f}" stroke="{}" stroke-width="1.6"/>)",
                         x - 5, py(yv), x + 5, py(yv), color));
-      add(marker_svg(kMarkers[p.family % std::size(kMarkers)], x, py(p.y), color, 5.0));
+      add(marker_svg(plot::marker(p.family), x, py(p.y), color, 5.0));
       // A white halo keeps the label readable where it crosses a line.
       add(fmt::format(
           R"(<text x="{:.2f}" y="{:.2f}" font-size="11" fill="#222" stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke">{}</text>)",
@@ -329,8 +243,7 @@ std::string scaling_plot_svg(const ExperimentSpec& spec, const std::vector<Model
   double ly = kTop + kPanelHeight + kBottom;
   for (const LegendLine& line : legend) {
     if (line.family)
-      add(marker_svg(kMarkers[*line.family % std::size(kMarkers)], kLeft + 6, ly - 4,
-                     kColors[*line.family % std::size(kColors)], 5.0));
+      add(marker_svg(plot::marker(*line.family), kLeft + 6, ly - 4, plot::color(*line.family), 5.0));
     add(fmt::format(R"(<text x="{:.2f}" y="{:.2f}" font-size="{:.0f}" fill="{}">{}</text>)", kLeft + line.indent, ly,
                     line.font_size, line.color, xml(line.text)));
     ly += kLegendRow;

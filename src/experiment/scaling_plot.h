@@ -10,15 +10,15 @@
 #include "experiment/model_outcome.h"
 #include "experiment/scaling_fit.h"
 #include "experiment/spec.h"
+#include "experiment/svg_plot.h"
 
 namespace entroscope::experiment {
 
 std::string scaling_plot_svg(const ExperimentSpec& spec, const std::vector<ModelOutcome>& outcomes,
                              const std::vector<SlopeFit>& fits, std::size_t contrast);
 
-// Axis ticks, exposed for tests. Linear: multiples of a 1/2/2.5/5 x 10^k step covering [lo, hi].
-std::vector<double> linear_ticks(double lo, double hi, int target_count);
-// Log10 axis over [lo, hi] (in decades): labelled tick positions (log10 values).
-std::vector<double> log_ticks(double lo, double hi, bool minor);
+// Its axes, colours and markers come from the shared plotting module (svg_plot.h).
+using plot::linear_ticks;
+using plot::log_ticks;
 
 }  // namespace entroscope::experiment

@@ -45,9 +45,12 @@ TEST(CliRun, QuickStartPrintsTheTableAndWritesEveryFile) {
                                "+0.078 [+0.04", "-0.502 [-0.5", "GPT-NeoX", "scaling_with_context-no_context.svg"})
     EXPECT_NE(r.output.find(expected), std::string::npos) << expected << "\n" << r.output;
   for (const char* file : {"scaling_summary.csv", "scaling_summary_long.csv", "scaling_summary.json", "items_demo-gpt2-s.csv",
-                           "scaling_with_context-no_context.svg",
+                           "scaling_with_context-no_context.svg", "report.html",
                            "entropy_analysis_demo-gpt2-s.txt", "entropy_analysis_demo-neox-m.txt"})
     EXPECT_TRUE(fs::exists(out / file)) << file;
+  // Reused results from before the report existed have no per-token files: the page says so.
+  EXPECT_NE(test_util::read_file(out / "report.html").find("demo-gpt2-s: no heat maps: no per-token file"),
+            std::string::npos);
   EXPECT_EQ(files_starting_with(out, "experiment_demo-").size(), 4u);  // one log per model
 }
 
@@ -81,6 +84,27 @@ statistics: {bootstrap: {samples: 200}}
   EXPECT_TRUE(files_starting_with(dir / "out", "experiment_results_broken-gpt2").empty());
   EXPECT_FALSE(files_starting_with(dir / "out", "experiment_results_demo-gpt2-s").empty());
   EXPECT_TRUE(fs::exists(dir / "out" / "scaling_summary.csv"));
+  // The page lists the failure; the model that finished has its per-token file for the heat maps.
+  EXPECT_NE(test_util::read_file(dir / "out" / "report.html").find("Failed: broken-gpt2: non-finite value"),
+            std::string::npos);
+  EXPECT_EQ(files_starting_with(dir / "out", "per_token_demo-gpt2-s_").size(), 1u);
+
+  // --no-report: neither the page nor the per-token files it would need.
+  const CommandResult quiet = run_command(kBinary + " run " + (dir / "exp.yaml").string() + " --out " +
+                                          (dir / "quiet").string() + " --threads 1 --progress none --no-report");
+  EXPECT_EQ(quiet.status, 1) << quiet.output;
+  EXPECT_FALSE(fs::exists(dir / "quiet" / "report.html"));
+  EXPECT_TRUE(files_starting_with(dir / "quiet", "per_token_").empty());
+
+  // `report` rewrites the page from the folder alone; a folder that is not a run's says so in one line.
+  const CommandResult again =
+      run_command(kBinary + " report " + (dir / "out").string() + " --out " + (dir / "again.html").string());
+  EXPECT_EQ(again.status, 0) << again.output;
+  EXPECT_TRUE(fs::exists(dir / "again.html"));
+  const CommandResult wrong = run_command(kBinary + " report " + dir.path().string());
+  EXPECT_EQ(wrong.status, 1) << wrong.output;
+  EXPECT_NE(wrong.output.find("no scaling_summary.json: not the output folder of `entroscope run`"), std::string::npos)
+      << wrong.output;
 }
 
 TEST(CliRun, BadInputIsOneLineNamingTheFile) {

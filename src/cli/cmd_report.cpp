@@ -1,0 +1,40 @@
+// `entroscope report RESULTS_DIR [--out FILE.html]`: the experiment's page (experiment/report_page.h).
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "experiment/report_page.h"
+
+namespace entroscope::cli {
+
+namespace {
+struct ReportArgs {
+  std::string dir;
+  std::string out;
+};
+}  // namespace
+
+void add_report_command(CLI::App& app) {
+  auto args = std::make_shared<ReportArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "report",
+      "Write one self-contained HTML page for a `run` output folder: the models and their provenance, the summary\n"
+      "  table (sortable), the scaling plots, every contrast per model, per-item distributions and per-token heat maps\n"
+      "  (entropy or surprisal, one row per model, the items with the largest difference first). It reads the\n"
+      "  folder's files and recomputes nothing; it opens from file:// with no network. `run` writes it as\n"
+      "  report.html unless given --no-report.\n"
+      "  Example: entroscope report results/demo --out /tmp/demo.html");
+  cmd->add_option("results", args->dir, "Output folder of `entroscope run`")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--out", args->out, "The page to write (default: RESULTS/report.html)")->type_name("FILE.html");
+  cmd->callback([args] {
+    const std::filesystem::path out =
+        args->out.empty() ? std::filesystem::path(args->dir) / "report.html" : std::filesystem::path(args->out);
+    experiment::write_report(args->dir, out);
+    fmt::print("{}\n", out.string());
+  });
+}
+
+}  // namespace entroscope::cli

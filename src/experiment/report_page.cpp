@@ -1,0 +1,697 @@
+#include "experiment/report_page.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/json_file.h"
+#include "entroscope_version.h"
+#include "experiment/scaling_summary.h"
+#include "experiment/svg_plot.h"
+#include "experiment/text_format.h"
+#include "experiment/utc_time.h"
+#include "io/hub_hash.h"
+
+namespace entroscope::experiment {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using plot::xml;
+
+// A field as text or number, tolerating absence and null (older or reused results files).
+std::string text(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+double number(const json& j, const char* key, double fallback = NAN) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+// One measured unit (token or word) of one item and condition, as the per-unit file has it.
+struct MeasuredUnit {
+  std::string text;
+  long long id = -1;  // token id; -1 for words
+  double entropy = NAN, surprisal = NAN;
+};
+// item id -> condition -> units in order
+using ItemUnits = std::map<std::string, std::map<std::string, std::vector<MeasuredUnit>>>;
+
+// RFC 4180 records (quoted fields may hold commas, quotes and line breaks).
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false, any = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
+      else if (c == '"') quoted = false;
+      else field += c;
+    } else if (c == '"') {
+      quoted = any = true;
+    } else if (c == ',') {
+      row.push_back(std::move(field));
+      field.clear();
+      any = true;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      if (any || !field.empty()) row.push_back(std::move(field));
+      if (!row.empty()) rows.push_back(std::move(row));
+      row.clear();
+      field.clear();
+      any = false;
+    } else {
+      field += c;
+      any = true;
+    }
+  }
+  if (any || !field.empty()) row.push_back(std::move(field));
+  if (!row.empty()) rows.push_back(std::move(row));
+  return rows;
+}
+
+double number_or_nan(const std::string& s) {
+  if (s.empty() || s == "NA" || s == "null") return NAN;
+  try {
+    return std::stod(s);
+  } catch (const std::exception&) {
+    return NAN;
+  }
+}
+
+// A per_token_* or per_word_* file (csv or jsonl), by its column names.
+ItemUnits read_units(const fs::path& file) {
+  const std::string content = read_text_file(file);
+  ItemUnits units;
+  auto add = [&](const std::string& item, const std::string& condition, MeasuredUnit u) {
+    units[item][condition].push_back(std::move(u));
+  };
+  if (file.extension() == ".jsonl") {
+    std::istringstream in(content);
+    std::string line;
+    std::size_t n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      if (line.empty()) continue;
+      const json r = json::parse(line, nullptr, false);
+      if (r.is_discarded() || !r.is_object()) fail("{}: line {} is not a JSON object", file.string(), n);
+      auto num = [&](const char* key) { return r.contains(key) && r[key].is_number() ? r[key].get<double>() : NAN; };
+      MeasuredUnit u;
+      u.text = r.contains("token") ? text(r, "token") : text(r, "word");
+      u.id = r.contains("token_id") && r["token_id"].is_number_integer() ? r["token_id"].get<long long>() : -1;
+      u.entropy = num("entropy_bits");
+      u.surprisal = num("surprisal_bits");
+      add(text(r, "item_id"), text(r, "condition"), std::move(u));
+    }
+    return units;
+  }
+  const auto rows = parse_csv(content);
+  if (rows.empty()) return units;
+  std::map<std::string, std::size_t> col;
+  for (std::size_t i = 0; i < rows[0].size(); ++i) col[rows[0][i]] = i;
+  for (const char* need : {"item_id", "condition", "entropy_bits", "surprisal_bits"})
+    if (!col.count(need)) fail("{}: no column '{}'", file.string(), need);
+  const bool tokens = col.count("token") > 0;
+  const std::size_t text_col = tokens ? col["token"] : col.count("word") ? col["word"] : col["item_id"];
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    const auto& f = rows[r];
+    if (f.size() < rows[0].size()) fail("{}: record {} has {} fields, expected {}", file.string(), r + 1, f.size(), rows[0].size());
+    MeasuredUnit u;
+    u.text = f[text_col];
+    u.id = tokens && col.count("token_id") ? static_cast<long long>(number_or_nan(f[col["token_id"]])) : -1;
+    u.entropy = number_or_nan(f[col["entropy_bits"]]);
+    u.surprisal = number_or_nan(f[col["surprisal_bits"]]);
+    add(f[col["item_id"]], f[col["condition"]], std::move(u));
+  }
+  return units;
+}
+
+struct ModelData {
+  json summary;  // its entry of scaling_summary.json
+  json result;   // its results file (null when failed)
+  ItemUnits units;
+  std::string units_note;  // why there are no heat maps for it, when there are none
+};
+
+std::string fixed3(double v) { return plot::typeset(signed_fixed(v, 3)); }
+std::string plain3(double v) { return fmt::format("{:.3f}", v); }
+std::string num_attr(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string(); }
+std::string measure_name(const std::string& key) { return key.substr(0, key.find('_')); }
+
+// Values rounded for the page's data (4 decimals hold every digit the page shows).
+double r4(double v) { return std::isfinite(v) ? std::round(v * 1e4) / 1e4 : v; }
+
+const char* kStyle = R"css(
+body{font-family:Helvetica,Arial,'DejaVu Sans',sans-serif;margin:0 auto;max-width:1240px;padding:0 20px 40px;color:#1a1a1a;background:#fff}
+h1{font-size:24px;margin:20px 0 4px}h2{font-size:19px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.sub{color:#555;margin:2px 0}.mono{font-family:'DejaVu Sans Mono',Menlo,monospace;font-size:12px}
+table{border-collapse:collapse;font-size:13px;margin:6px 0}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
+th{background:#f4f4f4;position:sticky;top:0}th.sortable{cursor:pointer}th.sortable:after{content:' \2195';color:#999}
+td:first-child,th:first-child,td.text,th.text{text-align:left}
+figure{margin:10px 0;overflow-x:auto}figure svg{max-width:100%;height:auto}figcaption{color:#555;font-size:13px}
+.charts{display:flex;flex-wrap:wrap;gap:8px}.scroll{overflow-x:auto;max-width:100%}
+#heatmap-controls{display:flex;flex-wrap:wrap;gap:10px;align-items:center;margin:8px 0}
+#heatmap-controls select{max-width:460px}
+button.metric-toggle{padding:4px 10px;border:1px solid #888;background:#fff;cursor:pointer}
+button.metric-toggle[aria-pressed=true]{background:#0072B2;color:#fff;border-color:#0072B2}
+.heatmap-row{display:flex;align-items:flex-start;margin:3px 0}
+.row-label{flex:0 0 230px;font-size:12px;color:#333;padding-top:3px;overflow:hidden;text-overflow:ellipsis}
+.tokens{display:flex;flex-wrap:wrap;gap:1px}
+span.tok{font-family:'DejaVu Sans Mono',Menlo,monospace;font-size:13px;white-space:pre;padding:2px 1px;border-radius:2px}
+span.tok.disagree{outline:2px solid #D55E00;outline-offset:1px}
+#heatmap-legend{display:flex;align-items:center;gap:6px;font-size:12px}
+#legend-bar{width:220px;height:12px;border:1px solid #999}
+#disagreement{font-size:13px;color:#333}
+.warn{color:#b00020}
+@media print{#heatmap-controls input,#heatmap-controls select{display:none}th{position:static}}
+)css";
+
+const char* kScript = R"js(
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  // Sortable summary table: numbers by data-sort, text otherwise.
+  var table = document.getElementById('summary-table');
+  Array.prototype.forEach.call(table.querySelectorAll('th.sortable'), function (th) {
+    th.addEventListener('click', function () {
+      var col = +th.dataset.col, asc = th.dataset.dir !== 'asc';
+      th.dataset.dir = asc ? 'asc' : 'desc';
+      var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[col].dataset.sort, y = b.cells[col].dataset.sort;
+        var nx = parseFloat(x), ny = parseFloat(y), c;
+        if (!isNaN(nx) && !isNaN(ny)) c = nx - ny; else c = String(x).localeCompare(String(y));
+        return asc ? c : -c;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+
+  // Heat maps. Colour-blind-safe sequential scale (viridis), 0 .. the metric's maximum on the page.
+  var viridis = [[68,1,84],[72,40,120],[62,74,137],[49,104,142],[38,130,142],[31,158,137],[53,183,121],[109,205,89],[180,222,44],[253,231,37]];
+  function colour(v, max) {
+    if (!isFinite(v)) return 'rgb(230,230,230)';
+    var t = Math.max(0, Math.min(1, v / max)) * (viridis.length - 1), i = Math.min(Math.floor(t), viridis.length - 2), f = t - i;
+    var c = viridis[i].map(function (a, k) { return Math.round(a + f * (viridis[i + 1][k] - a)); });
+    return 'rgb(' + c[0] + ',' + c[1] + ',' + c[2] + ')';
+  }
+  function metric() { return document.body.dataset.metric; }
+  function value(tok, m) { return parseFloat(m === 'entropy' ? tok.dataset.entropyBits : tok.dataset.surprisalBits); }
+  var select = document.getElementById('item-select'), search = document.getElementById('item-search');
+  var rowsBox = document.getElementById('heatmap-rows');
+  function visible(s) { return s.replace(/ /g, '\u00b7').replace(/\n/g, '\u21b5').replace(/\t/g, '\u2192'); }
+  // Per item and metric: the largest spread between models at one unit, among rows (same condition)
+  // with the same units (same tokenization).
+  function spreads(it) {
+    var out = {entropy: 0, surprisal: 0}, groups = {};
+    it.rows.forEach(function (r) {
+      var key = r.condition + '|' + r.tokens.map(function (t) { return t[1] + ':' + t[0]; }).join(',');
+      (groups[key] = groups[key] || []).push(r);
+    });
+    Object.keys(groups).forEach(function (key) {
+      var g = groups[key];
+      if (g.length < 2) return;
+      ['entropy', 'surprisal'].forEach(function (m, mi) {
+        for (var k = 0; k < g[0].tokens.length; ++k) {
+          var vs = g.map(function (r) { return r.tokens[k][2 + mi]; }).filter(isFinite);
+          if (vs.length > 1) out[m] = Math.max(out[m], Math.max.apply(null, vs) - Math.min.apply(null, vs));
+        }
+      });
+    });
+    return out;
+  }
+  data.items.forEach(function (it) { it.spread = spreads(it); });
+  var order = document.getElementById('item-order');
+  function fill(filter) {
+    var keep = select.value, byDisagreement = order.value === 'disagreement', m = metric();
+    var idx = data.items.map(function (it, i) { return i; });
+    if (byDisagreement) idx.sort(function (a, b) { return data.items[b].spread[m] - data.items[a].spread[m] || a - b; });
+    select.innerHTML = '';
+    idx.forEach(function (i) {
+      var it = data.items[i];
+      if (filter && it.id.toLowerCase().indexOf(filter) < 0) return;
+      var o = document.createElement('option');
+      o.value = String(i);
+      o.textContent = it.id + ' \u2014 ' + (byDisagreement ? 'models differ by up to ' + it.spread[m].toFixed(3) + ' bits (' + m + ')'
+                                                           : 'largest |\u0394| ' + it.delta.toFixed(3) + ' bits');
+      select.appendChild(o);
+    });
+    if (keep && select.querySelector('option[value="' + keep + '"]')) select.value = keep;
+  }
+  function render() {
+    rowsBox.innerHTML = '';
+    if (select.value === '') return;
+    var it = data.items[+select.value];
+    it.rows.forEach(function (row) {
+      var div = document.createElement('div');
+      div.className = 'heatmap-row';
+      div.dataset.model = row.model;
+      div.dataset.condition = row.condition;
+      var label = document.createElement('span');
+      label.className = 'row-label';
+      label.textContent = row.model + ' \u00b7 ' + row.condition;
+      label.title = label.textContent;
+      var toks = document.createElement('span');
+      toks.className = 'tokens';
+      row.tokens.forEach(function (t, k) {
+        var s = document.createElement('span');
+        s.className = 'tok';
+        s.textContent = visible(t[0]);
+        s.dataset.position = String(k);
+        s.dataset.tokenId = String(t[1]);
+        s.dataset.entropyBits = String(t[2]);
+        s.dataset.surprisalBits = String(t[3]);
+        s.title = JSON.stringify(t[0]) + (t[1] >= 0 ? '  id ' + t[1] : '') + '\nentropy_bits ' + Number(t[2]).toFixed(4) +
+                  '\nsurprisal_bits ' + Number(t[3]).toFixed(4) + '\n' + row.model + ', ' + row.condition + ', unit ' + k;
+        toks.appendChild(s);
+      });
+      div.appendChild(label);
+      div.appendChild(toks);
+      rowsBox.appendChild(div);
+    });
+    recolour();
+  }
+  function recolour() {
+    var m = metric(), max = data.metric_max[m];
+    Array.prototype.forEach.call(rowsBox.querySelectorAll('span.tok'), function (t) {
+      var v = value(t, m);
+      t.style.backgroundColor = colour(v, max);
+      t.style.color = isFinite(v) && v / max < 0.6 ? '#fff' : '#111';
+    });
+    document.getElementById('legend-max').textContent = max.toFixed(1) + ' bits';
+    document.getElementById('legend-name').textContent = m + '_bits';
+    disagreement();
+  }
+  // Where models that share a tokenization disagree most on the current metric.
+  function disagreement() {
+    var m = metric(), best = null;
+    Array.prototype.forEach.call(rowsBox.querySelectorAll('span.tok.disagree'), function (t) { t.classList.remove('disagree'); });
+    var groups = {};
+    Array.prototype.forEach.call(rowsBox.querySelectorAll('.heatmap-row'), function (r) {
+      var toks = r.querySelectorAll('span.tok');
+      var key = r.dataset.condition + '|' + Array.prototype.map.call(toks, function (t) { return t.dataset.tokenId + ':' + t.textContent; }).join(',');
+      (groups[key] = groups[key] || []).push({row: r, toks: toks});
+    });
+    Object.keys(groups).forEach(function (key) {
+      var g = groups[key];
+      if (g.length < 2) return;
+      for (var k = 0; k < g[0].toks.length; ++k) {
+        var lo = null, hi = null;
+        g.forEach(function (e) {
+          var v = value(e.toks[k], m);
+          if (!isFinite(v)) return;
+          if (!lo || v < lo.v) lo = {v: v, e: e};
+          if (!hi || v > hi.v) hi = {v: v, e: e};
+        });
+        if (lo && hi && (!best || hi.v - lo.v > best.spread)) best = {spread: hi.v - lo.v, k: k, lo: lo, hi: hi, group: g};
+      }
+    });
+    var out = document.getElementById('disagreement');
+    if (!best) { out.textContent = 'No two models with the same tokenization to compare for this item.'; return; }
+    best.group.forEach(function (e) { e.toks[best.k].classList.add('disagree'); });
+    out.textContent = 'Largest disagreement (' + m + '): unit ' + best.k + ' ' + JSON.stringify(best.hi.e.toks[best.k].textContent) + ' in ' +
+      best.hi.e.row.dataset.condition + ': ' + best.hi.e.row.dataset.model + ' ' + best.hi.v.toFixed(3) + ' bits vs ' +
+      best.lo.e.row.dataset.model + ' ' + best.lo.v.toFixed(3) + ' bits (outlined).';
+  }
+  function setMetric(m) {
+    document.body.dataset.metric = m;
+    if (order.value === 'disagreement') fill(search.value.trim().toLowerCase());
+    ['entropy', 'surprisal'].forEach(function (n) {
+      document.getElementById('metric-' + n).setAttribute('aria-pressed', String(n === m));
+    });
+    recolour();
+  }
+  document.getElementById('metric-entropy').addEventListener('click', function () { setMetric('entropy'); });
+  document.getElementById('metric-surprisal').addEventListener('click', function () { setMetric('surprisal'); });
+  select.addEventListener('change', render);
+  order.addEventListener('change', function () { fill(search.value.trim().toLowerCase()); select.selectedIndex = 0; render(); });
+  search.addEventListener('input', function () { fill(search.value.trim().toLowerCase()); render(); });
+  var bar = document.getElementById('legend-bar');
+  bar.style.background = 'linear-gradient(to right,' + viridis.map(function (c) { return 'rgb(' + c.join(',') + ')'; }).join(',') + ')';
+  fill('');
+  render();
+})();
+)js";
+
+}  // namespace
+
+std::string report_html(const fs::path& dir, const ReportLimits& limits) {
+  const fs::path summary_file = dir / "scaling_summary.json";
+  if (!fs::exists(summary_file))
+    fail("{}: no scaling_summary.json: not the output folder of `entroscope run` (or the run has not finished a model)",
+         dir.string());
+  const json summary = read_json_file(summary_file);
+  if (!summary.is_object() || !summary.contains("models") || !summary["models"].is_array())
+    fail("{}: not a scaling summary (no 'models' list)", summary_file.string());
+
+  std::vector<ModelData> models;
+  std::vector<std::string> warnings;
+  const json* first_result = nullptr;
+  for (const json& m : summary["models"]) {
+    ModelData d;
+    d.summary = m;
+    const std::string name = text(m, "model");
+    if (text(m, "status") == "failed") {
+      warnings.push_back(fmt::format("Failed: {}", text(m, "failure")));
+    } else {
+      const fs::path file = dir / text(m, "results_file");
+      d.result = read_json_file(file);
+      if (!d.result.is_object() || !d.result.contains("summary") || !d.result.contains("items"))
+        fail("{}: not an entroscope results file", file.string());
+      const std::string units_file = text(d.result, "per_token_file");
+      if (units_file.empty()) {
+        d.units_note = "no per-token file (run without a report or per_token; `entroscope run --force` writes one)";
+      } else if (!fs::exists(dir / units_file)) {
+        d.units_note = fmt::format("its per-token file {} is missing", units_file);
+      } else {
+        d.units = read_units(dir / units_file);
+      }
+      if (!d.units_note.empty()) warnings.push_back(fmt::format("{}: no heat maps: {}", name, d.units_note));
+      const std::size_t windowed =
+          d.result.contains("window") ? static_cast<std::size_t>(number(d.result["window"], "sequences_windowed", 0)) : 0;
+      if (windowed > 0)
+        warnings.push_back(fmt::format("{}: {} sequence(s) were longer than the model's context and scored in sliding "
+                                       "windows", name, windowed));
+    }
+    models.push_back(std::move(d));
+  }
+  for (const ModelData& d : models)
+    if (!d.result.is_null()) {
+      first_result = &d.result;
+      break;
+    }
+  if (!first_result) fail("{}: every model failed: nothing to report", dir.string());
+
+  const json& first = *first_result;
+  const json spec = first.at("experiment").at("spec");
+  const std::string experiment = summary.contains("experiment") ? text(summary, "experiment") : text(first.at("experiment"), "name");
+  std::vector<std::string> conditions;
+  for (const json& c : first.at("summary").at("conditions")) conditions.push_back(c.at("name").get<std::string>());
+  struct ContrastInfo {
+    std::string name, plus, minus;
+  };
+  std::vector<ContrastInfo> contrasts;
+  for (const json& c : first.at("summary").at("contrasts"))
+    contrasts.push_back({c.at("name").get<std::string>(), c.at("plus").get<std::string>(), c.at("minus").get<std::string>()});
+  std::vector<std::string> measures;  // "entropy_bits", "surprisal_bits" as reported
+  for (const json& m : summary["models"]) {  // the first model with results names them
+    const json contrasts_of = m.value("contrasts", json::object());
+    if (contrasts_of.empty()) continue;
+    for (const auto& [measure, v] : contrasts_of.begin()->items()) measures.push_back(measure);
+    break;
+  }
+  if (measures.empty()) measures = {"entropy_bits"};
+  std::vector<std::string> families;
+  auto family_index = [&](const std::string& f) {
+    auto it = std::find(families.begin(), families.end(), f);
+    if (it == families.end()) it = families.insert(families.end(), f);
+    return static_cast<std::size_t>(it - families.begin());
+  };
+  const double level = number(summary, "confidence_level", 0.95);
+  const int level_pct = static_cast<int>(std::lround(level * 100));
+
+  std::string h;
+  auto add = [&](const std::string& s) { h += s; };
+  add("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+  add(fmt::format("<title>{} — entroscope report</title>\n<style>{}</style>\n</head>\n<body data-metric=\"entropy\">\n",
+                  xml(experiment), kStyle));
+
+  // Header and models.
+  const std::string spec_hash = io::hub::sha256_hex(spec.dump()).substr(0, 12);
+  add("<header id=\"report-header\">\n");
+  add(fmt::format("<h1>{}</h1>\n", xml(experiment)));
+  if (spec.contains("description") && spec["description"].is_string())
+    add(fmt::format("<p class=\"sub\">{}</p>\n", xml(spec["description"].get<std::string>())));
+  add(fmt::format(
+      "<p class=\"sub\">Experiment file <span class=\"mono\">{}</span> · spec hash <span class=\"mono\">{}</span> · "
+      "data <span class=\"mono\">{}</span> ({} items, sha256 {}) · report written {} by entroscope {} ({})</p>\n",
+      xml(text(first.at("experiment"), "file")), spec_hash,
+      xml(text(first.at("data"), "file")), number(first.at("data"), "n_items", 0),
+      xml(text(first.at("data"), "sha256").substr(0, 12)), utc_iso(std::chrono::system_clock::now()),
+      ENTROSCOPE_VERSION, ENTROSCOPE_GIT_HASH));
+  add("<div class=\"scroll\"><table id=\"models-table\"><thead><tr><th class=\"text\">model</th><th class=\"text\">family</th><th>parameters</th>"
+      "<th class=\"text\">revision</th><th class=\"text\">weights dtype</th><th class=\"text\">device</th><th>threads</th>"
+      "<th class=\"text\">entroscope</th><th class=\"text\">finished (UTC)</th><th class=\"text\">status</th></tr></thead><tbody>\n");
+  for (const ModelData& d : models) {
+    const json& m = d.summary;
+    const json model = d.result.is_null() ? json::object() : d.result.value("model", json::object());
+    const json run = d.result.is_null() ? json::object() : d.result.value("run", json::object());
+    std::string revision = text(model, "commit");
+    if (revision.empty()) revision = text(model, "revision");
+    if (revision.empty()) revision = text(model, "source");
+    std::string device = text(run, "device").empty() ? std::string("cpu") : text(run, "device");
+    if (!text(run, "device_name").empty()) device += " (" + text(run, "device_name") + ")";
+    add(fmt::format("<tr><td>{}</td><td class=\"text\">{}</td><td>{}</td><td class=\"text mono\">{}</td><td class=\"text\">{}</td>"
+                    "<td class=\"text\">{}</td><td>{}</td><td class=\"text\">{} ({})</td><td class=\"text\">{}</td>"
+                    "<td class=\"text{}\">{}</td></tr>\n",
+                    xml(text(m, "model")), xml(text(m, "family")),
+                    short_count(number(m, "params_total", 0)), xml(revision), xml(text(model, "storage_dtype")),
+                    xml(device), number(run, "threads", 0), xml(text(run, "entroscope_version")),
+                    xml(text(run, "git_hash")), xml(text(run, "finished_utc")),
+                    text(m, "status") == "failed" ? " warn" : "", xml(text(m, "status"))));
+  }
+  add("</tbody></table></div>\n</header>\n");
+
+  // Summary table.
+  add("<section id=\"summary\">\n<h2>Summary</h2>\n");
+  add(fmt::format("<p class=\"sub\">Means over items (bits); Δ = difference of the paired item means, with its {}% paired "
+                  "bootstrap interval over items. Click a column to sort.</p>\n",
+                  level_pct));
+  add("<div class=\"scroll\"><table id=\"summary-table\"><thead><tr>");
+  int col = 0;
+  auto th = [&](const std::string& label, bool text = false) {
+    add(fmt::format("<th class=\"sortable{}\" data-col=\"{}\">{}</th>", text ? " text" : "", col++, label));
+  };
+  th("model", true);
+  th("family", true);
+  th("parameters");
+  for (const std::string& c : conditions)
+    for (const std::string& m : measures) th(fmt::format("{} {}", xml(measure_name(m)), xml(c)));
+  for (const ContrastInfo& c : contrasts)
+    for (const std::string& m : measures) th(fmt::format("Δ {} {}", xml(measure_name(m)), xml(c.name)));
+  add("</tr></thead><tbody>\n");
+  for (const ModelData& d : models) {
+    const json& m = d.summary;
+    add(fmt::format("<tr><td data-sort=\"{0}\">{0}</td><td class=\"text\" data-sort=\"{1}\">{1}</td><td data-sort=\"{2}\">{3}</td>",
+                    xml(text(m, "model")), xml(text(m, "family")),
+                    num_attr(number(m, "params_total", 0)), short_count(number(m, "params_total", 0))));
+    const json conds = m.value("conditions", json::object()), cons = m.value("contrasts", json::object());
+    for (const std::string& c : conditions)
+      for (const std::string& ms : measures) {
+        const json v = conds.contains(c) && conds[c].contains(ms) ? conds[c][ms] : json::object();
+        if (!v.contains("mean")) {
+          add("<td data-sort=\"\">–</td>");
+          continue;
+        }
+        add(fmt::format("<td data-sort=\"{}\">{}</td>", num_attr(v["mean"].get<double>()), plain3(v["mean"].get<double>())));
+      }
+    for (const ContrastInfo& c : contrasts)
+      for (const std::string& ms : measures) {
+        const json v = cons.contains(c.name) && cons[c.name].contains(ms) ? cons[c.name][ms] : json::object();
+        if (!v.contains("delta")) {
+          add("<td data-sort=\"\">–</td>");
+          continue;
+        }
+        const double delta = v["delta"].get<double>();
+        std::string hover = fmt::format("token-weighted {}", fixed3(number(v, "token_weighted")));
+        if (v.contains("p_value") && v["p_value"].is_number()) hover += fmt::format(", p = {:.3g}", v["p_value"].get<double>());
+        add(fmt::format("<td data-sort=\"{}\" title=\"{}\">{} [{}, {}]</td>", num_attr(delta), xml(hover),
+                        signed_fixed(delta, 3), signed_fixed(number(v, "ci_low"), 3),
+                        signed_fixed(number(v, "ci_high"), 3)));
+      }
+    add("</tr>\n");
+  }
+  add("</tbody></table></div>\n</section>\n");
+
+  // Scaling plots: the files run wrote.
+  add("<section id=\"scaling\">\n<h2>Scaling</h2>\n");
+  for (const ContrastInfo& c : contrasts) {
+    const fs::path svg_file = dir / ("scaling_" + contrast_slug(c.name) + ".svg");
+    add("<figure class=\"scaling-plot\">\n");
+    if (fs::exists(svg_file)) {
+      std::string svg = read_text_file(svg_file);
+      if (svg.rfind("<?xml", 0) == 0) svg.erase(0, svg.find('\n') + 1);
+      add(svg);
+    } else {
+      add(fmt::format("<p class=\"warn\">{} is missing.</p>", xml(svg_file.filename().string())));
+    }
+    add(fmt::format("<figcaption>Δ {} per model against parameters (log scale): one colour and marker per family, "
+                    "{}% intervals, dashed: the family's least-squares line. Hover a point for its numbers.</figcaption>\n"
+                    "</figure>\n",
+                    xml(c.name), level_pct));
+  }
+  add("</section>\n");
+
+  // Forest plots.
+  add("<section id=\"forest\">\n<h2>Every contrast per model</h2>\n<div class=\"charts\">\n");
+  for (const ContrastInfo& c : contrasts)
+    for (const std::string& ms : measures) {
+      std::vector<plot::ForestRow> rows;
+      for (const ModelData& d : models) {
+        const json& m = d.summary;
+        const json cons = m.value("contrasts", json::object());
+        if (!cons.contains(c.name) || !cons[c.name].contains(ms)) continue;
+        const json& v = cons[c.name][ms];
+        const std::string name = text(m, "model");
+        rows.push_back({name, number(v, "delta"), number(v, "ci_low"), number(v, "ci_high"),
+                        family_index(text(m, "family")),
+                        fmt::format("{} ({}): Δ {} {} [{}, {}] bits, {} items", name, text(m, "family"),
+                                    measure_name(ms), signed_fixed(number(v, "delta"), 3),
+                                    signed_fixed(number(v, "ci_low"), 3), signed_fixed(number(v, "ci_high"), 3),
+                                    number(m, "n_items", 0))});
+      }
+      add("<figure class=\"forest-plot\">" +
+          plot::forest_svg(fmt::format("Δ {}: {}", measure_name(ms), c.name), fmt::format("Δ {} (bits)", measure_name(ms)),
+                           rows) +
+          "</figure>\n");
+    }
+  add("</div>\n</section>\n");
+
+  // Per-item distributions of the difference (from the item values in each results file).
+  add("<section id=\"distributions\">\n<h2>Per-item differences</h2>\n");
+  add("<p class=\"sub\">Each item's Δ (its mean over measured units in one condition minus the other); the black line is "
+      "the mean over items.</p>\n");
+  for (const ContrastInfo& c : contrasts)
+    for (const std::string& ms : measures) {
+      add("<div class=\"charts\">\n");
+      for (const ModelData& d : models) {
+        if (d.result.is_null()) continue;
+        std::vector<double> deltas;
+        for (const json& item : d.result.at("items")) {
+          if (!item.contains(c.plus) || !item.contains(c.minus)) continue;
+          const json& p = item[c.plus];
+          const json& q = item[c.minus];
+          if (p.contains(ms) && q.contains(ms) && p[ms].is_number() && q[ms].is_number())
+            deltas.push_back(p[ms].get<double>() - q[ms].get<double>());
+        }
+        const std::string name = text(d.summary, "model");
+        add("<figure class=\"item-histogram\">" +
+            plot::histogram_svg(fmt::format("{}: Δ {} ({} items)", name, measure_name(ms), deltas.size()),
+                                fmt::format("Δ {} per item (bits), {}", measure_name(ms), c.name), deltas, 24,
+                                family_index(text(d.summary, "family"))) +
+            "</figure>\n");
+      }
+      add("</div>\n");
+    }
+  add("</section>\n");
+
+  // Heat maps: items ranked by the largest |Δ| (first contrast, first measure) over the models.
+  std::map<std::string, double> item_delta;
+  std::vector<std::string> item_order;  // data order
+  if (!contrasts.empty()) {
+    const ContrastInfo& c = contrasts.front();
+    const std::string& ms = measures.front();
+    for (const ModelData& d : models) {
+      if (d.result.is_null()) continue;
+      for (const json& item : d.result.at("items")) {
+        const std::string id = text(item, "id");
+        if (!item_delta.count(id)) item_order.push_back(id);
+        double& best = item_delta[id];
+        if (item.contains(c.plus) && item.contains(c.minus) && item[c.plus].contains(ms) && item[c.minus].contains(ms))
+          best = std::max(best, std::fabs(item[c.plus][ms].get<double>() - item[c.minus][ms].get<double>()));
+      }
+    }
+  }
+  std::vector<std::string> ranked = item_order;
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [&](const std::string& a, const std::string& b) { return item_delta[a] > item_delta[b]; });
+  std::vector<std::string> shown(ranked.begin(), ranked.begin() + std::min(ranked.size(), limits.top_items));
+  if (ranked.size() > shown.size()) {
+    const std::set<std::string> top(shown.begin(), shown.end());
+    std::vector<std::string> rest;
+    for (const std::string& id : item_order)
+      if (!top.count(id)) rest.push_back(id);
+    const std::size_t n = std::min(rest.size(), limits.sample_items);
+    for (std::size_t k = 0; k < n; ++k) shown.push_back(rest[k * rest.size() / n]);
+  }
+  json items = json::array();
+  double max_entropy = 1, max_surprisal = 1;
+  for (const std::string& id : shown) {
+    json rows = json::array();
+    for (const ModelData& d : models) {
+      auto it = d.units.find(id);
+      if (it == d.units.end()) continue;
+      for (const std::string& c : conditions) {
+        auto ct = it->second.find(c);
+        if (ct == it->second.end()) continue;
+        json toks = json::array();
+        for (const MeasuredUnit& u : ct->second) {
+          toks.push_back({u.text, u.id, r4(u.entropy), r4(u.surprisal)});
+          if (std::isfinite(u.entropy)) max_entropy = std::max(max_entropy, u.entropy);
+          if (std::isfinite(u.surprisal)) max_surprisal = std::max(max_surprisal, u.surprisal);
+        }
+        rows.push_back({{"model", text(d.summary, "model")}, {"condition", c}, {"tokens", toks}});
+      }
+    }
+    if (!rows.empty()) items.push_back({{"id", id}, {"delta", r4(item_delta[id])}, {"rows", rows}});
+  }
+  const json page_data = {{"items", items},
+                          {"metric_max", {{"entropy", std::ceil(max_entropy)}, {"surprisal", std::ceil(max_surprisal)}}}};
+
+  add("<section id=\"heatmaps\">\n<h2>Per-token heat maps</h2>\n");
+  add(fmt::format(
+      "<p class=\"sub\">The measured units of one item, one row per model and condition, coloured by the chosen metric "
+      "(bits). Items are listed by their largest |Δ {}| over the models ({}){}. Hover a unit for its text, id and values; "
+      "the outlined unit is where models with the same tokenization disagree most.</p>\n",
+      contrasts.empty() ? std::string() : measure_name(measures.front()), contrasts.empty() ? "" : xml(contrasts.front().name),
+      ranked.size() > shown.size()
+          ? fmt::format("; the page holds {} of the {} items: the {} with the largest |Δ| and {} spread evenly over the "
+                        "rest (all of them are in the per-token files)",
+                        shown.size(), ranked.size(), std::min(ranked.size(), limits.top_items),
+                        shown.size() - std::min(ranked.size(), limits.top_items))
+          : std::string()));
+  add("<div id=\"heatmap-controls\"><input id=\"item-search\" type=\"search\" placeholder=\"filter items by id\" "
+      "aria-label=\"filter items\"><select id=\"item-order\" aria-label=\"order of the items\">"
+      "<option value=\"delta\">items by largest |Δ|</option><option value=\"disagreement\">items where models disagree "
+      "most</option></select><select id=\"item-select\" aria-label=\"item\"></select>"
+      "<button id=\"metric-entropy\" class=\"metric-toggle\" aria-pressed=\"true\">entropy</button>"
+      "<button id=\"metric-surprisal\" class=\"metric-toggle\" aria-pressed=\"false\">surprisal</button>"
+      "<span id=\"heatmap-legend\"><span id=\"legend-name\">entropy_bits</span> 0 <span id=\"legend-bar\"></span> "
+      "<span id=\"legend-max\"></span></span></div>\n");
+  add("<p id=\"disagreement\"></p>\n<div id=\"heatmap-rows\"></div>\n</section>\n");
+
+  // Provenance and warnings.
+  add("<section id=\"provenance\">\n<h2>Provenance</h2>\n<ul>\n");
+  add(fmt::format("<li>Intervals: {} ({} resamples, seed {}).</li>\n", xml(text(summary, "interval_method")),
+                  number(summary, "bootstrap_samples", 0), number(summary, "seed", 0)));
+  add(fmt::format("<li>Scaling axis: {}.</li>\n", xml(text(summary, "x_axis"))));
+  add(fmt::format("<li>Results folder: <span class=\"mono\">{}</span>; per model its results file (JSON), analysis, "
+                  "per-token file and log.</li>\n",
+                  xml(fs::absolute(dir).lexically_normal().string())));
+  add(fmt::format("<li>Spec (canonical): <span class=\"mono\">{}</span></li>\n", xml(spec.dump())));
+  add("</ul>\n</section>\n<section id=\"warnings\">\n<h2>Warnings</h2>\n");
+  if (warnings.empty()) {
+    add("<p>None: every model finished, with every number finite.</p>\n");
+  } else {
+    add("<ul>\n");
+    for (const std::string& w : warnings) add(fmt::format("<li class=\"warn\">{}</li>\n", xml(w)));
+    add("</ul>\n");
+  }
+  add("</section>\n");
+
+  // The heat maps' data ('<' escaped so that no string can close the script element).
+  std::string data_text = page_data.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string safe;
+  safe.reserve(data_text.size());
+  for (char ch : data_text) safe += ch == '<' ? std::string("\\u003c") : std::string(1, ch);
+  add("<script type=\"application/json\" id=\"report-data\">" + safe + "</script>\n");
+  add(fmt::format("<script>{}</script>\n</body>\n</html>\n", kScript));
+  return h;
+}
+
+void write_report(const fs::path& results_dir, const fs::path& out_file, const ReportLimits& limits) {
+  write_file_atomic(out_file, report_html(results_dir, limits));
+}
+
+}  // namespace entroscope::experiment
