@@ -103,7 +103,7 @@ std::string scaling_plot_svg(const ExperimentSpec& spec, const std::vector<Model
     for (Measure m : measures) {
       for (const SlopeFit& fit : fits) {
         if (fit.contrast != contrast_index || fit.family != families[f] || fit.measure != m) continue;
-        std::string line = fmt::format("dashed: least-squares fit, {} slope {} bits per 10× parameters",
+        std::string line = fmt::format("dashed: least-squares fit (shaded: its slope's interval), {} slope {} bits per 10× parameters",
                                        measure_label(m), typeset(signed_fixed(fit.line.slope, 3)));
         if (fit.slope_ci)
           line += fmt::format(", {}% CI [{}, {}]", level, typeset(signed_fixed(fit.slope_ci->low, 3)),
@@ -214,6 +214,18 @@ std::string scaling_plot_svg(const ExperimentSpec& spec, const std::vector<Model
           fx_hi = std::max(fx_hi, p.x);
         }
       const char* color = plot::color(static_cast<std::size_t>(fam - families.begin()));
+      if (f.slope_ci) {
+        // The slope's interval as a band pivoting on the fit's centre (the mean of the family's points).
+        double sum_x = 0;
+        int n = 0;
+        for (const Point& p : panel.points)
+          if (families[p.family] == f.family) sum_x += p.x, ++n;
+        const double xc = sum_x / n, yc = f.line.intercept + f.line.slope * xc;
+        std::string points;
+        for (const plot::DataPoint& q : plot::slope_band(xc, yc, f.slope_ci->low, f.slope_ci->high, fx_lo, fx_hi))
+          points += fmt::format("{:.2f},{:.2f} ", px(q.x), py(std::clamp(q.y, y_lo, y_hi)));
+        add(fmt::format(R"(<polygon class="slope-band" points="{}" fill="{}" opacity="0.12" stroke="none"/>)", points, color));
+      }
       add(fmt::format(
           R"(<line x1="{:.2f}" y1="{:.2f}" x2="{:.2f}" y2="{:.2f}" stroke="{}" stroke-width="1.6" stroke-dasharray="7,4" opacity="0.8"/>)",
           px(fx_lo), py(f.line.intercept + f.line.slope * fx_lo), px(fx_hi),

@@ -176,6 +176,18 @@ std::string forest_svg(const std::string& title, const std::string& x_label, con
   return s;
 }
 
+std::vector<DataPoint> slope_band(double x_centre, double y_centre, double slope_low, double slope_high, double x0,
+                                  double x1) {
+  auto y = [&](double slope, double x) { return y_centre + slope * (x - x_centre); };
+  // Left of the centre the steeper slope gives the lower edge, right of it the upper one.
+  return {{x0, std::max(y(slope_low, x0), y(slope_high, x0))},
+          {x_centre, y_centre},
+          {x1, std::max(y(slope_low, x1), y(slope_high, x1))},
+          {x1, std::min(y(slope_low, x1), y(slope_high, x1))},
+          {x_centre, y_centre},
+          {x0, std::min(y(slope_low, x0), y(slope_high, x0))}};
+}
+
 std::vector<HistogramBin> histogram_bins(const std::vector<double>& values, int bins) {
   if (values.empty() || bins <= 0) return {};
   double lo = std::min(0.0, *std::min_element(values.begin(), values.end()));

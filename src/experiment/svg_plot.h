@@ -42,6 +42,16 @@ struct Axis {
 // An axis over values [lo, hi] (zero included when include_zero), padded by 8%.
 Axis value_axis(double lo, double hi, double px0, double px1, bool include_zero, int target_ticks = 6);
 
+// The band of a fitted line's slope interval: the lines through the fit's centre (x_centre,
+// y_centre: a least-squares line passes through the mean of its points) with the interval's two
+// slopes, over [x0, x1]; returns the polygon's corners in data coordinates (upper edge left to
+// right, then lower edge right to left), which contains the fitted line.
+struct DataPoint {
+  double x, y;
+};
+std::vector<DataPoint> slope_band(double x_centre, double y_centre, double slope_low, double slope_high, double x0,
+                                  double x1);
+
 // Forest plot: one row per entry (label, estimate, interval), a dashed zero line, the interval as a
 // whisker; hovering a row shows `hover`. Rows of one `series` share its colour and marker.
 struct ForestRow {

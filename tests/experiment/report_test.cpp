@@ -62,6 +62,24 @@ TEST(Plot, ValueAxisHoldsZeroAndItsTicks) {
   EXPECT_EQ(plot::decimals_for(0.025), 3);
 }
 
+TEST(Plot, SlopeBandPivotsOnTheCentreAndHoldsTheFittedLine) {
+  // Fit y = 0.4 - 0.06 x through the centre x = 6, slope interval [-0.095, -0.030], over [5.5, 6.4].
+  const double xc = 6, yc = 0.4 - 0.06 * 6;
+  const auto band = plot::slope_band(xc, yc, -0.095, -0.030, 5.5, 6.4);
+  ASSERT_EQ(band.size(), 6u);
+  EXPECT_DOUBLE_EQ(band[1].x, xc);
+  EXPECT_DOUBLE_EQ(band[1].y, yc);
+  for (double x : {5.5, 6.4}) {
+    const double fit = 0.4 - 0.06 * x;
+    double lo = 1e9, hi = -1e9;
+    for (const auto& p : band)
+      if (p.x == x) lo = std::min(lo, p.y), hi = std::max(hi, p.y);
+    EXPECT_LT(lo, fit);
+    EXPECT_GT(hi, fit);
+    EXPECT_NEAR(hi - lo, std::fabs(x - xc) * (0.095 - 0.030), 1e-12);  // wider away from the centre
+  }
+}
+
 TEST(Plot, ForestRowsCarryTheirNumbersAndTheZeroLine) {
   const std::string svg = plot::forest_svg("Δ entropy", "Δ entropy (bits)",
                                            {{"small", 0.078, 0.046, 0.111, 0, "small: +0.078 [+0.046, +0.111]"},
