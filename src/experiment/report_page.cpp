@@ -639,7 +639,8 @@ std::string report_html(const fs::path& dir, const ReportLimits& limits) {
   const json page_data = {{"items", items},
                           {"metric_max", {{"entropy", std::ceil(max_entropy)}, {"surprisal", std::ceil(max_surprisal)}}}};
 
-  add("<section id=\"heatmaps\">\n<h2>Per-token heat maps</h2>\n");
+  const bool words = spec.contains("unit") && spec["unit"] == "word";
+  add(fmt::format("<section id=\"heatmaps\">\n<h2>Per-{} heat maps</h2>\n", words ? "word" : "token"));
   add(fmt::format(
       "<p class=\"sub\">The measured units of one item, one row per model and condition, coloured by the chosen metric "
       "(bits). Items are listed by their largest |Δ {}| over the models ({}){}. Hover a unit for its text, id and values; "
