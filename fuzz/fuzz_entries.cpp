@@ -21,6 +21,7 @@
 #include "doctor/activation_check.h"
 #include "doctor/report.h"
 #include "experiment/items.h"
+#include "experiment/report_page.h"
 #include "experiment/spec_parser.h"
 #include "io/checkpoint.h"
 #include "io/hub_api.h"
@@ -414,6 +415,15 @@ void doctor_compare(std::string_view input) {
   doctor::compare_with_reference(m, {1, 2, 3}, ref, 1e-3, report);
 }
 
+void report_folder(std::string_view input) {
+  static const Scratch scratch("report_folder");
+  scratch.clear();
+  const auto parts = split(input, '\0');
+  const char* names[] = {"scaling_summary.json", "results.json", "units.csv"};
+  for (std::size_t i = 0; i < parts.size() && i < 3; ++i) write_file(scratch.dir() / names[i], parts[i]);
+  experiment::report_html(scratch.dir(), {5, 5});
+}
+
 const std::vector<Target>& all_targets() {
   static const std::vector<Target> targets = {
       {"safetensors_header", safetensors_header}, {"tokenizer_json", tokenizer_json},
@@ -421,6 +431,7 @@ const std::vector<Target>& all_targets() {
       {"safetensors_index", safetensors_index},   {"experiment_yaml", experiment_yaml},
       {"items_jsonl", items_jsonl},               {"hub_cache", hub_cache},
       {"hub_http", hub_http},                     {"doctor_compare", doctor_compare},
+      {"report_folder", report_folder},
   };
   return targets;
 }

@@ -30,6 +30,9 @@ void hub_cache(std::string_view input);
 // A raw HTTP answer: status line, header lines, blank line, body.
 void hub_http(std::string_view input);
 void doctor_compare(std::string_view input);
+// A run's output folder for `entroscope report`: scaling_summary.json, results.json and units.csv
+// (the names the seeds' files use for each other), separated by NUL bytes.
+void report_folder(std::string_view input);
 
 struct Target {
   const char* name;  // fuzz_<name>, tests/data/fuzz_regressions/<name>/

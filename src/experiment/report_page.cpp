@@ -90,6 +90,12 @@ double number_or_nan(const std::string& s) {
   }
 }
 
+// A token id column's value, or -1 when it is not a non-negative integer that fits.
+long long token_id_or_none(const std::string& s) {
+  const double v = number_or_nan(s);
+  return std::isfinite(v) && v >= 0 && v < 9.0e15 && v == std::floor(v) ? static_cast<long long>(v) : -1;
+}
+
 // A per_token_* or per_word_* file (csv or jsonl), by its column names.
 ItemUnits read_units(const fs::path& file) {
   const std::string content = read_text_file(file);
@@ -129,7 +135,7 @@ ItemUnits read_units(const fs::path& file) {
     if (f.size() < rows[0].size()) fail("{}: record {} has {} fields, expected {}", file.string(), r + 1, f.size(), rows[0].size());
     MeasuredUnit u;
     u.text = f[text_col];
-    u.id = tokens && col.count("token_id") ? static_cast<long long>(number_or_nan(f[col["token_id"]])) : -1;
+    u.id = tokens && col.count("token_id") ? token_id_or_none(f[col["token_id"]]) : -1;
     u.entropy = number_or_nan(f[col["entropy_bits"]]);
     u.surprisal = number_or_nan(f[col["surprisal_bits"]]);
     add(f[col["item_id"]], f[col["condition"]], std::move(u));
@@ -346,7 +352,8 @@ const char* kScript = R"js(
 
 }  // namespace
 
-std::string report_html(const fs::path& dir, const ReportLimits& limits) {
+namespace {
+std::string build_page(const fs::path& dir, const ReportLimits& limits) {
   const fs::path summary_file = dir / "scaling_summary.json";
   if (!fs::exists(summary_file))
     fail("{}: no scaling_summary.json: not the output folder of `entroscope run` (or the run has not finished a model)",
@@ -689,6 +696,18 @@ std::string report_html(const fs::path& dir, const ReportLimits& limits) {
   add("<script type=\"application/json\" id=\"report-data\">" + safe + "</script>\n");
   add(fmt::format("<script>{}</script>\n</body>\n</html>\n", kScript));
   return h;
+}
+
+}  // namespace
+
+std::string report_html(const fs::path& dir, const ReportLimits& limits) {
+  try {
+    return build_page(dir, limits);
+  } catch (const nlohmann::json::exception& e) {
+    // A results file that parses but lacks a field or has the wrong type (edited by hand, or of
+    // another format): one line naming the folder and what is wrong.
+    fail("{}: a results file is not as `entroscope run` writes it: {}", dir.string(), e.what());
+  }
 }
 
 void write_report(const fs::path& results_dir, const fs::path& out_file, const ReportLimits& limits) {
