@@ -35,7 +35,7 @@ __all__ = ["load", "Model", "Tokenizer", "run", "doctor", "Error", "InputError",
            "NonFiniteError"]
 
 
-def load(model, threads=None, offline=False):
+def load(model, threads=None, offline=False, device="cpu"):
     """Load a model once (weights memory-mapped, tokenizer read) for scoring.
 
     model: a directory with config.json + model.safetensors (+ tokenizer files), a bundled demo name
@@ -43,6 +43,8 @@ def load(model, threads=None, offline=False):
         resolved as the CLI's --model does (Hub ids are downloaded unless offline=True).
     threads: compute threads for the whole process (None: OMP_NUM_THREADS, else every core).
         Results do not depend on it.
+    device: "cpu", or "cuda" for score() and forward() on an NVIDIA GPU (an entroscope built with
+        the CUDA backend, docs/gpu.md; results agree with the CPU's within the fixtures' tolerances).
 
     Example:
         >>> m = entroscope.load("demo-gpt2-s")
@@ -56,7 +58,7 @@ def load(model, threads=None, offline=False):
         raise NotFoundError(f"{spec}: no such model directory")
     if threads is not None:
         _core.set_threads(int(threads))
-    return Model(_core.Model(_os.path.expanduser(spec), bool(offline)))
+    return Model(_core.Model(_os.path.expanduser(spec), bool(offline), str(device)))
 
 
 class Tokenizer:
@@ -140,6 +142,7 @@ class Model:
     revision = property(lambda self: self._core.revision)
     vocab_size = property(lambda self: self._core.vocab_size)
     context_length = property(lambda self: self._core.context_length)
+    device = property(lambda self: self._core.device)
     resident_weight_bytes = property(lambda self: self._core.resident_weight_bytes)
 
     def __repr__(self):

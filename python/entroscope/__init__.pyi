@@ -16,7 +16,7 @@ __version__: str
 
 Text = str | Mapping[str, Any]  # a text, or {"text": ..., "id": ..., other fields carried through}
 
-def load(model: str | os.PathLike[str], threads: int | None = None, offline: bool = False) -> Model: ...
+def load(model: str | os.PathLike[str], threads: int | None = None, offline: bool = False, device: str = "cpu") -> Model: ...
 
 class Tokenizer:
     def encode(self, text: str) -> list[int]: ...
@@ -33,6 +33,7 @@ class Model:
     revision: str
     vocab_size: int
     context_length: int
+    device: str
     resident_weight_bytes: int
     tokenizer: Tokenizer
     def metadata(self) -> dict[str, str]: ...

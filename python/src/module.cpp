@@ -89,7 +89,9 @@ auto released(F&& f) {
 // A model held for scoring: weights mapped, tokenizer loaded, one Scorer (one caller at a time).
 class PyModel {
  public:
-  PyModel(const std::string& spec, bool offline) {
+  PyModel(const std::string& spec, bool offline, const std::string& device) {
+    device_ = kernels::parse_device(device, "device=");
+    if (device_ == kernels::Device::kCuda) kernels::require_cuda(spec);
     resolved_ = io::resolve_or_fetch_model(spec, offline);
     const model::ModelConfig config = model::load_config(resolved_.dir);
     const model::MemoryPlan plan = model::plan_checkpoint_memory(resolved_.dir, config, spec, kBatchTokens, 0);
@@ -110,6 +112,7 @@ class PyModel {
     return *tok_;
   }
   std::string revision() const { return resolved_.pinned_revision(); }
+  kernels::Device device() const { return device_; }
   const io::ResolvedModel& resolved() const { return resolved_; }
 
   // Columns and rows of `entroscope score --format jsonl` for these texts.
@@ -167,8 +170,13 @@ class PyModel {
     auto hidden = std::make_unique<std::vector<std::vector<float>>>();
     released([&] {
       std::lock_guard<std::mutex> lock(mutex_);
-      model::Activations act;
-      model::forward(*model_, ids, B, T, act, {logits->data(), hidden_states ? hidden.get() : nullptr});
+      if (device_ == kernels::Device::kCuda) {
+        if (!device_weights_) device_weights_ = std::make_unique<model::DeviceWeights>(model::upload_weights(*model_));
+        model::forward_on_device(*model_, *device_weights_, ids, B, T, logits->data(), hidden_states ? hidden.get() : nullptr);
+      } else {
+        model::Activations act;
+        model::forward(*model_, ids, B, T, act, {logits->data(), hidden_states ? hidden.get() : nullptr});
+      }
       return 0;
     });
     py::tuple out(2);
@@ -193,12 +201,12 @@ class PyModel {
   metrics::Scorer& scorer_for(experiment::ScoreUnit unit) {
     switch (unit) {
       case experiment::ScoreUnit::kToken:
-        if (!token_scorer_) token_scorer_ = std::make_unique<metrics::Scorer>(*model_, batch_tokens_);
+        if (!token_scorer_) token_scorer_ = std::make_unique<metrics::Scorer>(*model_, batch_tokens_, device_);
         return *token_scorer_;
       case experiment::ScoreUnit::kWord:
         if (!word_scorer_) {
           classes_ = experiment::word_token_classes(tok(), model_->config.vocab_size, experiment::resolve_eos(*model_, tok()));
-          word_scorer_ = std::make_unique<metrics::Scorer>(*model_, batch_tokens_);
+          word_scorer_ = std::make_unique<metrics::Scorer>(*model_, batch_tokens_, device_);
           word_scorer_->set_token_classes(classes_.masks, experiment::kWordClassCount);
         }
         return *word_scorer_;
@@ -215,6 +223,8 @@ class PyModel {
   std::mutex mutex_;
   std::unique_ptr<metrics::Scorer> token_scorer_, word_scorer_;
   experiment::WordTokenClasses classes_;
+  kernels::Device device_ = kernels::Device::kCpu;
+  std::unique_ptr<model::DeviceWeights> device_weights_;  // forward() on the GPU: uploaded at its first call
 };
 
 }  // namespace
@@ -223,16 +233,18 @@ PYBIND11_MODULE(_entroscope, m) {
   m.doc() = "entroscope's C++ library (use the `entroscope` package, not this module)";
   m.attr("__version__") = ENTROSCOPE_VERSION;
   m.attr("git_hash") = ENTROSCOPE_GIT_HASH;
+  m.attr("cuda_built") = kernels::cuda_built();
 
   m.def("set_threads", [](int threads) { released([&] { kernels::set_thread_count(threads); return 0; }); },
         py::arg("threads"));
   m.def("thread_count", [] { return kernels::thread_count(); });
 
   py::class_<PyModel>(m, "Model")
-      .def(py::init([](const std::string& spec, bool offline) {
-             return released([&] { return std::make_unique<PyModel>(spec, offline); });
+      .def(py::init([](const std::string& spec, bool offline, const std::string& device) {
+             return released([&] { return std::make_unique<PyModel>(spec, offline, device); });
            }),
-           py::arg("spec"), py::arg("offline") = false)
+           py::arg("spec"), py::arg("offline") = false, py::arg("device") = "cpu")
+      .def_property_readonly("device", [](const PyModel& p) { return std::string(kernels::device_name(p.device())); })
       .def_property_readonly("name", [](const PyModel& p) { return p.model().name; })
       .def_property_readonly("path", [](const PyModel& p) { return p.model().dir.string(); })
       .def_property_readonly("family", [](const PyModel& p) { return std::string(model::family_name(p.model().config.arch)); })

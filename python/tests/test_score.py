@@ -115,6 +115,16 @@ def test_bad_inputs_raise_entroscope_errors(gpt2s, entroscope):
         entroscope.load("no-such-demo-or-hub-id", offline=True)
 
 
+def test_device(gpt2s, entroscope):
+    assert gpt2s.device == "cpu"
+    with pytest.raises(entroscope.Error, match="unknown device 'tpu'"):
+        entroscope.load("demo-gpt2-s", device="tpu")
+    if not entroscope._core.cuda_built:
+        # a CPU build refuses the GPU before loading anything (the GPU path: tests/cuda, docs/gpu.md)
+        with pytest.raises(entroscope.Error, match="this build has no CUDA backend"):
+            entroscope.load("demo-gpt2-s", device="cuda")
+
+
 def test_progress_plain_without_tqdm(gpt2s, capsys, monkeypatch):
     import builtins
     real_import = builtins.__import__
