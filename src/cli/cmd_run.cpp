@@ -82,7 +82,8 @@ void add_run_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "run",
       "Run an entropy experiment (YAML, see docs/experiments.md) over a series of models: per model a results\n"
-      "  JSON, a readable analysis and a log; across models scaling_summary.csv/.json and scaling_<contrast>.svg.\n"
+      "  JSON, a readable analysis and a log; across models scaling_summary.csv/.json, scaling_<contrast>.svg and\n"
+      "  report.html, the experiment's page (--no-report skips it; `entroscope report` writes it again).\n"
       "  Finished models are reused on a rerun with the same spec, data and weights (--force recomputes).\n"
       "  A model that produces a non-finite value is marked failed with the place; the others still run and the\n"
       "  command exits with status 1.\n"

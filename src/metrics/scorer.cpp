@@ -88,10 +88,13 @@ std::vector<SequenceScores> Scorer::score(const std::vector<std::vector<std::int
       }
     };
     try {
-      if (!nothing_needed && device_)
+      if (nothing_needed) {
+        // no forward at all: every value stays "not computed"
+      } else if (device_) {
         device_->score(ids, packed, head_rows, entropy.data(), surprisal.data(), class_mass.data());
-      else if (!nothing_needed)
+      } else {
         model::forward(model_, ids, packed, act_, out);
+      }
     } catch (const model::NonFiniteError& e) {
       model::NonFiniteLocation where = e.where();
       where.batch_row = static_cast<int>(first) + where.batch_row;
