@@ -116,6 +116,15 @@ struct ModelConfig {
 ModelConfig parse_config(const nlohmann::json& doc, const std::string& label);
 ModelConfig load_config(const std::filesystem::path& model_dir);
 
+// The most layers a config may declare; published models have at most a few hundred.
+inline constexpr int kMaxLayers = 4096;
+// The largest attention head size accepted (published models use 64-256); per-head tables such as the
+// rotary frequencies are sized by it.
+inline constexpr int kMaxHeadDim = 16384;
+// The largest hidden size accepted (published models: up to ~16k); defaults derived from it, such as
+// GPT-2's 4 x n_embd, must not overflow an int.
+inline constexpr int kMaxHiddenSize = 1 << 20;
+
 // Reading config.json fields with one-line errors naming the file and field; shared by the
 // per-family parsers.
 class ConfigFields {
@@ -126,6 +135,10 @@ class ConfigFields {
 
   bool has(const char* key) const { return doc_.contains(key) && !doc_[key].is_null(); }
   int positive_int(const char* key) const;
+  // A layer count: positive and at most kMaxLayers (per-layer tables are sized by it before any
+  // weight is seen, so a typo such as 1e9 layers must fail here rather than exhaust memory).
+  int layer_count(const char* key) const;
+  int hidden_size(const char* key) const;  // positive and at most kMaxHiddenSize
   int int_or(const char* key, int fallback) const;  // positive when present
   double number_or(const char* key, double fallback) const;
   bool bool_or(const char* key, bool fallback) const;

@@ -11,9 +11,9 @@ namespace entroscope::model {
 void parse_gpt2_style_config(const ConfigFields& f, ModelConfig& c) {
   c.vocab_size = f.positive_int("vocab_size");
   c.max_positions = f.positive_int("n_positions");
-  c.d_model = f.positive_int("n_embd");
+  c.d_model = f.hidden_size("n_embd");
   c.n_head = f.positive_int("n_head");
-  c.n_layer = f.positive_int("n_layer");
+  c.n_layer = f.layer_count("n_layer");
   c.d_ff = f.int_or("n_inner", 4 * c.d_model);
   c.activation_string = f.string_or("activation_function", "gelu_new");
   c.activation = parse_activation(c.activation_string, f, "activation_function");

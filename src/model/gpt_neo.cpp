@@ -11,7 +11,7 @@ namespace entroscope::model {
 
 namespace {
 // attention_types [[["global", "local"], 12]] expands to ["global", "local", "global", ...].
-std::vector<std::string> expand_attention_types(const ConfigFields& f) {
+std::vector<std::string> expand_attention_types(const ConfigFields& f, int n_layer) {
   const auto& types = f.doc()["attention_types"];
   std::vector<std::string> layers;
   if (!types.is_array()) fail("{}: 'attention_types' must be a list", f.label());
@@ -22,6 +22,9 @@ std::vector<std::string> expand_attention_types(const ConfigFields& f) {
     for (int r = 0; r < entry[1].get<int>(); ++r)
       for (const auto& t : entry[0]) {
         if (!t.is_string()) fail("{}: 'attention_types' holds a non-string {}", f.label(), t.dump());
+        // Bounded by num_layers as it expands: a repeat count of 1e9 must not fill memory first.
+        if (static_cast<int>(layers.size()) == n_layer)
+          fail("{}: 'attention_types' names more than num_layers ({}) layers", f.label(), n_layer);
         layers.push_back(t.get<std::string>());
       }
   }
@@ -32,9 +35,9 @@ std::vector<std::string> expand_attention_types(const ConfigFields& f) {
 void gpt_neo_parse_config(const ConfigFields& f, ModelConfig& c) {
   c.vocab_size = f.positive_int("vocab_size");
   c.max_positions = f.positive_int("max_position_embeddings");
-  c.d_model = f.positive_int("hidden_size");
+  c.d_model = f.hidden_size("hidden_size");
   c.n_head = f.positive_int("num_heads");
-  c.n_layer = f.positive_int("num_layers");
+  c.n_layer = f.layer_count("num_layers");
   c.d_ff = f.int_or("intermediate_size", 4 * c.d_model);
   c.activation_string = f.string_or("activation_function", "gelu_new");
   c.activation = parse_activation(c.activation_string, f, "activation_function");
@@ -49,7 +52,7 @@ void gpt_neo_parse_config(const ConfigFields& f, ModelConfig& c) {
 
   // Per-layer windows: attention_layers (the expanded list transformers writes) or attention_types.
   std::vector<std::string> kinds;
-  if (f.has("attention_types")) kinds = expand_attention_types(f);
+  if (f.has("attention_types")) kinds = expand_attention_types(f, c.n_layer);
   if (f.has("attention_layers")) {
     const auto& v = f.doc()["attention_layers"];
     std::vector<std::string> listed;

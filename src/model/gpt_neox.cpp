@@ -13,9 +13,9 @@ namespace entroscope::model {
 void gpt_neox_parse_config(const ConfigFields& f, ModelConfig& c) {
   c.vocab_size = f.positive_int("vocab_size");
   c.max_positions = f.positive_int("max_position_embeddings");
-  c.d_model = f.positive_int("hidden_size");
+  c.d_model = f.hidden_size("hidden_size");
   c.n_head = f.positive_int("num_attention_heads");
-  c.n_layer = f.positive_int("num_hidden_layers");
+  c.n_layer = f.layer_count("num_hidden_layers");
   c.d_ff = f.positive_int("intermediate_size");
   c.activation_string = f.string_or("hidden_act", "gelu");
   c.activation = parse_activation(c.activation_string, f, "hidden_act");

@@ -41,10 +41,10 @@ void qwen_windows(const ConfigFields& f, ModelConfig& c) {
 void parse_llama_style_config(const ConfigFields& f, ModelConfig& c, double default_eps) {
   c.vocab_size = f.positive_int("vocab_size");
   c.max_positions = f.positive_int("max_position_embeddings");
-  c.d_model = f.positive_int("hidden_size");
+  c.d_model = f.hidden_size("hidden_size");
   c.n_head = f.positive_int("num_attention_heads");
   c.n_kv_head = f.int_or("num_key_value_heads", c.n_head);
-  c.n_layer = f.positive_int("num_hidden_layers");
+  c.n_layer = f.layer_count("num_hidden_layers");
   c.d_ff = f.positive_int("intermediate_size");
   // head_dim: explicit, else hidden_size / heads (Qwen3's config class defaults it to 128).
   const int default_head_dim = c.arch == Architecture::kQwen3 ? 128 : 0;

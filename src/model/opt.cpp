@@ -20,9 +20,9 @@ namespace entroscope::model {
 void opt_parse_config(const ConfigFields& f, ModelConfig& c) {
   c.vocab_size = f.positive_int("vocab_size");
   c.max_positions = f.positive_int("max_position_embeddings");
-  c.d_model = f.positive_int("hidden_size");
+  c.d_model = f.hidden_size("hidden_size");
   c.n_head = f.positive_int("num_attention_heads");
-  c.n_layer = f.positive_int("num_hidden_layers");
+  c.n_layer = f.layer_count("num_hidden_layers");
   c.d_ff = f.positive_int("ffn_dim");
   c.embed_dim = f.int_or("word_embed_proj_dim", c.d_model);
   c.activation_string = f.string_or("activation_function", "relu");

@@ -409,11 +409,30 @@ TEST(Config, UnknownValuesOfFieldsThatChangeTheMathAreErrors) {
                         {"window_size", 8},         {"attention_types", {{{"global", "sparse"}, 1}}}};
   EXPECT_NE(config_error(neo).find("attention type 'sparse' is not supported"), std::string::npos);
   neo["attention_types"] = {{{"global", "local"}, 2}};
-  EXPECT_NE(config_error(neo).find("name 4 layers, num_layers is 2"), std::string::npos);
+  EXPECT_NE(config_error(neo).find("names more than num_layers (2) layers"), std::string::npos);
+  neo["attention_types"] = {{{"global"}, 1}};
+  EXPECT_NE(config_error(neo).find("name 1 layers, num_layers is 2"), std::string::npos);
   nlohmann::json opt = {{"model_type", "opt"}, {"vocab_size", 100}, {"max_position_embeddings", 64},
                         {"hidden_size", 64},   {"num_attention_heads", 4}, {"num_hidden_layers", 2},
                         {"ffn_dim", 128},      {"layer_norm_elementwise_affine", false}};
   EXPECT_NE(config_error(opt).find("layer_norm_elementwise_affine=false is not supported"), std::string::npos);
+}
+
+TEST(Config, SizesThatWouldExhaustMemoryBeforeAnyWeightIsReadAreErrors) {
+  // Found by fuzz_config_json: per-layer and per-head tables are sized from these fields.
+  nlohmann::json neo = {{"model_type", "gpt_neo"}, {"vocab_size", 100}, {"max_position_embeddings", 64},
+                        {"hidden_size", 64},        {"num_heads", 4},     {"num_layers", 2},
+                        {"window_size", 8},         {"attention_types", {{{"global"}, 1000000000}}}};
+  EXPECT_NE(config_error(neo).find("names more than num_layers (2) layers"), std::string::npos);
+  auto doc = llama_doc();
+  doc["num_hidden_layers"] = 1000000000;
+  EXPECT_NE(config_error(doc).find("at most 4096 layers are supported"), std::string::npos);
+  doc = llama_doc();
+  doc["head_dim"] = 1 << 29;
+  EXPECT_NE(config_error(doc).find("attention head size 536870912 exceeds the supported 16384"), std::string::npos);
+  nlohmann::json gpt2 = {{"model_type", "gpt2"}, {"vocab_size", 10}, {"n_positions", 8},
+                         {"n_embd", 1 << 30},    {"n_head", 1},      {"n_layer", 2}};
+  EXPECT_NE(config_error(gpt2).find("'n_embd' is 1073741824; at most 1048576 is supported"), std::string::npos);
 }
 
 TEST(Config, SlidingWindowsFollowEachFamilysRule) {
