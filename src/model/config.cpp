@@ -47,13 +47,13 @@ int ConfigFields::positive_int(const char* key) const {
 
 int ConfigFields::layer_count(const char* key) const {
   const int n = positive_int(key);
-  if (n > kMaxLayers) fail("{}: '{}' is {}; at most {} layers are supported", label_, key, n, kMaxLayers);
+  if (n > kMaxLayers) fail("{}: '{}' is {}; at most {} layers are supported (the limit)", label_, key, n, kMaxLayers);
   return n;
 }
 
 int ConfigFields::hidden_size(const char* key) const {
   const int n = positive_int(key);
-  if (n > kMaxHiddenSize) fail("{}: '{}' is {}; at most {} is supported", label_, key, n, kMaxHiddenSize);
+  if (n > kMaxHiddenSize) fail("{}: '{}' is {}; at most {} is supported (the limit)", label_, key, n, kMaxHiddenSize);
   return n;
 }
 
@@ -166,7 +166,7 @@ ModelConfig parse_config(const nlohmann::json& doc, const std::string& label) {
     c.head_dim = c.d_model / c.n_head;
   }
   if (c.head_dim > kMaxHeadDim)
-    fail("{}: attention head size {} exceeds the supported {}", label, c.head_dim, kMaxHeadDim);
+    fail("{}: attention head size {} exceeds the supported {} (the limit)", label, c.head_dim, kMaxHeadDim);
   if (c.embed_dim == 0) c.embed_dim = c.d_model;
   if (c.n_head % c.n_kv_head != 0)
     fail("{}: {} attention heads are not a multiple of {} key/value heads", label, c.n_head, c.n_kv_head);
