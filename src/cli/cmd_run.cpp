@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/interrupt_notice.h"
 #include "experiment/experiment_runner.h"
+#include "experiment/shard_run.h"
 #include "experiment/summary_table.h"
 
 namespace entroscope::cli {
@@ -27,7 +28,30 @@ struct RunArgs {
   std::string max_memory;
   std::string device = "cpu";
   bool no_report = false;
+  std::string shard;
+  std::size_t unit_items = experiment::kDefaultUnitItems;
 };
+
+// --shard I/N: only this shard's units, into DIR/units/ (docs/cluster.md).
+void run_shard(const RunArgs& args, experiment::RunSettings settings) {
+  namespace ex = experiment;
+  const ex::ShardChoice shard = ex::parse_shard(args.shard);
+  if (args.out.empty())
+    settings.out_dir = std::filesystem::path("results") / std::filesystem::path(args.experiment).stem() / "shards" /
+                       std::to_string(shard.index);
+  install_interrupt_notice(fmt::format(
+      "entroscope: interrupted. Finished units are kept in {}/units/; the unit in progress wrote nothing. Run the same "
+      "command again to continue.",
+      settings.out_dir.string()));
+  const ex::ShardOutcome outcome = ex::run_shard(args.experiment, settings, shard, args.unit_items);
+  std::fflush(stderr);
+  fmt::print("shard {}/{}: {} units ({} reused, {} computed, {} failed) -> {}\n", shard.index, shard.count,
+             outcome.units, outcome.reused, outcome.computed, outcome.failed, settings.out_dir.string());
+  std::fflush(stdout);
+  if (outcome.failed > 0)
+    fail("{} of the shard's {} units failed (first: {}); their reasons are in the unit files and the shard's log in {}",
+         outcome.failed, outcome.units, outcome.failures.front(), settings.out_dir.string());
+}
 
 void run_run(const RunArgs& args) {
   apply_thread_count(args.threads);
@@ -40,15 +64,28 @@ void run_run(const RunArgs& args) {
   settings.device = chosen_device(args.device, "run");
   settings.report = !args.no_report;
   if (!args.max_memory.empty()) settings.max_memory = model::parse_memory_size(args.max_memory, "--max-memory");
-  settings.progress = args.progress == "bar"     ? ex::ProgressStyle::kBar
-                      : args.progress == "lines" ? ex::ProgressStyle::kLines
-                      : args.progress == "none"  ? ex::ProgressStyle::kNone
-                                                 : ex::default_progress_style();
+  settings.progress = progress_style_option(args.progress);
+  if (!args.shard.empty()) return run_shard(args, settings);
   install_interrupt_notice(fmt::format(
       "entroscope: interrupted. Models that finished are kept in {}/ with their results files; the model in progress "
       "wrote nothing. Run the same command again to continue: finished models are reused, the others computed.",
       settings.out_dir.string()));
   const ex::ExperimentOutcome outcome = ex::run_experiment(args.experiment, settings);
+  print_experiment_outcome(outcome, settings);
+}
+
+}  // namespace
+
+experiment::ProgressStyle progress_style_option(const std::string& name) {
+  namespace ex = experiment;
+  return name == "bar"     ? ex::ProgressStyle::kBar
+         : name == "lines" ? ex::ProgressStyle::kLines
+         : name == "none"  ? ex::ProgressStyle::kNone
+                           : ex::default_progress_style();
+}
+
+void print_experiment_outcome(const experiment::ExperimentOutcome& outcome, const experiment::RunSettings& settings) {
+  namespace ex = experiment;
 
   std::fflush(stderr);
   fmt::print("{}", ex::summary_table(outcome.spec, outcome.models, outcome.fits));
@@ -74,8 +111,6 @@ void run_run(const RunArgs& args) {
          failed, outcome.models.size(), names, settings.out_dir.string());
   }
 }
-
-}  // namespace
 
 void add_run_command(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
@@ -107,6 +142,15 @@ void add_run_command(CLI::App& app) {
   add_device_option(cmd, args->device);
   cmd->add_flag("--no-report", args->no_report,
                 "Do not write report.html (the experiment's page: `entroscope report`) nor the per-token files it needs");
+  cmd->add_option("--shard", args->shard,
+                  "Run only shard I of N of the experiment's work units (model x chunk of items), into OUT/units/; "
+                  "`entroscope merge` then writes the results. E.g. --shard $SLURM_ARRAY_TASK_ID/8 "
+                  "(docs/cluster.md; `entroscope plan` writes the submit script)")
+      ->type_name("I/N");
+  cmd->add_option("--unit-items", args->unit_items,
+                  "With --shard: items per work unit (every shard and the merge must use the same)")
+      ->default_val(experiment::kDefaultUnitItems)
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
   cmd->callback([args] { run_run(*args); });
 }
 

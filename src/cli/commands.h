@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "experiment/experiment_runner.h"
 #include "kernels/device.h"
 
 namespace entroscope::cli {
@@ -20,6 +21,15 @@ void add_synth_command(CLI::App& app);     // cmd_synth.cpp
 void add_bench_command(CLI::App& app);     // cmd_bench.cpp
 void add_score_command(CLI::App& app);     // cmd_score.cpp
 void add_report_command(CLI::App& app);    // cmd_report.cpp
+void add_merge_command(CLI::App& app);     // cmd_merge.cpp
+void add_plan_command(CLI::App& app);      // cmd_plan.cpp
+
+// run and merge: the summary table and the files written on stdout; fails (exit 1) naming the
+// models that failed. In cmd_run.cpp.
+void print_experiment_outcome(const experiment::ExperimentOutcome& outcome, const experiment::RunSettings& settings);
+
+// --progress auto|bar|lines|none (auto: a bar on a terminal, lines otherwise). In cmd_run.cpp.
+experiment::ProgressStyle progress_style_option(const std::string& name);
 
 // Thrown by a command that has printed its output and must exit with a given status
 // (e.g. doctor: 1 when it found a problem).

@@ -30,6 +30,7 @@ const FaultSetting& setting() {
       const std::string name = sig;
       if (name == "INT") f.signal = SIGINT;
       if (name == "TERM") f.signal = SIGTERM;
+      if (name == "STOP") f.signal = SIGSTOP;  // frozen until killed: a job "mid-way" for a batch system's kill
     }
     return f;
   }();

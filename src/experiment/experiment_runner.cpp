@@ -108,17 +108,7 @@ ExperimentOutcome run_experiment(const fs::path& experiment_file, const RunSetti
   check_items_for_spec(spec, items);
   std::vector<PreparedModel> prepared = prepare_models(spec, settings.fetch);
 
-  std::error_code ec;
-  fs::create_directories(settings.out_dir, ec);
-  if (ec) fail("{}: cannot create the output folder: {}", settings.out_dir.string(), ec.message());
-  // One run per folder: a second one would compute every model again and leave two results files
-  // per model. The lock dies with its process, so a killed run's lock is taken over.
-  const DirectoryLock lock(settings.out_dir, "entroscope run " + experiment_file.string());
-  if (!lock.taken_over_from().empty())
-    fmt::print(settings.console, "entroscope: taking over {} from a run that ended without releasing it ({})\n",
-               (settings.out_dir / DirectoryLock::kFileName).string(), lock.taken_over_from());
-  if (const std::size_t leftovers = remove_atomic_write_leftovers(settings.out_dir); leftovers > 0)
-    fmt::print(settings.console, "entroscope: removed {} unfinished temporary file(s) of an interrupted run\n", leftovers);
+  const auto lock = lock_output_folder(settings, "entroscope run " + experiment_file.string());
   fmt::print(settings.console, "entroscope run: '{}', {} items x {} conditions, {} models -> {}\n", spec.name,
              items.items.size(), spec.conditions.size(), prepared.size(), settings.out_dir.string());
 
@@ -128,17 +118,36 @@ ExperimentOutcome run_experiment(const fs::path& experiment_file, const RunSetti
     fault_point("run-model-done");
   }
 
+  write_across_models(out, settings);
+  return out;
+}
+
+void write_across_models(ExperimentOutcome& out, const RunSettings& settings) {
   std::vector<const ModelResult*> finished;
   for (const auto& o : out.models)
     if (o.result) finished.push_back(&*o.result);
-  out.fits = fit_scaling(spec, finished);
-  out.summary_files = write_summary_files(spec, out.models, out.fits, settings.out_dir);
+  out.fits = fit_scaling(out.spec, finished);
+  out.summary_files = write_summary_files(out.spec, out.models, out.fits, settings.out_dir);
   if (settings.report && fs::exists(settings.out_dir / "scaling_summary.json") &&
       std::any_of(out.models.begin(), out.models.end(), [](const ModelOutcome& o) { return o.result.has_value(); })) {
     write_report(settings.out_dir, settings.out_dir / "report.html");
     out.summary_files.push_back(settings.out_dir / "report.html");
   }
-  return out;
+}
+
+std::unique_ptr<DirectoryLock> lock_output_folder(const RunSettings& settings, const std::string& what) {
+  std::error_code ec;
+  fs::create_directories(settings.out_dir, ec);
+  if (ec) fail("{}: cannot create the output folder: {}", settings.out_dir.string(), ec.message());
+  // One run per folder: a second one would compute every model again and leave two results files
+  // per model. The lock dies with its process, so a killed run's lock is taken over.
+  auto lock = std::make_unique<DirectoryLock>(settings.out_dir, what);
+  if (!lock->taken_over_from().empty())
+    fmt::print(settings.console, "entroscope: taking over {} from a run that ended without releasing it ({})\n",
+               (settings.out_dir / DirectoryLock::kFileName).string(), lock->taken_over_from());
+  if (const std::size_t leftovers = remove_atomic_write_leftovers(settings.out_dir); leftovers > 0)
+    fmt::print(settings.console, "entroscope: removed {} unfinished temporary file(s) of an interrupted run\n", leftovers);
+  return lock;
 }
 
 }  // namespace entroscope::experiment

@@ -3,9 +3,11 @@
 // in the last model does not surface after hours), run the models one by one (a failed model does
 // not stop the others), then write the cross-model summary files and plots.
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "common/directory_lock.h"
 #include "experiment/items.h"
 #include "experiment/model_outcome.h"
 #include "experiment/model_run.h"
@@ -25,6 +27,13 @@ struct ExperimentOutcome {
 // Throws Error for bad input (experiment file, items, unknown model, unusable config or
 // tokenizer); model failures are reported in the outcome instead.
 ExperimentOutcome run_experiment(const std::filesystem::path& experiment_file, const RunSettings& settings);
+
+// After the models: the scaling fits, summary files, plots and (settings.report) report.html.
+void write_across_models(ExperimentOutcome& out, const RunSettings& settings);
+
+// Creates settings.out_dir and takes its lock (one writer per folder; a killed writer's lock is
+// taken over, its temporary files removed, each with a note on the console).
+std::unique_ptr<DirectoryLock> lock_output_folder(const RunSettings& settings, const std::string& what);
 
 // The checks before any model runs, exposed for tests: resolves every model, loads configs and
 // tokenizers, resolves special tokens, checks window settings and that model names are unique.

@@ -52,6 +52,14 @@ TextWords measured_words(const BuiltSequence& seq, const MeasuredScores& s, cons
 
 }  // namespace
 
+WindowInfo window_info(const ExperimentSpec& spec, const WindowShape& shape) {
+  WindowInfo w;
+  w.length = shape.length;
+  w.stride_setting = shape.stride;
+  for (const Condition& c : spec.conditions) w.stride_by_condition[c.name] = effective_stride(shape, c.window_prefix_segments);
+  return w;
+}
+
 ScoredItems score_items(const ExperimentSpec& spec, const ItemSet& set, const SequenceBuilder& builder,
                         metrics::Scorer& scorer, const WindowShape& shape, bool keep_units, Progress* progress,
                         const WordTokenClasses* word_classes) {
@@ -59,10 +67,7 @@ ScoredItems score_items(const ExperimentSpec& spec, const ItemSet& set, const Se
   if (words && (!word_classes || scorer.class_count() != kWordClassCount))
     fail("internal error: word units need the word token classes on the scorer");
   ScoredItems out;
-  out.window.length = shape.length;
-  out.window.stride_setting = shape.stride;
-  for (const Condition& c : spec.conditions)
-    out.window.stride_by_condition[c.name] = effective_stride(shape, c.window_prefix_segments);
+  out.window = window_info(spec, shape);
   WindowedScorer windowed(scorer, shape);
   const std::size_t n_cond = spec.conditions.size();
   const std::size_t chunk_tokens = kChunkBatches * spec.batch_tokens;

@@ -45,6 +45,9 @@ struct ScoredItems {
   WindowInfo window;
 };
 
+// The window settings each item's scores were computed with (counts zero).
+WindowInfo window_info(const ExperimentSpec& spec, const WindowShape& shape);
+
 // `word_classes` must be given for unit: word, with the same classes set on `scorer`. Per item and
 // condition the values are means over the measured units: for words, the entropy at each word's
 // unit start and its beginning-of-word corrected surprisal (word_units.h).

@@ -1,10 +1,9 @@
 #include "experiment/model_run.h"
 
+#include <chrono>
 #include <functional>
 
 #include <fmt/format.h>
-
-#include <chrono>
 
 #include "common/error.h"
 #include "common/fault_point.h"
@@ -89,7 +88,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 ModelResult assemble_result(const ExperimentSpec& spec, const ItemSet& items, const PreparedModel& prepared,
                             const ModelDigests& digests, const std::string& key, const ScoredItems& scored,
                             const std::map<std::string, std::int32_t>& special_ids,
-                            const std::function<void(std::size_t)>& on_bootstrap_progress, kernels::Device device) {
+                            const std::function<void(std::size_t)>& on_bootstrap_progress, const RunInfo& run) {
   ModelResult result;
   result.experiment_name = spec.name;
   result.experiment_file = fs::absolute(spec.file).lexically_normal().string();
@@ -103,21 +102,77 @@ ModelResult assemble_result(const ExperimentSpec& spec, const ItemSet& items, co
   result.window = scored.window;
   result.items = scored.items;
   result.summary = summarize(spec, result.items, on_bootstrap_progress);
-  result.run.entroscope_version = ENTROSCOPE_VERSION;
-  result.run.git_hash = ENTROSCOPE_GIT_HASH;
-  result.run.blas = kernels::blas_name();
-  result.run.gemm_kernel = std::string(kernels::gemm_kernel_name());
-  result.run.threads = kernels::thread_count();
-  result.run.device = std::string(kernels::device_name(device));
-  if (device == kernels::Device::kCuda) result.run.device_name = kernels::cuda_device_description();
-  result.run.batch_tokens = spec.batch_tokens;
+  result.run = run;
   return result;
 }
 
 }  // namespace
 
+RunInfo this_run(const ExperimentSpec& spec, kernels::Device device) {
+  RunInfo run;
+  run.entroscope_version = ENTROSCOPE_VERSION;
+  run.git_hash = ENTROSCOPE_GIT_HASH;
+  run.blas = kernels::blas_name();
+  run.gemm_kernel = std::string(kernels::gemm_kernel_name());
+  run.threads = kernels::thread_count();
+  run.device = std::string(kernels::device_name(device));
+  if (device == kernels::Device::kCuda) run.device_name = kernels::cuda_device_description();
+  run.batch_tokens = spec.batch_tokens;
+  return run;
+}
+
+PerTokenFormat unit_file_format(const ExperimentSpec& spec, bool report) {
+  return spec.per_token != PerTokenFormat::kNone ? spec.per_token
+         : report                                ? PerTokenFormat::kCsv
+                                                 : PerTokenFormat::kNone;
+}
+
+struct LoadedModel::State {
+  const ExperimentSpec& spec;
+  const PreparedModel& prepared;
+  std::size_t batch_tokens = 0;
+  std::unique_ptr<model::Model> model;
+  std::unique_ptr<metrics::Scorer> scorer;
+  WordTokenClasses word_classes;
+  std::unique_ptr<SequenceBuilder> builder;
+};
+
+LoadedModel::LoadedModel(const ExperimentSpec& spec, const PreparedModel& prepared, const RunSettings& settings,
+                         const std::string& counter, RunLog& log)
+    : state_(new State{spec, prepared}) {
+  const ModelSource& src = prepared.source;
+  const tokenizer::Tokenizer& tok = *prepared.tokenizer;
+  // Refuse before loading what cannot fit; lower the batch (never a number) when that makes it fit.
+  const model::MemoryPlan memory =
+      model::plan_checkpoint_memory(src.resolved.dir, src.config, src.name, spec.batch_tokens, settings.max_memory);
+  if (!memory.note.empty()) {
+    fmt::print(settings.console, "{} {}\n", counter, memory.note);
+    log.line(memory.note);
+  }
+  state_->model = std::make_unique<model::Model>(model::load_model(src.resolved.dir, src.name));
+  const model::Model& model = *state_->model;
+  log.line(fmt::format("loaded weights ({} threads, {} GEMM kernel; about {} estimated)", kernels::thread_count(),
+                       kernels::gemm_kernel_name(), model::human_bytes(memory.estimate.total())));
+  if (settings.device == kernels::Device::kCuda)
+    log.line(fmt::format("forward on the GPU: {}", kernels::cuda_device_description()));
+  state_->scorer = std::make_unique<metrics::Scorer>(model, memory.batch_tokens, settings.device);
+  if (spec.unit == Unit::kWord) {
+    state_->word_classes = word_token_classes(tok, model.config.vocab_size, resolve_eos(model, tok));
+    state_->scorer->set_token_classes(state_->word_classes.masks, kWordClassCount);
+  }
+  state_->builder = std::make_unique<SequenceBuilder>(spec, tok, src.config, src.name);
+}
+
+LoadedModel::~LoadedModel() = default;
+
+ScoredItems LoadedModel::score(const ItemSet& items, bool keep_units, Progress* progress) {
+  State& s = *state_;
+  return score_items(s.spec, items, *s.builder, *s.scorer, s.prepared.window, keep_units, progress,
+                     s.spec.unit == Unit::kWord ? &s.word_classes : nullptr);
+}
+
 ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const PreparedModel& prepared,
-                       const RunSettings& settings, const std::string& counter) {
+                       const RunSettings& settings, const std::string& counter, const PrecomputedScores* precomputed) {
   const ModelSource& src = prepared.source;
   const tokenizer::Tokenizer& tok = *prepared.tokenizer;
   ModelOutcome outcome;
@@ -166,49 +221,45 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
       }
     }
 
-    fmt::print(console, "{} {}: {} parameters, {} items x {} conditions\n", counter, src.name,
-               short_count(static_cast<double>(outcome.parameters)), items.items.size(), spec.conditions.size());
-    std::fflush(console);
-    // Refuse before loading what cannot fit; lower the batch (never a number) when that makes it fit.
-    const model::MemoryPlan memory =
-        model::plan_checkpoint_memory(src.resolved.dir, src.config, src.name, spec.batch_tokens, settings.max_memory);
-    if (!memory.note.empty()) {
-      fmt::print(console, "{} {}\n", counter, memory.note);
-      log.line(memory.note);
+    // The per-unit file: as the spec asks, else CSV when the report needs it for its heat maps (and,
+    // merged, when the units kept their records).
+    PerTokenFormat unit_format = unit_file_format(spec, settings.report);
+    ScoredItems own_scores;
+    RunInfo run;
+    if (precomputed) {
+      if (spec.per_token == PerTokenFormat::kNone && precomputed->scored.tokens.empty() &&
+          precomputed->scored.words.empty())
+        unit_format = PerTokenFormat::kNone;
+      run = precomputed->run;
+      log.line(fmt::format("merged {} unit(s) of a sharded run: {} items", precomputed->units, items.items.size()));
+      fmt::print(console, "{} {}: merging {} unit(s), {} items x {} conditions\n", counter, src.name,
+                 precomputed->units, items.items.size(), spec.conditions.size());
+    } else {
+      fmt::print(console, "{} {}: {} parameters, {} items x {} conditions\n", counter, src.name,
+                 short_count(static_cast<double>(outcome.parameters)), items.items.size(), spec.conditions.size());
+      std::fflush(console);
+      LoadedModel loaded(spec, prepared, settings, counter, log);
+      Progress progress(src.name, items.items.size(), settings.progress, console);
+      own_scores = loaded.score(items, unit_format != PerTokenFormat::kNone, &progress);
+      progress.finish();
+      fault_point("run-model-scored");
+      log.line(fmt::format("scored {} items in {:.2f} s; {} sequence(s) needed more than one window",
+                           items.items.size(), seconds_since(steady_start), own_scores.window.sequences_windowed));
+      run = this_run(spec, settings.device);
     }
-    const model::Model model = model::load_model(src.resolved.dir, src.name);
-    log.line(fmt::format("loaded weights ({} threads, {} GEMM kernel; about {} estimated)", kernels::thread_count(),
-                         kernels::gemm_kernel_name(), model::human_bytes(memory.estimate.total())));
-    if (settings.device == kernels::Device::kCuda)
-      log.line(fmt::format("forward on the GPU: {}", kernels::cuda_device_description()));
-    metrics::Scorer scorer(model, memory.batch_tokens, settings.device);
-    WordTokenClasses word_classes;
-    if (spec.unit == Unit::kWord) {
-      word_classes = word_token_classes(tok, model.config.vocab_size, resolve_eos(model, tok));
-      scorer.set_token_classes(word_classes.masks, kWordClassCount);
-    }
-    const SequenceBuilder builder(spec, tok, src.config, src.name);
-    Progress progress(src.name, items.items.size(), settings.progress, console);
-    // The per-unit file: as the spec asks, else CSV when the report needs it for its heat maps.
-    const PerTokenFormat unit_format = spec.per_token != PerTokenFormat::kNone ? spec.per_token
-                                       : settings.report                      ? PerTokenFormat::kCsv
-                                                                              : PerTokenFormat::kNone;
-    const ScoredItems scored =
-        score_items(spec, items, builder, scorer, prepared.window, unit_format != PerTokenFormat::kNone, &progress,
-                    spec.unit == Unit::kWord ? &word_classes : nullptr);
-    progress.finish();
-    fault_point("run-model-scored");
-    log.line(fmt::format("scored {} items in {:.2f} s; {} sequence(s) needed more than one window",
-                         items.items.size(), seconds_since(steady_start), scored.window.sequences_windowed));
+    const ScoredItems& scored = precomputed ? precomputed->scored : own_scores;
+    const SequenceBuilder builder(spec, tok, src.config, src.name);  // the special ids, for provenance
 
     Progress bootstrap_progress(src.name + " bootstrap", static_cast<std::size_t>(spec.bootstrap.samples),
                                 settings.progress, console, "resamples");
     ModelResult result = assemble_result(spec, items, prepared, digests, key, scored, builder.special_ids(),
-                                         [&](std::size_t done) { bootstrap_progress.update(done); }, settings.device);
+                                         [&](std::size_t done) { bootstrap_progress.update(done); }, run);
     bootstrap_progress.finish();
-    result.run.started_utc = utc_iso(wall_start);
-    result.run.finished_utc = utc_iso(std::chrono::system_clock::now());
-    result.run.wall_seconds = seconds_since(steady_start);
+    if (!precomputed) {
+      result.run.started_utc = utc_iso(wall_start);
+      result.run.finished_utc = utc_iso(std::chrono::system_clock::now());
+      result.run.wall_seconds = seconds_since(steady_start);
+    }
 
     // Check every number before anything is written; then per-token values, and the results file
     // last: its presence means the run is complete.

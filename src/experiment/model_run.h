@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 
+#include "experiment/item_scoring.h"
 #include "experiment/items.h"
 #include "experiment/model_outcome.h"
 #include "experiment/model_source.h"
@@ -45,7 +47,47 @@ struct RunSettings {
 std::string resume_key(const ExperimentSpec& spec, const ItemSet& items, const ModelDigests& digests,
                        kernels::Device device);
 
+class RunLog;
+
+// A model loaded for scoring: refused before loading when it cannot fit (the batch lowered when
+// that makes it fit), the scorer set up with the word classes when the unit is words. score() may
+// be called on any subset of the items: each item gets the same bits as in a run over all of
+// them (the scorer's batching invariance), which is what sharded runs rely on.
+class LoadedModel {
+ public:
+  // Notes (memory, device) go to `console` prefixed by `counter`, and to `log`.
+  LoadedModel(const ExperimentSpec& spec, const PreparedModel& prepared, const RunSettings& settings,
+              const std::string& counter, RunLog& log);
+  ~LoadedModel();
+  LoadedModel(const LoadedModel&) = delete;
+  LoadedModel& operator=(const LoadedModel&) = delete;
+
+  // keep_units: fill the per-token (or per-word) records. Throws NumericError naming the place of
+  // a non-finite value, with the item's data-file line.
+  ScoredItems score(const ItemSet& items, bool keep_units, Progress* progress);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Scores computed elsewhere: the units of a sharded run concatenated in item order (merge).
+struct PrecomputedScores {
+  ScoredItems scored;
+  RunInfo run;  // threads, kernel, device and times as the units recorded them
+  std::size_t units = 0;
+};
+
+// Computes (or reuses) one model's results and writes its files. With `precomputed`, nothing is
+// loaded or scored: its scores are summarized and written exactly as a run's own would be.
 ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const PreparedModel& prepared,
-                       const RunSettings& settings, const std::string& counter);
+                       const RunSettings& settings, const std::string& counter,
+                       const PrecomputedScores* precomputed = nullptr);
+
+// What this process records about how it runs (version, kernel, threads, device); no times.
+RunInfo this_run(const ExperimentSpec& spec, kernels::Device device);
+
+// The per-unit file a run writes: as the spec asks, else CSV when the report needs it.
+PerTokenFormat unit_file_format(const ExperimentSpec& spec, bool report);
 
 }  // namespace entroscope::experiment

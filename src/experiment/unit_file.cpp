@@ -1,0 +1,201 @@
+#include "experiment/unit_file.h"
+
+#include <fmt/format.h>
+
+#include "common/durable_file.h"
+#include "common/error.h"
+#include "common/json_file.h"
+#include "experiment/checked_output.h"
+
+namespace entroscope::experiment {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+std::string unit_file_name(const std::string& model, const WorkUnit& unit) {
+  return fmt::format("{}.{:05}.{}.json", model, unit.chunk, unit.id);
+}
+
+fs::path units_dir(const fs::path& shard_dir) { return shard_dir / "units"; }
+
+namespace {
+
+ojson run_json(const RunInfo& r) {
+  return {{"entroscope_version", r.entroscope_version},
+          {"git_hash", r.git_hash},
+          {"blas", r.blas},
+          {"gemm_kernel", r.gemm_kernel},
+          {"threads", r.threads},
+          {"device", r.device},
+          {"device_name", r.device_name},
+          {"batch_tokens", r.batch_tokens},
+          {"started_utc", r.started_utc},
+          {"finished_utc", r.finished_utc},
+          {"wall_seconds", r.wall_seconds}};
+}
+
+RunInfo run_from(const json& j) {
+  RunInfo r;
+  r.entroscope_version = j.at("entroscope_version").get<std::string>();
+  r.git_hash = j.at("git_hash").get<std::string>();
+  r.blas = j.at("blas").get<std::string>();
+  r.gemm_kernel = j.at("gemm_kernel").get<std::string>();
+  r.threads = j.at("threads").get<int>();
+  r.device = j.at("device").get<std::string>();
+  r.device_name = j.at("device_name").get<std::string>();
+  r.batch_tokens = j.at("batch_tokens").get<std::size_t>();
+  r.started_utc = j.at("started_utc").get<std::string>();
+  r.finished_utc = j.at("finished_utc").get<std::string>();
+  r.wall_seconds = j.at("wall_seconds").get<double>();
+  return r;
+}
+
+// Compact rows: a unit of 100 items with context holds thousands of token records.
+ojson span_json(const Span& s) { return ojson::array({s.begin, s.end}); }
+Span span_from(const json& j) { return {j.at(0).get<std::size_t>(), j.at(1).get<std::size_t>()}; }
+
+ojson scored_json(const ScoredItems& s) {
+  ojson items = ojson::array();
+  for (const ItemScores& item : s.items) {
+    ojson conditions = ojson::array();
+    for (const ItemConditionScores& v : item.conditions)
+      conditions.push_back({v.n_tokens, v.n_preceding_tokens, v.windows, v.mean_bits[0], v.mean_bits[1]});
+    items.push_back({item.id, item.line, conditions});
+  }
+  ojson tokens = ojson::array();
+  for (const TokenRecord& t : s.tokens)
+    tokens.push_back({t.item, t.condition, t.token_index, t.position, t.token_id, t.entropy_bits, t.surprisal_bits});
+  ojson words = ojson::array();
+  for (const WordRecord& w : s.words) {
+    const WordMeasures& m = w.measures;
+    words.push_back({w.item, w.condition, w.word_index, w.measured_begin, m.word, span_json(m.char_span),
+                     span_json(m.byte_span), span_json(m.token_span), span_json(m.unit_span), m.surprisal_bits,
+                     m.surprisal_bow_bits, m.surprisal_bow_wordsprobability_bits, m.surprisal_bow_minicons_bits,
+                     m.first_subword_entropy_bits, m.unit_entropy_bits, m.log2_p_bow_after, m.log2_denominator,
+                     m.boundary_inside_token});
+  }
+  return {{"items", items},
+          {"tokens", tokens},
+          {"words", words},
+          {"sequences_windowed", s.window.sequences_windowed},
+          {"max_windows", s.window.max_windows}};
+}
+
+ScoredItems scored_from(const json& j) {
+  ScoredItems s;
+  for (const json& ij : j.at("items")) {
+    ItemScores item;
+    item.id = ij.at(0).get<std::string>();
+    item.line = ij.at(1).get<int>();
+    for (const json& c : ij.at(2)) {
+      ItemConditionScores v;
+      v.n_tokens = c.at(0).get<std::size_t>();
+      v.n_preceding_tokens = c.at(1).get<std::size_t>();
+      v.windows = c.at(2).get<std::size_t>();
+      v.mean_bits[0] = c.at(3).get<double>();
+      v.mean_bits[1] = c.at(4).get<double>();
+      item.conditions.push_back(v);
+    }
+    s.items.push_back(std::move(item));
+  }
+  for (const json& t : j.at("tokens"))
+    s.tokens.push_back({t.at(0).get<std::uint32_t>(), t.at(1).get<std::uint32_t>(), t.at(2).get<std::uint32_t>(),
+                        t.at(3).get<std::uint32_t>(), t.at(4).get<std::int32_t>(), t.at(5).get<double>(),
+                        t.at(6).get<double>()});
+  for (const json& w : j.at("words")) {
+    WordRecord r{w.at(0).get<std::uint32_t>(), w.at(1).get<std::uint32_t>(), w.at(2).get<std::uint32_t>(),
+                 w.at(3).get<std::uint32_t>(), {}};
+    WordMeasures& m = r.measures;
+    m.word = w.at(4).get<std::string>();
+    m.char_span = span_from(w.at(5));
+    m.byte_span = span_from(w.at(6));
+    m.token_span = span_from(w.at(7));
+    m.unit_span = span_from(w.at(8));
+    m.surprisal_bits = w.at(9).get<double>();
+    m.surprisal_bow_bits = w.at(10).get<double>();
+    m.surprisal_bow_wordsprobability_bits = w.at(11).get<double>();
+    m.surprisal_bow_minicons_bits = w.at(12).get<double>();
+    m.first_subword_entropy_bits = w.at(13).get<double>();
+    m.unit_entropy_bits = w.at(14).get<double>();
+    m.log2_p_bow_after = w.at(15).get<double>();
+    m.log2_denominator = w.at(16).get<double>();
+    m.boundary_inside_token = w.at(17).get<bool>();
+    s.words.push_back(std::move(r));
+  }
+  s.window.sequences_windowed = j.at("sequences_windowed").get<std::size_t>();
+  s.window.max_windows = j.at("max_windows").get<std::size_t>();
+  return s;
+}
+
+}  // namespace
+
+ojson unit_to_json(const UnitResult& u) {
+  ojson doc;
+  doc["format"] = kUnitFormat;
+  doc["format_version"] = kUnitFormatVersion;
+  doc["unit_id"] = u.unit_id;
+  doc["model"] = u.model;
+  doc["resume_key"] = u.resume_key;
+  doc["chunk"] = u.chunk;
+  doc["first_item"] = u.first_item;
+  doc["item_count"] = u.item_count;
+  doc["unit_items"] = u.unit_items;
+  doc["shard"] = u.shard;
+  doc["shard_count"] = u.shard_count;
+  doc["experiment_file"] = u.experiment_file;
+  doc["experiment_sha256"] = u.experiment_sha256;
+  doc["run"] = run_json(u.run);
+  doc["status"] = u.failure.empty() ? "done" : "failed";
+  if (!u.failure.empty()) doc["failure"] = u.failure;
+  doc["unit_records"] = u.unit_records;
+  if (u.failure.empty()) doc["scores"] = scored_json(u.scored);
+  return doc;
+}
+
+UnitResult unit_from_json(const json& doc, const std::string& label) {
+  if (!doc.is_object() || doc.value("format", "") != kUnitFormat)
+    fail("{}: not an entroscope work-unit file", label);
+  if (doc.value("format_version", 0) != kUnitFormatVersion)
+    fail("{}: work-unit format version {} is not the {} this entroscope reads", label, doc.value("format_version", 0),
+         kUnitFormatVersion);
+  try {
+    UnitResult u;
+    u.unit_id = doc.at("unit_id").get<std::string>();
+    u.model = doc.at("model").get<std::string>();
+    u.resume_key = doc.at("resume_key").get<std::string>();
+    u.chunk = doc.at("chunk").get<std::size_t>();
+    u.first_item = doc.at("first_item").get<std::size_t>();
+    u.item_count = doc.at("item_count").get<std::size_t>();
+    u.unit_items = doc.at("unit_items").get<std::size_t>();
+    u.shard = doc.at("shard").get<std::size_t>();
+    u.shard_count = doc.at("shard_count").get<std::size_t>();
+    u.experiment_file = doc.at("experiment_file").get<std::string>();
+    u.experiment_sha256 = doc.at("experiment_sha256").get<std::string>();
+    u.run = run_from(doc.at("run"));
+    const std::string status = doc.at("status").get<std::string>();
+    if (status == "failed") {
+      u.failure = doc.at("failure").get<std::string>();
+      if (u.failure.empty()) fail("{}: a failed unit without its reason", label);
+    } else if (status != "done") {
+      fail("{}: unknown unit status '{}'", label, status);
+    }
+    u.unit_records = doc.at("unit_records").get<bool>();
+    if (u.failure.empty()) u.scored = scored_from(doc.at("scores"));
+    if (u.failure.empty() && u.scored.items.size() != u.item_count)
+      fail("{}: {} items scored for a unit of {}", label, u.scored.items.size(), u.item_count);
+    return u;
+  } catch (const json::exception& e) {
+    fail("{}: malformed work-unit file: {}", label, e.what());
+  }
+}
+
+void write_unit_file(const fs::path& path, const UnitResult& unit) {
+  const ojson doc = unit_to_json(unit);
+  require_finite(doc, path.string());
+  write_file_atomic(path, doc.dump() + "\n");
+}
+
+UnitResult read_unit_file(const fs::path& path) { return unit_from_json(read_json_file(path), path.string()); }
+
+}  // namespace entroscope::experiment

@@ -1,0 +1,89 @@
+#include "experiment/work_units.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <numeric>
+
+#include "common/error.h"
+#include "experiment/sequence_builder.h"
+#include "io/hub_hash.h"
+
+namespace entroscope::experiment {
+
+ShardChoice parse_shard(std::string_view text, std::string_view option) {
+  const auto slash = text.find('/');
+  auto number = [&](std::string_view part, std::size_t& v) {
+    const auto r = std::from_chars(part.data(), part.data() + part.size(), v);
+    return !part.empty() && r.ec == std::errc() && r.ptr == part.data() + part.size();
+  };
+  ShardChoice s;
+  if (slash == std::string_view::npos || !number(text.substr(0, slash), s.index) ||
+      !number(text.substr(slash + 1), s.count) || s.count == 0 || s.index == 0 || s.index > s.count ||
+      s.count > 100000)
+    fail("{} '{}': expected I/N with 1 <= I <= N (e.g. {} 2/8 runs the second of eight shards)", option, text, option);
+  return s;
+}
+
+double UnitPlan::shard_cost(std::size_t shard) const {
+  double sum = 0;
+  for (const WorkUnit& u : units) sum += u.shard == shard ? u.cost : 0.0;
+  return sum;
+}
+
+UnitPlan plan_units(const ExperimentSpec& spec, const ItemSet& items, const std::vector<PreparedModel>& prepared,
+                    kernels::Device device, std::size_t unit_items, std::size_t shards) {
+  if (unit_items == 0) fail("--unit-items must be at least 1");
+  UnitPlan plan;
+  plan.unit_items = unit_items;
+  plan.shards = shards;
+  for (std::size_t m = 0; m < prepared.size(); ++m) {
+    const PreparedModel& p = prepared[m];
+    const ModelDigests digests = digest_model_files(p.source.resolved.dir, p.tokenizer->source_files());
+    const std::string key = resume_key(spec, items, digests, device);
+    plan.resume_keys.push_back(key);
+    const SequenceBuilder builder(spec, *p.tokenizer, p.source.config, p.source.name);
+    const double parameters = static_cast<double>(p.source.config.parameter_count());
+    for (std::size_t first = 0, chunk = 0; first < items.items.size(); first += unit_items, ++chunk) {
+      WorkUnit u;
+      u.model = m;
+      u.chunk = chunk;
+      u.first_item = first;
+      u.item_count = std::min(unit_items, items.items.size() - first);
+      std::string identity = key;
+      std::size_t tokens = 0;
+      for (std::size_t i = first; i < first + u.item_count; ++i) {
+        identity += '\n' + items.items[i].id;
+        for (const Condition& c : spec.conditions) tokens += builder.build(c, items.items[i]).ids.size();
+      }
+      u.id = io::hub::sha256_hex(identity).substr(0, 16);
+      u.cost = parameters * static_cast<double>(tokens);
+      plan.units.push_back(std::move(u));
+    }
+  }
+  // Longest processing time first: a fixed order (cost, then model, then chunk) and the least
+  // loaded shard (ties: the lowest) give every planner the same assignment.
+  std::vector<std::size_t> order(plan.units.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return plan.units[a].cost > plan.units[b].cost; });
+  std::vector<double> load(shards, 0.0);
+  for (std::size_t k : order) {
+    const std::size_t s = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[s] += plan.units[k].cost;
+    plan.units[k].shard = s + 1;
+  }
+  return plan;
+}
+
+ItemSet unit_items(const ItemSet& items, const WorkUnit& unit) {
+  ItemSet part;
+  part.file = items.file;
+  part.sha256 = items.sha256;
+  part.items.assign(items.items.begin() + static_cast<std::ptrdiff_t>(unit.first_item),
+                    items.items.begin() + static_cast<std::ptrdiff_t>(unit.first_item + unit.item_count));
+  return part;
+}
+
+}  // namespace entroscope::experiment
