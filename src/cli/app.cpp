@@ -40,6 +40,7 @@ int run_main(int argc, char** argv) {
   // In the order a researcher meets them: run an experiment; score; inspect; diagnose; models.
   add_run_command(app);
   add_merge_command(app);
+  add_plan_command(app);
   add_report_command(app);
   add_forward_command(app);
   add_score_command(app);

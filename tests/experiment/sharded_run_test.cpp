@@ -270,5 +270,35 @@ statistics: {bootstrap: {samples: 300}}
   EXPECT_TRUE(fs::exists(dir / "out" / "scaling_summary.json"));
 }
 
+TEST(ShardedRunPlan, TheShellScriptRunsEveryShardAndTheMergeAndTheSlurmScriptChainsTheMerge) {
+  test_util::TempDir dir;
+  experiment_test::write_two_model_experiment(dir.path(), 10);
+  ASSERT_EQ(experiment_test::run_cli_experiment(dir.path(), dir / "single").status, 0);
+  const std::string spec = (dir / "exp.yaml").string();
+  const CommandResult shell = run_command(fmt::format("{} plan {} --shell --shards 3 --jobs 2 --cpus 1 --unit-items 3 --out {}",
+                                                      kBinary, spec, (dir / "sharded").string()));
+  ASSERT_EQ(shell.status, 0) << shell.output;
+  test_util::write_file(dir / "run.sh", shell.output);
+  const CommandResult ran = run_command("bash " + (dir / "run.sh").string());
+  ASSERT_EQ(ran.status, 0) << ran.output << shell.output;
+  EXPECT_NE(ran.output.find("merged 3 shards"), std::string::npos) << ran.output;
+  expect_same_results(dir / "single", dir / "sharded", {"demo-gpt2-s", "demo-neox-m"}, "per_token_");
+  EXPECT_EQ(unit_files(dir / "sharded" / "shards" / "1").size() + unit_files(dir / "sharded" / "shards" / "2").size() +
+                unit_files(dir / "sharded" / "shards" / "3").size(),
+            8u);  // 2 models x 4 chunks of 3, 3, 3, 1 items
+
+  const CommandResult slurm = run_command(fmt::format(
+      "{} plan {} --slurm --shards 5 --cpus 2 --mem 3G --partition short --time 1:00:00 --out {}", kBinary, spec,
+      (dir / "slurm").string()));
+  ASSERT_EQ(slurm.status, 0) << slurm.output;
+  for (const char* part : {"--array=1-5 ", "--cpus-per-task=2 --mem=3G --partition=short --time=1:00:00",
+                           "--shard \"$SHARD/5\"", "--dependency=afterok:$array_job", "merge ",
+                           "submitted the shards as job $array_job and the merge as job $merge_job"})
+    EXPECT_NE(slurm.output.find(part), std::string::npos) << part << "\n" << slurm.output;
+  const CommandResult neither = run_command(fmt::format("{} plan {}", kBinary, spec));
+  EXPECT_NE(neither.status, 0);
+  EXPECT_NE(neither.output.find("choose one of --slurm"), std::string::npos) << neither.output;
+}
+
 }  // namespace
 }  // namespace entroscope::experiment
