@@ -18,11 +18,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_file.h"
 #include "doctor/activation_check.h"
 #include "doctor/report.h"
 #include "experiment/items.h"
 #include "experiment/report_page.h"
 #include "experiment/spec_parser.h"
+#include "experiment/unit_file.h"
 #include "io/checkpoint.h"
 #include "io/hub_api.h"
 #include "io/hub_cache.h"
@@ -424,6 +426,17 @@ void report_folder(std::string_view input) {
   experiment::report_html(scratch.dir(), {5, 5});
 }
 
+void unit_file(std::string_view input) {
+  const nlohmann::json doc = entroscope::parse_json(input, "fuzz/units/unit.json");
+  const experiment::UnitResult unit = experiment::unit_from_json(doc, "fuzz/units/unit.json");
+  // What the merge does with an accepted unit before the checks against the plan: it is written
+  // back by the same code (the shard's), which must accept everything the reader accepted.
+  const std::string again = experiment::unit_to_json(unit).dump();
+  const experiment::UnitResult reread = experiment::unit_from_json(nlohmann::json::parse(again), "fuzz/again.json");
+  if (reread.scored.items.size() != unit.scored.items.size() || reread.scored.tokens.size() != unit.scored.tokens.size())
+    std::abort();
+}
+
 const std::vector<Target>& all_targets() {
   static const std::vector<Target> targets = {
       {"safetensors_header", safetensors_header}, {"tokenizer_json", tokenizer_json},
@@ -431,7 +444,7 @@ const std::vector<Target>& all_targets() {
       {"safetensors_index", safetensors_index},   {"experiment_yaml", experiment_yaml},
       {"items_jsonl", items_jsonl},               {"hub_cache", hub_cache},
       {"hub_http", hub_http},                     {"doctor_compare", doctor_compare},
-      {"report_folder", report_folder},
+      {"report_folder", report_folder},           {"unit_file", unit_file},
   };
   return targets;
 }

@@ -33,6 +33,8 @@ void doctor_compare(std::string_view input);
 // A run's output folder for `entroscope report`: scaling_summary.json, results.json and units.csv
 // (the names the seeds' files use for each other), separated by NUL bytes.
 void report_folder(std::string_view input);
+// One work-unit file of a sharded run (experiment/unit_file.h), as `merge` reads it.
+void unit_file(std::string_view input);
 
 struct Target {
   const char* name;  // fuzz_<name>, tests/data/fuzz_regressions/<name>/

@@ -125,23 +125,31 @@ void run_plan(const PlanArgs& args) {
   const std::string merge_command =
       fmt::format("{} merge {}* --out {} --progress lines", exe, shell_quote(shards_dir), shell_quote(out.string()));
   if (args.slurm) {
+    // The job scripts go into files with their #SBATCH options, so that one shard can be submitted
+    // again by hand (sbatch --array=3 OUT/shard.sbatch) with the same settings.
+    const std::string shard_job = (out / "shard.sbatch").string(), merge_job = (out / "merge.sbatch").string();
     std::string options;
-    if (!args.partition.empty()) options += " --partition=" + shell_quote(args.partition);
-    if (!args.time.empty()) options += " --time=" + shell_quote(args.time);
-    const std::string job = shell_quote("entroscope-" + spec.name);
+    if (!args.partition.empty()) options += "#SBATCH --partition=" + args.partition + "\n";
+    if (!args.time.empty()) options += "#SBATCH --time=" + args.time + "\n";
     s += "# One array task per shard; each writes its units into its own folder.\n";
     s += fmt::format(
-        "array_job=$(sbatch --parsable --job-name={} --array=1-{} --cpus-per-task={} --mem={}{} --output={}shard_%a.log "
-        "<<'JOB'\n#!/usr/bin/env bash\nSHARD=$SLURM_ARRAY_TASK_ID\nexec {}\nJOB\n)\narray_job=${{array_job%%;*}}\n",
-        job, n, args.cpus, mem, options, shell_quote(logs_dir), shard_command);
+        "cat > {} <<'JOB'\n#!/usr/bin/env bash\n#SBATCH --job-name=entroscope-{}\n#SBATCH --array=1-{}\n"
+        "#SBATCH --cpus-per-task={}\n#SBATCH --mem={}\n{}#SBATCH --output={}shard_%a.log\n"
+        "SHARD=$SLURM_ARRAY_TASK_ID\nexec {}\nJOB\n",
+        shell_quote(shard_job), spec.name, n, args.cpus, mem, options, logs_dir, shard_command);
     s += "# The merge, once every task has succeeded.\n";
     s += fmt::format(
-        "merge_job=$(sbatch --parsable --job-name={} --dependency=afterok:$array_job --cpus-per-task=1 --mem={}{} "
-        "--output={}merge.log <<'JOB'\n#!/usr/bin/env bash\nexec {}\nJOB\n)\nmerge_job=${{merge_job%%;*}}\n",
-        shell_quote("entroscope-" + spec.name + "-merge"), mem, options, shell_quote(logs_dir), merge_command);
+        "cat > {} <<'JOB'\n#!/usr/bin/env bash\n#SBATCH --job-name=entroscope-{}-merge\n#SBATCH --cpus-per-task=1\n"
+        "#SBATCH --mem={}\n{}#SBATCH --output={}merge.log\nexec {}\nJOB\n",
+        shell_quote(merge_job), spec.name, mem, options, logs_dir, merge_command);
+    s += fmt::format("array_job=$(sbatch --parsable {})\narray_job=${{array_job%%;*}}\n", shell_quote(shard_job));
+    s += fmt::format("merge_job=$(sbatch --parsable --dependency=afterok:$array_job {})\nmerge_job=${{merge_job%%;*}}\n",
+                     shell_quote(merge_job));
     s += "echo \"entroscope: submitted the shards as job $array_job and the merge as job $merge_job\"\n";
     s += fmt::format("echo \"entroscope: follow with: squeue -j $array_job,$merge_job; logs in {}; results in {}\"\n",
                      logs_dir, out.string());
+    s += fmt::format("echo \"entroscope: to rerun shard I alone: sbatch --array=I {}; then: sbatch {}\"\n", shard_job,
+                     merge_job);
   } else {
     const std::size_t jobs = args.jobs == 0 ? n : args.jobs;
     s += fmt::format("# {} shard(s) at a time with xargs (or: parallel -j {} run_shard ::: $(seq 1 {})).\n", jobs,

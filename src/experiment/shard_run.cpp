@@ -231,6 +231,28 @@ std::vector<FoundUnit> read_shard_units(const std::vector<fs::path>& shard_dirs)
   return found;
 }
 
+// A unit whose id is the plan's must also hold what the plan says: its items (by id, in order),
+// one score per condition, records within the spec's conditions.
+void check_unit_fits(const FoundUnit& f, const WorkUnit& expected, const ExperimentSpec& spec, const ItemSet& items) {
+  const UnitResult& u = f.unit;
+  const std::string label = f.file.string();
+  if (u.first_item != expected.first_item || u.item_count != expected.item_count || u.chunk != expected.chunk)
+    fail("{}: unit {} should hold items {}-{}, not {}-{}", label, u.unit_id, expected.first_item + 1,
+         expected.first_item + expected.item_count, u.first_item + 1, u.first_item + u.item_count);
+  if (!u.failure.empty()) return;
+  const std::size_t n_cond = spec.conditions.size();
+  for (std::size_t i = 0; i < u.scored.items.size(); ++i) {
+    const ItemScores& s = u.scored.items[i];
+    if (s.id != items.items[u.first_item + i].id || s.conditions.size() != n_cond)
+      fail("{}: item {} of the unit is '{}' with {} conditions; the data file and spec have '{}' with {}", label, i + 1,
+           s.id, s.conditions.size(), items.items[u.first_item + i].id, n_cond);
+  }
+  for (const TokenRecord& t : u.scored.tokens)
+    if (t.condition >= n_cond) fail("{}: a token record names condition {} of {}", label, t.condition + 1, n_cond);
+  for (const WordRecord& w : u.scored.words)
+    if (w.condition >= n_cond) fail("{}: a word record names condition {} of {}", label, w.condition + 1, n_cond);
+}
+
 }  // namespace
 
 ExperimentOutcome merge_shards(const std::vector<fs::path>& shard_dirs, const RunSettings& settings) {
@@ -284,6 +306,7 @@ ExperimentOutcome merge_shards(const std::vector<fs::path>& shard_dirs, const Ru
                     : "its items are not a unit of this data file";
       fail("{}: not a unit of this experiment ({}); merge only the shards of one run", f.file.string(), why);
     }
+    check_unit_fits(f, plan.units[it->second], spec, items);
     if (FoundUnit* earlier = by_unit[it->second])
       fail("unit {} ({}, items {}-{}) is in both {} and {}; give each shard folder once", f.unit.unit_id, f.unit.model,
            f.unit.first_item + 1, f.unit.first_item + f.unit.item_count, earlier->file.string(), f.file.string());

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "common/durable_file.h"
 #include "common/error.h"
 #include "common/json_file.h"
@@ -128,6 +130,40 @@ ScoredItems scored_from(const json& j) {
   return s;
 }
 
+// What a merge relies on: one score per item of the unit, finite numbers (JSON reads 1e999 as
+// infinity), and records that name the unit's own items.
+void check_scores(const UnitResult& u, const std::string& label) {
+  const ScoredItems& s = u.scored;
+  if (s.items.size() != u.item_count)
+    fail("{}: {} items scored for a unit of {}", label, s.items.size(), u.item_count);
+  auto finite = [&](double v) {
+    if (!std::isfinite(v)) fail("{}: a non-finite number in the unit's scores", label);
+  };
+  auto own_item = [&](std::uint32_t item) {
+    if (item < u.first_item || item - u.first_item >= u.item_count)
+      fail("{}: a record names item {}, outside the unit's items {}-{}", label, item, u.first_item,
+           u.first_item + u.item_count - 1);
+  };
+  for (const ItemScores& item : s.items)
+    for (const ItemConditionScores& v : item.conditions) {
+      finite(v.mean_bits[0]);
+      finite(v.mean_bits[1]);
+    }
+  for (const TokenRecord& t : s.tokens) {
+    own_item(t.item);
+    finite(t.entropy_bits);
+    finite(t.surprisal_bits);
+  }
+  for (const WordRecord& w : s.words) {
+    own_item(w.item);
+    const WordMeasures& m = w.measures;
+    for (double v : {m.surprisal_bits, m.surprisal_bow_bits, m.surprisal_bow_wordsprobability_bits,
+                     m.surprisal_bow_minicons_bits, m.first_subword_entropy_bits, m.unit_entropy_bits,
+                     m.log2_p_bow_after, m.log2_denominator})
+      finite(v);
+  }
+}
+
 }  // namespace
 
 ojson unit_to_json(const UnitResult& u) {
@@ -182,8 +218,7 @@ UnitResult unit_from_json(const json& doc, const std::string& label) {
     }
     u.unit_records = doc.at("unit_records").get<bool>();
     if (u.failure.empty()) u.scored = scored_from(doc.at("scores"));
-    if (u.failure.empty() && u.scored.items.size() != u.item_count)
-      fail("{}: {} items scored for a unit of {}", label, u.scored.items.size(), u.item_count);
+    if (u.failure.empty()) check_scores(u, label);
     return u;
   } catch (const json::exception& e) {
     fail("{}: malformed work-unit file: {}", label, e.what());

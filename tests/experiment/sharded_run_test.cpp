@@ -291,8 +291,11 @@ TEST(ShardedRunPlan, TheShellScriptRunsEveryShardAndTheMergeAndTheSlurmScriptCha
       "{} plan {} --slurm --shards 5 --cpus 2 --mem 3G --partition short --time 1:00:00 --out {}", kBinary, spec,
       (dir / "slurm").string()));
   ASSERT_EQ(slurm.status, 0) << slurm.output;
-  for (const char* part : {"--array=1-5 ", "--cpus-per-task=2 --mem=3G --partition=short --time=1:00:00",
-                           "--shard \"$SHARD/5\"", "--dependency=afterok:$array_job", "merge ",
+  for (const char* part : {"#SBATCH --array=1-5\n",
+                           "#SBATCH --cpus-per-task=2\n#SBATCH --mem=3G\n#SBATCH --partition=short\n#SBATCH "
+                           "--time=1:00:00\n",
+                           "--shard \"$SHARD/5\"", "sbatch --parsable --dependency=afterok:$array_job ", "merge ",
+                           "sbatch --array=I ",
                            "submitted the shards as job $array_job and the merge as job $merge_job"})
     EXPECT_NE(slurm.output.find(part), std::string::npos) << part << "\n" << slurm.output;
   const CommandResult neither = run_command(fmt::format("{} plan {}", kBinary, spec));
