@@ -18,7 +18,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "common/json_file.h"
 #include "doctor/activation_check.h"
 #include "doctor/report.h"
 #include "experiment/items.h"
@@ -427,8 +426,10 @@ void report_folder(std::string_view input) {
 }
 
 void unit_file(std::string_view input) {
-  const nlohmann::json doc = entroscope::parse_json(input, "fuzz/units/unit.json");
-  const experiment::UnitResult unit = experiment::unit_from_json(doc, "fuzz/units/unit.json");
+  static const Scratch scratch("unit_file");
+  scratch.clear();
+  write_file(scratch.dir() / "unit.json", input);
+  const experiment::UnitResult unit = experiment::read_unit_file(scratch.dir() / "unit.json");
   // What the merge does with an accepted unit before the checks against the plan: it is written
   // back by the same code (the shard's), which must accept everything the reader accepted.
   const std::string again = experiment::unit_to_json(unit).dump();

@@ -122,10 +122,13 @@ void add_run_command(CLI::App& app) {
       "  Finished models are reused on a rerun with the same spec, data and weights (--force recomputes).\n"
       "  A model that produces a non-finite value is marked failed with the place; the others still run and the\n"
       "  command exits with status 1.\n"
-      "  Example: entroscope run examples/demo.yaml --out results/demo");
+      "  Example: entroscope run examples/demo.yaml --out results/demo\n"
+      "  Sharded (docs/cluster.md): entroscope run examples/demo.yaml --shard 2/4 --out results/demo/shards/2, then\n"
+      "  entroscope merge results/demo/shards/* --out results/demo; `entroscope plan` writes a Slurm script for both");
   cmd->add_option("experiment", args->experiment, "Experiment file (YAML)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Output folder (default: results/<experiment file name>)");
-  cmd->add_flag("--force", args->force, "Recompute models even when a finished run with the same inputs exists");
+  cmd->add_flag("--force", args->force,
+                "Recompute models (with --shard: units) even when a finished run with the same inputs exists");
   cmd->add_flag("--offline", args->offline,
                 "Never download: every Hub id must be in the local cache (default: models not cached yet are fetched "
                 "before the run starts, unless HF_HUB_OFFLINE=1)");

@@ -79,7 +79,7 @@ ShardOutcome run_shard(const fs::path& experiment_file, const RunSettings& setti
     std::vector<const WorkUnit*> pending;
     for (const WorkUnit& u : plan.units) {
       if (u.model != m || u.shard != shard.index) continue;
-      if (finished_unit_file(dir, name, u, key)) {
+      if (!settings.force && finished_unit_file(dir, name, u, key)) {
         ++out.reused;
         log.line(fmt::format("{} unit {} (items {}-{}): finished earlier, kept", name, u.id, u.first_item + 1,
                              u.first_item + u.item_count));

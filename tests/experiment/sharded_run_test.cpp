@@ -197,6 +197,13 @@ TEST(ShardedRunKill, AKilledShardKeepsItsFinishedUnitsAndARerunComputesOnlyTheRe
 
   const CommandResult again = run_shard_cli(dir.path(), 1, 1, shard, 2);
   EXPECT_NE(again.output.find("(12 reused, 0 computed, 0 failed)"), std::string::npos) << again.output;
+  const CommandResult forced = run_command(fmt::format("{} run {} --shard 1/1 --unit-items 2 --out {} --threads 1 "
+                                                       "--progress none --force",
+                                                       kBinary, (dir / "exp.yaml").string(), shard.string()));
+  EXPECT_NE(forced.output.find("(0 reused, 12 computed, 0 failed)"), std::string::npos) << forced.output;
+  // Recomputed, with the same scores (only the unit's times differ).
+  EXPECT_NE(fs::last_write_time(kept[0]), first_time);
+  EXPECT_EQ(read_json_file(kept[0])["scores"], nlohmann::json::parse(first_bytes)["scores"]);
 }
 
 TEST(ShardedRunMerge, RefusesMissingDuplicatedForeignAndOtherVersionUnitsWritingNothing) {
