@@ -16,6 +16,7 @@ PACKAGES=(
   python3-pip python3-setuptools python3-wheel python3-venv  # pip install --no-build-isolation ./python
   clang libclang-rt-14-dev   # scripts/fuzz.sh: libFuzzer + ASan/UBSan runtimes (libclang_rt.fuzzer)
   chromium python3-websocket # the report's browser test (tests/browser: headless Chromium over DevTools)
+  slurm-wlm munge            # the sharded-run test on a one-node Slurm cluster (tests/cluster)
 )
 
 missing=()
