@@ -121,6 +121,16 @@ RunInfo this_run(const ExperimentSpec& spec, kernels::Device device) {
   return run;
 }
 
+ModelOutcome outcome_of(const ModelSource& src) {
+  ModelOutcome outcome;
+  outcome.name = src.name;
+  outcome.family = src.family;
+  outcome.arch = std::string(model::architecture_name(src.config.arch));
+  outcome.parameters = src.config.parameter_count();
+  outcome.non_embedding_parameters = src.config.non_embedding_parameter_count();
+  return outcome;
+}
+
 PerTokenFormat unit_file_format(const ExperimentSpec& spec, bool report) {
   return spec.per_token != PerTokenFormat::kNone ? spec.per_token
          : report                                ? PerTokenFormat::kCsv
@@ -175,12 +185,7 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
                        const RunSettings& settings, const std::string& counter, const PrecomputedScores* precomputed) {
   const ModelSource& src = prepared.source;
   const tokenizer::Tokenizer& tok = *prepared.tokenizer;
-  ModelOutcome outcome;
-  outcome.name = src.name;
-  outcome.family = src.family;
-  outcome.arch = std::string(model::architecture_name(src.config.arch));
-  outcome.parameters = src.config.parameter_count();
-  outcome.non_embedding_parameters = src.config.non_embedding_parameter_count();
+  ModelOutcome outcome = outcome_of(src);
 
   const auto wall_start = std::chrono::system_clock::now();
   const auto steady_start = std::chrono::steady_clock::now();

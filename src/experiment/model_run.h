@@ -84,6 +84,9 @@ ModelOutcome run_model(const ExperimentSpec& spec, const ItemSet& items, const P
                        const RunSettings& settings, const std::string& counter,
                        const PrecomputedScores* precomputed = nullptr);
 
+// A model's outcome with its identity filled in (name, family, architecture, parameters); failed.
+ModelOutcome outcome_of(const ModelSource& src);
+
 // What this process records about how it runs (version, kernel, threads, device); no times.
 RunInfo this_run(const ExperimentSpec& spec, kernels::Device device);
 

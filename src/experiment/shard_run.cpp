@@ -340,13 +340,7 @@ ExperimentOutcome merge_shards(const std::vector<fs::path>& shard_dirs, const Ru
     for (const FoundUnit* f : units)
       if (!f->unit.failure.empty()) failures.push_back(f->unit.failure);
     if (!failures.empty()) {
-      const ModelSource& src = prepared[m].source;
-      ModelOutcome failed;
-      failed.name = src.name;
-      failed.family = src.family;
-      failed.arch = std::string(model::architecture_name(src.config.arch));
-      failed.parameters = src.config.parameter_count();
-      failed.non_embedding_parameters = src.config.non_embedding_parameter_count();
+      ModelOutcome failed = outcome_of(prepared[m].source);
       failed.failure = failures.size() == 1
                            ? failures.front()
                            : fmt::format("{} ({} of {} units failed)", failures.front(), failures.size(), units.size());

@@ -94,16 +94,20 @@ CommandResult run_command(const std::string& command) {
   return result;
 }
 
-void write_two_model_experiment(const fs::path& dir, std::size_t items, const std::string& options) {
+void write_experiment(const fs::path& dir, const std::string& models, std::size_t items, const std::string& options) {
   write_demo_items(dir / "items.jsonl", items);
-  test_util::write_file(dir / "exp.yaml", "models: [" + (kModelsDir / "demo-gpt2-s").string() + ", " +
-                                              (kModelsDir / "demo-neox-m").string() + "]\n" + options + R"(data: items.jsonl
+  test_util::write_file(dir / "exp.yaml", "models: " + models + "\n" + options + R"(data: items.jsonl
 conditions:
   with_context: ["{context}", {text: "{target}", measure: true}]
   no_context: ["<|endoftext|>", {text: "{target}", measure: true}]
 contrasts: [with_context - no_context]
 statistics: {bootstrap: {samples: 300}}
 )");
+}
+
+void write_two_model_experiment(const fs::path& dir, std::size_t items, const std::string& options) {
+  write_experiment(dir, "[" + (kModelsDir / "demo-gpt2-s").string() + ", " + (kModelsDir / "demo-neox-m").string() + "]",
+                   items, options);
 }
 
 CommandResult run_cli_experiment(const fs::path& dir, const fs::path& out, const std::string& env) {

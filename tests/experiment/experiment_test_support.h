@@ -40,6 +40,9 @@ struct CommandResult {
 };
 CommandResult run_command(const std::string& command);
 
+// dir/exp.yaml + dir/items.jsonl: `models` (a YAML list) over the first `items` demo items, with
+// context and without, one contrast, 300 bootstrap samples, plus `options` (YAML lines).
+void write_experiment(const fs::path& dir, const std::string& models, std::size_t items, const std::string& options);
 // dir/exp.yaml + dir/items.jsonl: demo-gpt2-s and demo-neox-m over the first `items` demo items,
 // with context and without, one contrast, 300 bootstrap samples, plus `options` (YAML lines).
 void write_two_model_experiment(const fs::path& dir, std::size_t items = 6,

@@ -255,16 +255,8 @@ TEST(ShardedRunMerge, RefusesMissingDuplicatedForeignAndOtherVersionUnitsWriting
 TEST(ShardedRunMerge, AFailedUnitFailsItsModelAsASingleRunWould) {
   test_util::TempDir dir;
   const fs::path nan_model = experiment_test::make_nan_model(dir / "nan-model");
-  experiment_test::write_demo_items(dir / "items.jsonl", 6);
-  test_util::write_file(dir / "exp.yaml", "models: [" + (experiment_test::kModelsDir / "demo-gpt2-s").string() +
-                                              ", " + nan_model.string() + R"(]
-data: items.jsonl
-conditions:
-  with_context: ["{context}", {text: "{target}", measure: true}]
-  no_context: ["<|endoftext|>", {text: "{target}", measure: true}]
-contrasts: [with_context - no_context]
-statistics: {bootstrap: {samples: 300}}
-)");
+  experiment_test::write_experiment(
+      dir.path(), "[" + (experiment_test::kModelsDir / "demo-gpt2-s").string() + ", " + nan_model.string() + "]", 6, "");
   const CommandResult shard = run_shard_cli(dir.path(), 1, 1, dir / "s", 3);
   EXPECT_NE(shard.status, 0);
   EXPECT_NE(shard.output.find("(0 reused, 2 computed, 2 failed)"), std::string::npos) << shard.output;
