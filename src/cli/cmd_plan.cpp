@@ -103,11 +103,20 @@ void run_plan(const PlanArgs& args) {
   s += fmt::format("#   {} models x {} items = {} work units of up to {} items, in {} shards{}, then one merge.\n",
                    prepared.size(), items.items.size(), plan.units.size(), plan.unit_items, n,
                    args.slurm ? " (a Slurm array)" : " on this machine");
-  s += "#   Estimated cost per shard (parameters x tokens; units are assigned largest first to the least loaded):\n";
+  s += "#   Estimated cost per shard (parameters x tokens; consecutive units of equal cost per shard):\n";
   for (std::size_t i = 1; i <= n; ++i) {
     std::size_t count = 0;
-    for (const auto& u : plan.units) count += u.shard == i;
-    s += fmt::format("#     shard {}: {} units, {}\n", i, count, sci(plan.shard_cost(i)));
+    std::vector<std::string> models;
+    for (const auto& u : plan.units) {
+      if (u.shard != i) continue;
+      ++count;
+      const std::string& name = prepared[u.model].source.name;
+      if (models.empty() || models.back() != name) models.push_back(name);
+    }
+    std::string names;
+    for (std::size_t k = 0; k < models.size() && k < 4; ++k) names += (k ? ", " : "") + models[k];
+    if (models.size() > 4) names += fmt::format(" and {} more", models.size() - 4);
+    s += fmt::format("#     shard {}: {} units, {} ({})\n", i, count, sci(plan.shard_cost(i)), names.empty() ? "none" : names);
   }
   s += fmt::format("#   Memory per task: {} ({}; the largest model, {}, estimated at {} thread(s), plus a quarter).\n",
                    mem, args.mem.empty() ? "estimated" : "as given", largest_name, args.cpus);

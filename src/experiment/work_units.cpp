@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <numeric>
 
 #include "common/error.h"
 #include "experiment/sequence_builder.h"
@@ -62,17 +61,19 @@ UnitPlan plan_units(const ExperimentSpec& spec, const ItemSet& items, const std:
       plan.units.push_back(std::move(u));
     }
   }
-  // Longest processing time first: a fixed order (cost, then model, then chunk) and the least
-  // loaded shard (ties: the lowest) give every planner the same assignment.
-  std::vector<std::size_t> order(plan.units.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return plan.units[a].cost > plan.units[b].cost; });
-  std::vector<double> load(shards, 0.0);
-  for (std::size_t k : order) {
-    const std::size_t s = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-    load[s] += plan.units[k].cost;
-    plan.units[k].shard = s + 1;
+  // The units in model and item order, cut into `shards` consecutive stretches of equal cost: a unit
+  // goes to the shard whose stretch holds the middle of its cost. Each shard then loads only the
+  // few models its stretch covers (a series of 154 checkpoints is not read by every shard), and no
+  // shard's cost is more than one unit's away from the mean.
+  double total = 0;
+  for (const WorkUnit& u : plan.units) total += u.cost;
+  const double per_shard = total / static_cast<double>(shards);
+  double before = 0;
+  for (WorkUnit& u : plan.units) {
+    const double middle = before + u.cost / 2;
+    before += u.cost;
+    const auto s = per_shard > 0 ? static_cast<std::size_t>(middle / per_shard) : 0;
+    u.shard = std::min(s, shards - 1) + 1;
   }
   return plan;
 }

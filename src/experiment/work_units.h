@@ -45,9 +45,9 @@ struct UnitPlan {
 };
 
 // Hashes the model files (remembered between runs), tokenizes every item under every condition
-// with each model's sequence builder for the costs, and assigns the units: largest cost first to
-// the shard with the least so far (ties: the lower shard), in a fixed order, so the plan is the
-// same wherever it is made.
+// with each model's sequence builder for the costs, and assigns the units: in model and item order,
+// cut into consecutive stretches of equal cost, one per shard (so a shard loads few models), the
+// same wherever the plan is made.
 UnitPlan plan_units(const ExperimentSpec& spec, const ItemSet& items, const std::vector<PreparedModel>& prepared,
                     kernels::Device device, std::size_t unit_items, std::size_t shards);
 

@@ -6,7 +6,7 @@
 #   2. the demo as one `run` (the reference);
 #   3. `plan --slurm --shards 4` run with bash: an sbatch array, then the merge job afterok;
 #   4. the merged folder equals the single run (compare_runs.py);
-#   5. shard 2 frozen (SIGSTOP, fault point) after its 2nd unit file, scancel'd, resubmitted: it
+#   5. shard 1 frozen (SIGSTOP, fault point) after its 2nd unit file, scancel'd, resubmitted: it
 #      reuses the 2 files untouched and computes the rest; `merge` again equals the single run;
 #   6. `merge` with one unit file missing fails, names it and writes nothing.
 # Installs slurm-wlm and munge with apt when they are missing (scripts/setup.sh installs them too).
@@ -18,7 +18,7 @@ set -euo pipefail
 entroscope=$(realpath "$1") source=$(realpath "$2") work=$(realpath -m "$3")
 spec=$source/examples/demo.yaml
 compare=(/usr/bin/python3 "$source/tests/cluster/compare_runs.py")
-shards=4 unit_items=50 kill_shard=2
+shards=4 unit_items=50 kill_shard=1  # shard 1: the demo's two small models, 8 units
 budget=${ENTROSCOPE_SLURM_TEST_BUDGET:-560}  # seconds for everything; ctest's TIMEOUT is 600
 deadline=$((SECONDS + budget))
 S=$work/slurm                                # the cluster: conf, state, spool, munge, logs
