@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <utility>
 
 #include "common/durable_file.h"
 #include "common/error.h"
@@ -22,6 +25,20 @@ std::string unit_file_name(const std::string& model, const WorkUnit& unit) {
 fs::path units_dir(const fs::path& shard_dir) { return shard_dir / "units"; }
 
 namespace {
+
+// nlohmann's get<int>() of a float or out-of-range number is undefined behaviour (found by
+// fuzz_unit_file): integers are read only when they are integers that fit.
+template <class T>
+T whole(const json& j) {
+  if (j.is_number_unsigned()) {
+    const auto v = j.get<std::uint64_t>();
+    if (std::in_range<T>(v)) return static_cast<T>(v);
+  } else if (j.is_number_integer()) {
+    const auto v = j.get<std::int64_t>();
+    if (std::in_range<T>(v)) return static_cast<T>(v);
+  }
+  throw std::out_of_range("expected an integer that fits, got " + j.dump());
+}
 
 ojson run_json(const RunInfo& r) {
   return {{"entroscope_version", r.entroscope_version},
@@ -43,10 +60,10 @@ RunInfo run_from(const json& j) {
   r.git_hash = j.at("git_hash").get<std::string>();
   r.blas = j.at("blas").get<std::string>();
   r.gemm_kernel = j.at("gemm_kernel").get<std::string>();
-  r.threads = j.at("threads").get<int>();
+  r.threads = whole<int>(j.at("threads"));
   r.device = j.at("device").get<std::string>();
   r.device_name = j.at("device_name").get<std::string>();
-  r.batch_tokens = j.at("batch_tokens").get<std::size_t>();
+  r.batch_tokens = whole<std::size_t>(j.at("batch_tokens"));
   r.started_utc = j.at("started_utc").get<std::string>();
   r.finished_utc = j.at("finished_utc").get<std::string>();
   r.wall_seconds = j.at("wall_seconds").get<double>();
@@ -55,7 +72,7 @@ RunInfo run_from(const json& j) {
 
 // Compact rows: a unit of 100 items with context holds thousands of token records.
 ojson span_json(const Span& s) { return ojson::array({s.begin, s.end}); }
-Span span_from(const json& j) { return {j.at(0).get<std::size_t>(), j.at(1).get<std::size_t>()}; }
+Span span_from(const json& j) { return {whole<std::size_t>(j.at(0)), whole<std::size_t>(j.at(1))}; }
 
 ojson scored_json(const ScoredItems& s) {
   ojson items = ojson::array();
@@ -89,12 +106,12 @@ ScoredItems scored_from(const json& j) {
   for (const json& ij : j.at("items")) {
     ItemScores item;
     item.id = ij.at(0).get<std::string>();
-    item.line = ij.at(1).get<int>();
+    item.line = whole<int>(ij.at(1));
     for (const json& c : ij.at(2)) {
       ItemConditionScores v;
-      v.n_tokens = c.at(0).get<std::size_t>();
-      v.n_preceding_tokens = c.at(1).get<std::size_t>();
-      v.windows = c.at(2).get<std::size_t>();
+      v.n_tokens = whole<std::size_t>(c.at(0));
+      v.n_preceding_tokens = whole<std::size_t>(c.at(1));
+      v.windows = whole<std::size_t>(c.at(2));
       v.mean_bits[0] = c.at(3).get<double>();
       v.mean_bits[1] = c.at(4).get<double>();
       item.conditions.push_back(v);
@@ -102,12 +119,12 @@ ScoredItems scored_from(const json& j) {
     s.items.push_back(std::move(item));
   }
   for (const json& t : j.at("tokens"))
-    s.tokens.push_back({t.at(0).get<std::uint32_t>(), t.at(1).get<std::uint32_t>(), t.at(2).get<std::uint32_t>(),
-                        t.at(3).get<std::uint32_t>(), t.at(4).get<std::int32_t>(), t.at(5).get<double>(),
+    s.tokens.push_back({whole<std::uint32_t>(t.at(0)), whole<std::uint32_t>(t.at(1)), whole<std::uint32_t>(t.at(2)),
+                        whole<std::uint32_t>(t.at(3)), whole<std::int32_t>(t.at(4)), t.at(5).get<double>(),
                         t.at(6).get<double>()});
   for (const json& w : j.at("words")) {
-    WordRecord r{w.at(0).get<std::uint32_t>(), w.at(1).get<std::uint32_t>(), w.at(2).get<std::uint32_t>(),
-                 w.at(3).get<std::uint32_t>(), {}};
+    WordRecord r{whole<std::uint32_t>(w.at(0)), whole<std::uint32_t>(w.at(1)), whole<std::uint32_t>(w.at(2)),
+                 whole<std::uint32_t>(w.at(3)), {}};
     WordMeasures& m = r.measures;
     m.word = w.at(4).get<std::string>();
     m.char_span = span_from(w.at(5));
@@ -125,8 +142,8 @@ ScoredItems scored_from(const json& j) {
     m.boundary_inside_token = w.at(17).get<bool>();
     s.words.push_back(std::move(r));
   }
-  s.window.sequences_windowed = j.at("sequences_windowed").get<std::size_t>();
-  s.window.max_windows = j.at("max_windows").get<std::size_t>();
+  s.window.sequences_windowed = whole<std::size_t>(j.at("sequences_windowed"));
+  s.window.max_windows = whole<std::size_t>(j.at("max_windows"));
   return s;
 }
 
@@ -190,22 +207,25 @@ ojson unit_to_json(const UnitResult& u) {
 }
 
 UnitResult unit_from_json(const json& doc, const std::string& label) {
-  if (!doc.is_object() || doc.value("format", "") != kUnitFormat)
+  if (!doc.is_object()) fail("{}: not an entroscope work-unit file", label);
+  const auto format = doc.find("format");
+  if (format == doc.end() || !format->is_string() || *format != kUnitFormat)
     fail("{}: not an entroscope work-unit file", label);
-  if (doc.value("format_version", 0) != kUnitFormatVersion)
-    fail("{}: work-unit format version {} is not the {} this entroscope reads", label, doc.value("format_version", 0),
-         kUnitFormatVersion);
+  const auto version = doc.find("format_version");
+  if (version == doc.end() || !version->is_number_integer() || *version != kUnitFormatVersion)
+    fail("{}: work-unit format version {} is not the {} this entroscope reads", label,
+         version == doc.end() ? std::string("(none)") : version->dump(), kUnitFormatVersion);
   try {
     UnitResult u;
     u.unit_id = doc.at("unit_id").get<std::string>();
     u.model = doc.at("model").get<std::string>();
     u.resume_key = doc.at("resume_key").get<std::string>();
-    u.chunk = doc.at("chunk").get<std::size_t>();
-    u.first_item = doc.at("first_item").get<std::size_t>();
-    u.item_count = doc.at("item_count").get<std::size_t>();
-    u.unit_items = doc.at("unit_items").get<std::size_t>();
-    u.shard = doc.at("shard").get<std::size_t>();
-    u.shard_count = doc.at("shard_count").get<std::size_t>();
+    u.chunk = whole<std::size_t>(doc.at("chunk"));
+    u.first_item = whole<std::size_t>(doc.at("first_item"));
+    u.item_count = whole<std::size_t>(doc.at("item_count"));
+    u.unit_items = whole<std::size_t>(doc.at("unit_items"));
+    u.shard = whole<std::size_t>(doc.at("shard"));
+    u.shard_count = whole<std::size_t>(doc.at("shard_count"));
     u.experiment_file = doc.at("experiment_file").get<std::string>();
     u.experiment_sha256 = doc.at("experiment_sha256").get<std::string>();
     u.run = run_from(doc.at("run"));
@@ -221,6 +241,8 @@ UnitResult unit_from_json(const json& doc, const std::string& label) {
     if (u.failure.empty()) check_scores(u, label);
     return u;
   } catch (const json::exception& e) {
+    fail("{}: malformed work-unit file: {}", label, e.what());
+  } catch (const std::out_of_range& e) {
     fail("{}: malformed work-unit file: {}", label, e.what());
   }
 }

@@ -64,7 +64,10 @@ Checkpoint::Checkpoint(const fs::path& dir) : dir_(dir) {
       fs::path shard_path = dir / shard;
       if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
         fail("{}: shard name '{}' is not a plain file name", index.string(), shard);
-      if (!fs::exists(shard_path))
+      std::error_code ec;  // e.g. a name longer than the file system allows
+      const bool present = fs::exists(shard_path, ec);
+      if (ec) fail("{}: shard '{}' cannot be looked up: {}", index.string(), shard, ec.message());
+      if (!present)
         fail("{}: shard '{}' is listed in the index ({} tensors) but the file is missing", index.string(), shard,
              names.size());
       add_file(shard_path);
