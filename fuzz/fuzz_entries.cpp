@@ -18,9 +18,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_file.h"
 #include "doctor/activation_check.h"
 #include "doctor/report.h"
 #include "experiment/items.h"
+#include "experiment/model_result.h"
 #include "experiment/report_page.h"
 #include "experiment/spec_parser.h"
 #include "experiment/unit_file.h"
@@ -438,6 +440,14 @@ void unit_file(std::string_view input) {
     std::abort();
 }
 
+void results_file(std::string_view input) {
+  static const Scratch scratch("results_file");
+  scratch.clear();
+  write_file(scratch.dir() / "results.json", input);
+  // A reused result is read, never written again (the views are rendered from the live spec).
+  experiment::result_from_json(read_json_file(scratch.dir() / "results.json"), "fuzz/results.json");
+}
+
 const std::vector<Target>& all_targets() {
   static const std::vector<Target> targets = {
       {"safetensors_header", safetensors_header}, {"tokenizer_json", tokenizer_json},
@@ -446,6 +456,7 @@ const std::vector<Target>& all_targets() {
       {"items_jsonl", items_jsonl},               {"hub_cache", hub_cache},
       {"hub_http", hub_http},                     {"doctor_compare", doctor_compare},
       {"report_folder", report_folder},           {"unit_file", unit_file},
+      {"results_file", results_file},
   };
   return targets;
 }

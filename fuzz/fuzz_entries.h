@@ -35,6 +35,8 @@ void doctor_compare(std::string_view input);
 void report_folder(std::string_view input);
 // One work-unit file of a sharded run (experiment/unit_file.h), as `merge` reads it.
 void unit_file(std::string_view input);
+// A results file (experiment/model_result.h), as `run` reads it back to reuse a finished model.
+void results_file(std::string_view input);
 
 struct Target {
   const char* name;  // fuzz_<name>, tests/data/fuzz_regressions/<name>/

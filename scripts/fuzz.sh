@@ -21,7 +21,7 @@ elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then
   shift
 fi
 all_targets=(safetensors_header tokenizer_json config_json vocab_merges safetensors_index experiment_yaml items_jsonl
-             hub_cache hub_http doctor_compare report_folder unit_file)
+             hub_cache hub_http doctor_compare report_folder unit_file results_file)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 jobs=${FUZZ_JOBS:-1}

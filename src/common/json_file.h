@@ -3,10 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/durable_file.h"  // write_file_atomic
 
@@ -33,6 +35,21 @@ nlohmann::json read_json_file(const std::filesystem::path& path);
 // parse_json, reporting in *duplicate_key the first key that appears twice in one object (nlohmann
 // would silently keep the last value).
 nlohmann::json parse_json_checking_keys(std::string_view text, std::string_view origin, std::string* duplicate_key);
+
+// An integer of type T from a JSON value that must be an integer that fits: nlohmann's get<int>()
+// of a float or of a number out of range is undefined behaviour (found by fuzzing). Throws
+// nlohmann::json::type_error otherwise, so callers' "malformed file" handlers name the file.
+template <class T>
+T json_integer(const nlohmann::json& j) {
+  if (j.is_number_unsigned()) {
+    const auto v = j.get<std::uint64_t>();
+    if (std::in_range<T>(v)) return static_cast<T>(v);
+  } else if (j.is_number_integer()) {
+    const auto v = j.get<std::int64_t>();
+    if (std::in_range<T>(v)) return static_cast<T>(v);
+  }
+  throw nlohmann::json::type_error::create(302, "expected an integer that fits, got " + j.dump(), &j);
+}
 
 // Reads a whole file into a string; throws Error naming the path (and the limit, past
 // kMaxTextFileBytes).

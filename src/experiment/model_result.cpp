@@ -1,6 +1,7 @@
 #include "experiment/model_result.h"
 
 #include "common/error.h"
+#include "common/json_file.h"
 
 namespace entroscope::experiment {
 
@@ -11,7 +12,7 @@ using json = nlohmann::json;
 
 ojson digest_json(const FileDigest& d) { return {{"file", d.file}, {"bytes", d.bytes}, {"sha256", d.sha256}}; }
 FileDigest digest_from(const json& j) {
-  return {j.at("file").get<std::string>(), j.at("bytes").get<std::uint64_t>(), j.at("sha256").get<std::string>()};
+  return {j.at("file").get<std::string>(), json_integer<std::uint64_t>(j.at("bytes")), j.at("sha256").get<std::string>()};
 }
 
 ojson estimate_json(const Estimate& e) { return {{"mean", e.mean}, {"ci_low", e.ci.low}, {"ci_high", e.ci.high}}; }
@@ -49,7 +50,7 @@ std::optional<TestResult> test_from(const json& j) {
   t.df = optional_from<double>(j, "df");
   t.p_value = j.at("p_value").get<double>();
   t.exact = j.value("exact", false);
-  t.permutations = j.value("permutations", std::int64_t{0});
+  t.permutations = j.contains("permutations") ? json_integer<std::int64_t>(j.at("permutations")) : 0;
   return t;
 }
 
@@ -83,11 +84,11 @@ ojson summary_json(const ModelSummary& s) {
 
 ModelSummary summary_from(const json& j) {
   ModelSummary s;
-  s.n_items = j.at("n_items").get<std::size_t>();
+  s.n_items = json_integer<std::size_t>(j.at("n_items"));
   for (const json& cj : j.at("conditions")) {
     ConditionSummary c;
     c.name = cj.at("name").get<std::string>();
-    c.n_tokens = cj.at("n_tokens").get<std::size_t>();
+    c.n_tokens = json_integer<std::size_t>(cj.at("n_tokens"));
     for (Measure m : kMeasures) {
       const json& mj = cj.at(std::string(measure_key(m)));
       c.item_weighted[index_of(m)] = estimate_from(mj.at("item_weighted"));
@@ -107,9 +108,9 @@ ModelSummary summary_from(const json& j) {
       d.item_weighted = estimate_from(mj.at("item_weighted"));
       d.token_weighted = mj.at("token_weighted").get<double>();
       d.sd_items = optional_from<double>(mj, "sd_items");
-      d.n_negative = mj.at("n_negative").get<int>();
-      d.n_zero = mj.at("n_zero").get<int>();
-      d.n_positive = mj.at("n_positive").get<int>();
+      d.n_negative = json_integer<int>(mj.at("n_negative"));
+      d.n_zero = json_integer<int>(mj.at("n_zero"));
+      d.n_positive = json_integer<int>(mj.at("n_positive"));
       d.test = test_from(mj.at("test"));
     }
     s.contrasts.push_back(std::move(k));
@@ -155,12 +156,12 @@ ModelProvenance model_from(const json& j) {
   m.revision = j.at("revision").get<std::string>();
   m.commit = j.at("commit").get<std::string>();
   m.arch = j.at("arch").get<std::string>();
-  m.parameters = j.at("parameters").get<long long>();
-  m.non_embedding_parameters = j.at("non_embedding_parameters").get<long long>();
-  m.context = j.at("context").get<int>();
-  m.vocab_size = j.at("vocab_size").get<int>();
+  m.parameters = json_integer<long long>(j.at("parameters"));
+  m.non_embedding_parameters = json_integer<long long>(j.at("non_embedding_parameters"));
+  m.context = json_integer<int>(j.at("context"));
+  m.vocab_size = json_integer<int>(j.at("vocab_size"));
   m.storage_dtype = j.at("storage_dtype").get<std::string>();
-  m.special_tokens = j.at("special_tokens").get<std::map<std::string, std::int32_t>>();
+  for (const auto& [name, id] : j.at("special_tokens").items()) m.special_tokens[name] = json_integer<std::int32_t>(id);
   m.config_file = digest_from(j.at("config_file"));
   for (const json& d : j.at("weight_files")) m.weight_files.push_back(digest_from(d));
   for (const json& d : j.at("tokenizer_files")) m.tokenizer_files.push_back(digest_from(d));
@@ -188,13 +189,13 @@ std::vector<ItemScores> items_from(const json& j, const ModelSummary& s) {
   for (const json& ij : j) {
     ItemScores item;
     item.id = ij.at("id").get<std::string>();
-    item.line = ij.at("line").get<int>();
+    item.line = json_integer<int>(ij.at("line"));
     for (const ConditionSummary& c : s.conditions) {
       const json& cj = ij.at(c.name);
       ItemConditionScores v;
-      v.n_tokens = cj.at("n_tokens").get<std::size_t>();
-      v.n_preceding_tokens = cj.at("n_preceding_tokens").get<std::size_t>();
-      v.windows = cj.at("windows").get<std::size_t>();
+      v.n_tokens = json_integer<std::size_t>(cj.at("n_tokens"));
+      v.n_preceding_tokens = json_integer<std::size_t>(cj.at("n_preceding_tokens"));
+      v.windows = json_integer<std::size_t>(cj.at("windows"));
       for (Measure m : kMeasures) v.mean_bits[index_of(m)] = cj.at(std::string(measure_key(m))).get<double>();
       item.conditions.push_back(v);
     }
@@ -239,9 +240,9 @@ nlohmann::ordered_json result_to_json(const ModelResult& r) {
 
 ModelResult result_from_json(const nlohmann::json& doc, const std::string& label) {
   try {
-    if (doc.value("format", std::string()) != kResultsFormat)
+    if (!doc.is_object() || !doc.contains("format") || doc.at("format") != kResultsFormat)
       fail("{}: not an entroscope experiment results file", label);
-    if (doc.at("format_version").get<int>() != kResultsFormatVersion)
+    if (json_integer<int>(doc.at("format_version")) != kResultsFormatVersion)
       fail("{}: results format version {} (this entroscope reads {})", label, doc.at("format_version").dump(),
            kResultsFormatVersion);
     if (doc.at("status").get<std::string>() != "complete") fail("{}: status is not complete", label);
@@ -251,27 +252,28 @@ ModelResult result_from_json(const nlohmann::json& doc, const std::string& label
     r.experiment_file = doc.at("experiment").at("file").get<std::string>();
     r.spec = doc.at("experiment").at("spec");
     const json& d = doc.at("data");
-    r.data = {d.at("file").get<std::string>(), d.at("bytes").get<std::uint64_t>(), d.at("sha256").get<std::string>()};
-    r.n_items = d.at("n_items").get<std::size_t>();
+    r.data = {d.at("file").get<std::string>(), json_integer<std::uint64_t>(d.at("bytes")), d.at("sha256").get<std::string>()};
+    r.n_items = json_integer<std::size_t>(d.at("n_items"));
     r.model = model_from(doc.at("model"));
     const json& run = doc.at("run");
     r.run.entroscope_version = run.at("entroscope_version").get<std::string>();
     r.run.git_hash = run.at("git_hash").get<std::string>();
     r.run.blas = run.at("blas").get<std::string>();
     r.run.gemm_kernel = run.value("gemm_kernel", std::string());  // absent before 0.2
-    r.run.threads = run.at("threads").get<int>();
+    r.run.threads = json_integer<int>(run.at("threads"));
     r.run.device = run.value("device", std::string("cpu"));  // absent before the CUDA backend: cpu
     r.run.device_name = run.value("device_name", std::string());
-    r.run.batch_tokens = run.at("batch_tokens").get<std::size_t>();
+    r.run.batch_tokens = json_integer<std::size_t>(run.at("batch_tokens"));
     r.run.started_utc = run.at("started_utc").get<std::string>();
     r.run.finished_utc = run.at("finished_utc").get<std::string>();
     r.run.wall_seconds = run.at("wall_seconds").get<double>();
     const json& w = doc.at("window");
-    r.window.length = w.at("length").get<std::size_t>();
-    r.window.stride_setting = w.at("stride_setting").get<std::size_t>();
-    r.window.stride_by_condition = w.at("stride_by_condition").get<std::map<std::string, std::size_t>>();
-    r.window.sequences_windowed = w.at("sequences_windowed").get<std::size_t>();
-    r.window.max_windows = w.at("max_windows").get<std::size_t>();
+    r.window.length = json_integer<std::size_t>(w.at("length"));
+    r.window.stride_setting = json_integer<std::size_t>(w.at("stride_setting"));
+    for (const auto& [name, stride] : w.at("stride_by_condition").items())
+      r.window.stride_by_condition[name] = json_integer<std::size_t>(stride);
+    r.window.sequences_windowed = json_integer<std::size_t>(w.at("sequences_windowed"));
+    r.window.max_windows = json_integer<std::size_t>(w.at("max_windows"));
     if (!doc.at("per_token_file").is_null()) r.per_token_file = doc.at("per_token_file").get<std::string>();
     r.summary = summary_from(doc.at("summary"));
     r.items = items_from(doc.at("items"), r.summary);

@@ -3,9 +3,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <cstdint>
-#include <stdexcept>
-#include <utility>
 
 #include "common/durable_file.h"
 #include "common/error.h"
@@ -25,20 +22,6 @@ std::string unit_file_name(const std::string& model, const WorkUnit& unit) {
 fs::path units_dir(const fs::path& shard_dir) { return shard_dir / "units"; }
 
 namespace {
-
-// nlohmann's get<int>() of a float or out-of-range number is undefined behaviour (found by
-// fuzz_unit_file): integers are read only when they are integers that fit.
-template <class T>
-T whole(const json& j) {
-  if (j.is_number_unsigned()) {
-    const auto v = j.get<std::uint64_t>();
-    if (std::in_range<T>(v)) return static_cast<T>(v);
-  } else if (j.is_number_integer()) {
-    const auto v = j.get<std::int64_t>();
-    if (std::in_range<T>(v)) return static_cast<T>(v);
-  }
-  throw std::out_of_range("expected an integer that fits, got " + j.dump());
-}
 
 ojson run_json(const RunInfo& r) {
   return {{"entroscope_version", r.entroscope_version},
@@ -60,10 +43,10 @@ RunInfo run_from(const json& j) {
   r.git_hash = j.at("git_hash").get<std::string>();
   r.blas = j.at("blas").get<std::string>();
   r.gemm_kernel = j.at("gemm_kernel").get<std::string>();
-  r.threads = whole<int>(j.at("threads"));
+  r.threads = json_integer<int>(j.at("threads"));
   r.device = j.at("device").get<std::string>();
   r.device_name = j.at("device_name").get<std::string>();
-  r.batch_tokens = whole<std::size_t>(j.at("batch_tokens"));
+  r.batch_tokens = json_integer<std::size_t>(j.at("batch_tokens"));
   r.started_utc = j.at("started_utc").get<std::string>();
   r.finished_utc = j.at("finished_utc").get<std::string>();
   r.wall_seconds = j.at("wall_seconds").get<double>();
@@ -72,7 +55,7 @@ RunInfo run_from(const json& j) {
 
 // Compact rows: a unit of 100 items with context holds thousands of token records.
 ojson span_json(const Span& s) { return ojson::array({s.begin, s.end}); }
-Span span_from(const json& j) { return {whole<std::size_t>(j.at(0)), whole<std::size_t>(j.at(1))}; }
+Span span_from(const json& j) { return {json_integer<std::size_t>(j.at(0)), json_integer<std::size_t>(j.at(1))}; }
 
 ojson scored_json(const ScoredItems& s) {
   ojson items = ojson::array();
@@ -106,12 +89,12 @@ ScoredItems scored_from(const json& j) {
   for (const json& ij : j.at("items")) {
     ItemScores item;
     item.id = ij.at(0).get<std::string>();
-    item.line = whole<int>(ij.at(1));
+    item.line = json_integer<int>(ij.at(1));
     for (const json& c : ij.at(2)) {
       ItemConditionScores v;
-      v.n_tokens = whole<std::size_t>(c.at(0));
-      v.n_preceding_tokens = whole<std::size_t>(c.at(1));
-      v.windows = whole<std::size_t>(c.at(2));
+      v.n_tokens = json_integer<std::size_t>(c.at(0));
+      v.n_preceding_tokens = json_integer<std::size_t>(c.at(1));
+      v.windows = json_integer<std::size_t>(c.at(2));
       v.mean_bits[0] = c.at(3).get<double>();
       v.mean_bits[1] = c.at(4).get<double>();
       item.conditions.push_back(v);
@@ -119,12 +102,12 @@ ScoredItems scored_from(const json& j) {
     s.items.push_back(std::move(item));
   }
   for (const json& t : j.at("tokens"))
-    s.tokens.push_back({whole<std::uint32_t>(t.at(0)), whole<std::uint32_t>(t.at(1)), whole<std::uint32_t>(t.at(2)),
-                        whole<std::uint32_t>(t.at(3)), whole<std::int32_t>(t.at(4)), t.at(5).get<double>(),
+    s.tokens.push_back({json_integer<std::uint32_t>(t.at(0)), json_integer<std::uint32_t>(t.at(1)), json_integer<std::uint32_t>(t.at(2)),
+                        json_integer<std::uint32_t>(t.at(3)), json_integer<std::int32_t>(t.at(4)), t.at(5).get<double>(),
                         t.at(6).get<double>()});
   for (const json& w : j.at("words")) {
-    WordRecord r{whole<std::uint32_t>(w.at(0)), whole<std::uint32_t>(w.at(1)), whole<std::uint32_t>(w.at(2)),
-                 whole<std::uint32_t>(w.at(3)), {}};
+    WordRecord r{json_integer<std::uint32_t>(w.at(0)), json_integer<std::uint32_t>(w.at(1)), json_integer<std::uint32_t>(w.at(2)),
+                 json_integer<std::uint32_t>(w.at(3)), {}};
     WordMeasures& m = r.measures;
     m.word = w.at(4).get<std::string>();
     m.char_span = span_from(w.at(5));
@@ -142,8 +125,8 @@ ScoredItems scored_from(const json& j) {
     m.boundary_inside_token = w.at(17).get<bool>();
     s.words.push_back(std::move(r));
   }
-  s.window.sequences_windowed = whole<std::size_t>(j.at("sequences_windowed"));
-  s.window.max_windows = whole<std::size_t>(j.at("max_windows"));
+  s.window.sequences_windowed = json_integer<std::size_t>(j.at("sequences_windowed"));
+  s.window.max_windows = json_integer<std::size_t>(j.at("max_windows"));
   return s;
 }
 
@@ -220,12 +203,12 @@ UnitResult unit_from_json(const json& doc, const std::string& label) {
     u.unit_id = doc.at("unit_id").get<std::string>();
     u.model = doc.at("model").get<std::string>();
     u.resume_key = doc.at("resume_key").get<std::string>();
-    u.chunk = whole<std::size_t>(doc.at("chunk"));
-    u.first_item = whole<std::size_t>(doc.at("first_item"));
-    u.item_count = whole<std::size_t>(doc.at("item_count"));
-    u.unit_items = whole<std::size_t>(doc.at("unit_items"));
-    u.shard = whole<std::size_t>(doc.at("shard"));
-    u.shard_count = whole<std::size_t>(doc.at("shard_count"));
+    u.chunk = json_integer<std::size_t>(doc.at("chunk"));
+    u.first_item = json_integer<std::size_t>(doc.at("first_item"));
+    u.item_count = json_integer<std::size_t>(doc.at("item_count"));
+    u.unit_items = json_integer<std::size_t>(doc.at("unit_items"));
+    u.shard = json_integer<std::size_t>(doc.at("shard"));
+    u.shard_count = json_integer<std::size_t>(doc.at("shard_count"));
     u.experiment_file = doc.at("experiment_file").get<std::string>();
     u.experiment_sha256 = doc.at("experiment_sha256").get<std::string>();
     u.run = run_from(doc.at("run"));
@@ -241,8 +224,6 @@ UnitResult unit_from_json(const json& doc, const std::string& label) {
     if (u.failure.empty()) check_scores(u, label);
     return u;
   } catch (const json::exception& e) {
-    fail("{}: malformed work-unit file: {}", label, e.what());
-  } catch (const std::out_of_range& e) {
     fail("{}: malformed work-unit file: {}", label, e.what());
   }
 }
