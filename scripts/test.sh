@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs dependencies if missing, builds, and runs every test with CTest
-# (unit, golden, bad-input, fuzz-mutation, CLI end-to-end, mock-Hub tests), then a 30-second
+# (unit, golden, bad-input, fuzz-mutation, CLI end-to-end, mock-Hub tests, the report in headless
+# Chromium, sharded runs on a one-node Slurm cluster started for the test), then a 30-second
 # libFuzzer smoke run of every parser (scripts/fuzz.sh --smoke, one target per core at a time; set
 # ENTROSCOPE_SKIP_FUZZ=1 to leave it out). Where nvcc is installed, the CUDA backend is compiled too.
 set -euo pipefail
