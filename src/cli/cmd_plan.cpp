@@ -128,9 +128,11 @@ void run_plan(const PlanArgs& args) {
     s += "# The models, once, into the shared Hugging Face cache (HF_HOME / HF_HUB_CACHE) before any task starts.\n";
     for (const std::string& h : hub) s += fmt::format("{} pull {}\n", exe, shell_quote(h));
   }
-  const std::string shard_command = fmt::format(
-      "{} run {} --shard \"$SHARD/{}\" --unit-items {} --out {}\"$SHARD\" --threads {} --progress lines --offline", exe,
-      spec_path, n, plan.unit_items, shell_quote(shards_dir), args.cpus);
+  // `index`: the shell's name for the shard number (digits only, so it needs no quotes).
+  auto shard_command = [&](const std::string& index) {
+    return fmt::format("{} run {} --shard {}/{} --unit-items {} --out {}{} --threads {} --progress lines --offline", exe,
+                       spec_path, index, n, plan.unit_items, shell_quote(shards_dir), index, args.cpus);
+  };
   const std::string merge_command =
       fmt::format("{} merge {}* --out {} --progress lines", exe, shell_quote(shards_dir), shell_quote(out.string()));
   if (args.slurm) {
@@ -144,8 +146,8 @@ void run_plan(const PlanArgs& args) {
     s += fmt::format(
         "cat > {} <<'JOB'\n#!/usr/bin/env bash\n#SBATCH --job-name=entroscope-{}\n#SBATCH --array=1-{}\n"
         "#SBATCH --cpus-per-task={}\n#SBATCH --mem={}\n{}#SBATCH --output={}shard_%a.log\n"
-        "SHARD=$SLURM_ARRAY_TASK_ID\nexec {}\nJOB\n",
-        shell_quote(shard_job), spec.name, n, args.cpus, mem, options, logs_dir, shard_command);
+        "exec {}\nJOB\n",
+        shell_quote(shard_job), spec.name, n, args.cpus, mem, options, logs_dir, shard_command("$SLURM_ARRAY_TASK_ID"));
     s += "# The merge, once every task has succeeded.\n";
     s += fmt::format(
         "cat > {} <<'JOB'\n#!/usr/bin/env bash\n#SBATCH --job-name=entroscope-{}-merge\n#SBATCH --cpus-per-task=1\n"
@@ -165,7 +167,7 @@ void run_plan(const PlanArgs& args) {
                      jobs, n);
     s += fmt::format("run_shard() {{\n  SHARD=$1\n  {} >{}\"shard_$SHARD.log\" 2>&1 || {{ echo \"entroscope: shard "
                      "$SHARD/{} failed; see {}shard_$SHARD.log\" >&2; return 1; }}\n}}\nexport -f run_shard\n",
-                     shard_command, shell_quote(logs_dir), n, logs_dir);
+                     shard_command("$SHARD"), shell_quote(logs_dir), n, logs_dir);
     s += fmt::format("seq 1 {} | xargs -P {} -I{{}} bash -c 'run_shard {{}}'\n", n, jobs);
     s += fmt::format("{} >{}merge.log 2>&1 || {{ cat {}merge.log >&2; exit 1; }}\n", merge_command,
                      shell_quote(logs_dir), shell_quote(logs_dir));

@@ -302,7 +302,7 @@ TEST(ShardedRunPlan, TheShellScriptRunsEveryShardAndTheMergeAndTheSlurmScriptCha
   for (const char* part : {"#SBATCH --array=1-5\n",
                            "#SBATCH --cpus-per-task=2\n#SBATCH --mem=3G\n#SBATCH --partition=short\n#SBATCH "
                            "--time=1:00:00\n",
-                           "--shard \"$SHARD/5\"", "sbatch --parsable --dependency=afterok:$array_job ", "merge ",
+                           "--shard $SLURM_ARRAY_TASK_ID/5 ", "/shards/$SLURM_ARRAY_TASK_ID ", "sbatch --parsable --dependency=afterok:$array_job ", "merge ",
                            "sbatch --array=I ",
                            "submitted the shards as job $array_job and the merge as job $merge_job"})
     EXPECT_NE(slurm.output.find(part), std::string::npos) << part << "\n" << slurm.output;
