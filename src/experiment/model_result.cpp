@@ -206,6 +206,38 @@ std::vector<ItemScores> items_from(const json& j, const ModelSummary& s) {
 
 }  // namespace
 
+nlohmann::ordered_json run_info_json(const RunInfo& r, const nlohmann::json* seed) {
+  ojson j = {{"entroscope_version", r.entroscope_version},
+             {"git_hash", r.git_hash},
+             {"blas", r.blas},
+             {"gemm_kernel", r.gemm_kernel},
+             {"threads", r.threads},
+             {"device", r.device},
+             {"device_name", r.device_name},
+             {"batch_tokens", r.batch_tokens}};
+  if (seed) j["seed"] = *seed;
+  j["started_utc"] = r.started_utc;
+  j["finished_utc"] = r.finished_utc;
+  j["wall_seconds"] = r.wall_seconds;
+  return j;
+}
+
+RunInfo run_info_from(const nlohmann::json& run) {
+  RunInfo r;
+  r.entroscope_version = run.at("entroscope_version").get<std::string>();
+  r.git_hash = run.at("git_hash").get<std::string>();
+  r.blas = run.at("blas").get<std::string>();
+  r.gemm_kernel = run.value("gemm_kernel", std::string());  // absent before 0.2
+  r.threads = json_integer<int>(run.at("threads"));
+  r.device = run.value("device", std::string("cpu"));  // absent before the CUDA backend: cpu
+  r.device_name = run.value("device_name", std::string());
+  r.batch_tokens = json_integer<std::size_t>(run.at("batch_tokens"));
+  r.started_utc = run.at("started_utc").get<std::string>();
+  r.finished_utc = run.at("finished_utc").get<std::string>();
+  r.wall_seconds = run.at("wall_seconds").get<double>();
+  return r;
+}
+
 nlohmann::ordered_json result_to_json(const ModelResult& r) {
   ojson doc;
   doc["format"] = kResultsFormat;
@@ -215,18 +247,7 @@ nlohmann::ordered_json result_to_json(const ModelResult& r) {
   doc["experiment"] = {{"name", r.experiment_name}, {"file", r.experiment_file}, {"spec", r.spec}};
   doc["data"] = {{"file", r.data.file}, {"bytes", r.data.bytes}, {"sha256", r.data.sha256}, {"n_items", r.n_items}};
   doc["model"] = model_json(r.model);
-  doc["run"] = {{"entroscope_version", r.run.entroscope_version},
-                {"git_hash", r.run.git_hash},
-                {"blas", r.run.blas},
-                {"gemm_kernel", r.run.gemm_kernel},
-                {"threads", r.run.threads},
-                {"device", r.run.device},
-                {"device_name", r.run.device_name},
-                {"batch_tokens", r.run.batch_tokens},
-                {"seed", r.spec.at("statistics").at("bootstrap").at("seed")},
-                {"started_utc", r.run.started_utc},
-                {"finished_utc", r.run.finished_utc},
-                {"wall_seconds", r.run.wall_seconds}};
+  doc["run"] = run_info_json(r.run, &r.spec.at("statistics").at("bootstrap").at("seed"));
   doc["window"] = {{"length", r.window.length},
                    {"stride_setting", r.window.stride_setting},
                    {"stride_by_condition", r.window.stride_by_condition},
@@ -255,18 +276,7 @@ ModelResult result_from_json(const nlohmann::json& doc, const std::string& label
     r.data = {d.at("file").get<std::string>(), json_integer<std::uint64_t>(d.at("bytes")), d.at("sha256").get<std::string>()};
     r.n_items = json_integer<std::size_t>(d.at("n_items"));
     r.model = model_from(doc.at("model"));
-    const json& run = doc.at("run");
-    r.run.entroscope_version = run.at("entroscope_version").get<std::string>();
-    r.run.git_hash = run.at("git_hash").get<std::string>();
-    r.run.blas = run.at("blas").get<std::string>();
-    r.run.gemm_kernel = run.value("gemm_kernel", std::string());  // absent before 0.2
-    r.run.threads = json_integer<int>(run.at("threads"));
-    r.run.device = run.value("device", std::string("cpu"));  // absent before the CUDA backend: cpu
-    r.run.device_name = run.value("device_name", std::string());
-    r.run.batch_tokens = json_integer<std::size_t>(run.at("batch_tokens"));
-    r.run.started_utc = run.at("started_utc").get<std::string>();
-    r.run.finished_utc = run.at("finished_utc").get<std::string>();
-    r.run.wall_seconds = run.at("wall_seconds").get<double>();
+    r.run = run_info_from(doc.at("run"));
     const json& w = doc.at("window");
     r.window.length = json_integer<std::size_t>(w.at("length"));
     r.window.stride_setting = json_integer<std::size_t>(w.at("stride_setting"));

@@ -80,6 +80,11 @@ struct ModelResult {
   std::vector<ItemScores> items;
 };
 
+// The "run" block of results and work-unit files (`seed`: the spec's, in results files). The reader
+// throws nlohmann's exceptions; callers name the file.
+nlohmann::ordered_json run_info_json(const RunInfo& run, const nlohmann::json* seed = nullptr);
+RunInfo run_info_from(const nlohmann::json& run);
+
 nlohmann::ordered_json result_to_json(const ModelResult& result);
 // Throws Error("<label>: ...") when the document is not a results file this version can read.
 ModelResult result_from_json(const nlohmann::json& doc, const std::string& label);

@@ -140,7 +140,6 @@ PerTokenFormat unit_file_format(const ExperimentSpec& spec, bool report) {
 struct LoadedModel::State {
   const ExperimentSpec& spec;
   const PreparedModel& prepared;
-  std::size_t batch_tokens = 0;
   std::unique_ptr<model::Model> model;
   std::unique_ptr<metrics::Scorer> scorer;
   WordTokenClasses word_classes;

@@ -94,7 +94,8 @@ ShardOutcome run_shard(const fs::path& experiment_file, const RunSettings& setti
     fmt::print(settings.console, "{} {}: {} unit(s), {} items x {} conditions\n", counter, name, pending.size(),
                pending_items, spec.conditions.size());
 
-    auto write_failed = [&](const WorkUnit& u, const std::string& reason) {
+    // A unit's identity and provenance, before its scores or its failure.
+    auto unit_result = [&](const WorkUnit& u) {
       UnitResult r;
       r.unit_id = u.id;
       r.model = name;
@@ -108,6 +109,10 @@ ShardOutcome run_shard(const fs::path& experiment_file, const RunSettings& setti
       r.experiment_file = absolute_path(spec.file);
       r.experiment_sha256 = spec_sha;
       r.run = this_run(spec, settings.device);
+      return r;
+    };
+    auto write_failed = [&](const WorkUnit& u, const std::string& reason) {
+      UnitResult r = unit_result(u);
       r.failure = reason.rfind(name + ":", 0) == 0 ? reason : name + ": " + reason;
       write_unit_file(dir / unit_file_name(name, u), r);
       ++out.failed;
@@ -132,25 +137,12 @@ ShardOutcome run_shard(const fs::path& experiment_file, const RunSettings& setti
       const auto wall_start = std::chrono::system_clock::now();
       const auto steady_start = std::chrono::steady_clock::now();
       try {
-        const ItemSet part = unit_items(items, *u);
-        UnitResult r;
-        r.unit_id = u->id;
-        r.model = name;
-        r.resume_key = key;
-        r.chunk = u->chunk;
-        r.first_item = u->first_item;
-        r.item_count = u->item_count;
-        r.unit_items = plan.unit_items;
-        r.shard = shard.index;
-        r.shard_count = shard.count;
-        r.experiment_file = absolute_path(spec.file);
-        r.experiment_sha256 = spec_sha;
+        UnitResult r = unit_result(*u);
         r.unit_records = keep_units;
-        r.scored = loaded->score(part, keep_units, nullptr);
+        r.scored = loaded->score(unit_items(items, *u), keep_units, nullptr);
         // Records name items of the whole data file.
         for (TokenRecord& t : r.scored.tokens) t.item += static_cast<std::uint32_t>(u->first_item);
         for (WordRecord& w : r.scored.words) w.item += static_cast<std::uint32_t>(u->first_item);
-        r.run = this_run(spec, settings.device);
         r.run.started_utc = utc_iso(wall_start);
         r.run.finished_utc = utc_iso(std::chrono::system_clock::now());
         r.run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - steady_start).count();
@@ -213,8 +205,9 @@ RunInfo merged_run_info(const std::vector<FoundUnit*>& units) {
   return run;
 }
 
-std::vector<FoundUnit> read_shard_units(const std::vector<fs::path>& shard_dirs) {
-  std::vector<FoundUnit> found;
+// The unit files of every shard folder, in name order per folder.
+std::vector<fs::path> list_unit_files(const std::vector<fs::path>& shard_dirs) {
+  std::vector<fs::path> all;
   for (const fs::path& shard : shard_dirs) {
     const fs::path dir = units_dir(shard);
     std::error_code ec;
@@ -225,10 +218,10 @@ std::vector<FoundUnit> read_shard_units(const std::vector<fs::path>& shard_dirs)
       if (e.path().extension() == ".json") files.push_back(e.path());
     if (ec) fail("{}: cannot list: {}", dir.string(), ec.message());
     std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) found.push_back({f, read_unit_file(f)});
+    all.insert(all.end(), files.begin(), files.end());
   }
-  if (found.empty()) fail("no unit files in the {} shard folder(s) given", shard_dirs.size());
-  return found;
+  if (all.empty()) fail("no unit files in the {} shard folder(s) given", shard_dirs.size());
+  return all;
 }
 
 // A unit whose id is the plan's must also hold what the plan says: its items (by id, in order),
@@ -256,26 +249,28 @@ void check_unit_fits(const FoundUnit& f, const WorkUnit& expected, const Experim
 }  // namespace
 
 ExperimentOutcome merge_shards(const std::vector<fs::path>& shard_dirs, const RunSettings& settings) {
-  std::vector<FoundUnit> found = read_shard_units(shard_dirs);
-  const UnitResult& first = found.front().unit;
-  const std::string first_file = found.front().file.string();
-  for (const FoundUnit& f : found) {
-    const UnitResult& u = f.unit;
+  // Units are read twice: all of them to check them (keeping only what identifies each), then one
+  // model's at a time to merge, so memory holds one model's scores, not a whole series'.
+  const std::vector<fs::path> files = list_unit_files(shard_dirs);
+  const std::string first_file = files.front().string();
+  const UnitResult first = read_unit_file(files.front());
+  auto check_consistent = [&](const fs::path& file, const UnitResult& u) {
     if (u.run.entroscope_version != ENTROSCOPE_VERSION || u.run.git_hash != ENTROSCOPE_GIT_HASH)
       fail("{}: computed by entroscope {} (git {}), this is {} (git {}); merge with the version the shards ran",
-           f.file.string(), u.run.entroscope_version, u.run.git_hash, ENTROSCOPE_VERSION, ENTROSCOPE_GIT_HASH);
+           file.string(), u.run.entroscope_version, u.run.git_hash, ENTROSCOPE_VERSION, ENTROSCOPE_GIT_HASH);
     if (u.experiment_file != first.experiment_file || u.experiment_sha256 != first.experiment_sha256)
       fail("{}: a unit of experiment {} (sha256 {}), but {} is of {} (sha256 {}); merge the shards of one experiment",
-           f.file.string(), u.experiment_file, u.experiment_sha256.substr(0, 12), first_file, first.experiment_file,
+           file.string(), u.experiment_file, u.experiment_sha256.substr(0, 12), first_file, first.experiment_file,
            first.experiment_sha256.substr(0, 12));
     if (u.run.device != first.run.device)
       fail("{}: computed on {}, but {} on {}; the devices' results agree within tolerance, not bit for bit, so one "
            "merge takes the units of one device",
-           f.file.string(), u.run.device, first_file, first.run.device);
+           file.string(), u.run.device, first_file, first.run.device);
     if (u.unit_items != first.unit_items)
       fail("{}: units of {} items, but {} has units of {}; shards of one sharded run use one --unit-items",
-           f.file.string(), u.unit_items, first_file, first.unit_items);
-  }
+           file.string(), u.unit_items, first_file, first.unit_items);
+  };
+  check_consistent(files.front(), first);
 
   ExperimentOutcome out;
   out.spec = parse_experiment_file(first.experiment_file);
@@ -294,8 +289,13 @@ ExperimentOutcome merge_shards(const std::vector<fs::path>& shard_dirs, const Ru
   // Every unit of the plan exactly once; nothing from another plan.
   std::map<std::string, std::size_t> expected;  // unit id -> index in plan.units
   for (std::size_t k = 0; k < plan.units.size(); ++k) expected[plan.units[k].id] = k;
+  std::vector<FoundUnit> found;
+  found.reserve(files.size());
   std::vector<FoundUnit*> by_unit(plan.units.size(), nullptr);
-  for (FoundUnit& f : found) {
+  for (const fs::path& file : files) {
+    found.push_back({file, file == files.front() ? first : read_unit_file(file)});
+    FoundUnit& f = found.back();
+    check_consistent(f.file, f.unit);
     const auto it = expected.find(f.unit.unit_id);
     if (it == expected.end()) {
       std::string why = "its model is not in the experiment";
@@ -311,6 +311,11 @@ ExperimentOutcome merge_shards(const std::vector<fs::path>& shard_dirs, const Ru
       fail("unit {} ({}, items {}-{}) is in both {} and {}; give each shard folder once", f.unit.unit_id, f.unit.model,
            f.unit.first_item + 1, f.unit.first_item + f.unit.item_count, earlier->file.string(), f.file.string());
     by_unit[it->second] = &f;
+    // Kept: identity, failure, run info and window counts; the scores are read again when merging.
+    f.unit.scored.items.clear();
+    f.unit.scored.items.shrink_to_fit();
+    f.unit.scored.tokens = {};
+    f.unit.scored.words = {};
   }
   std::vector<std::string> missing;
   for (std::size_t k = 0; k < plan.units.size(); ++k) {
@@ -354,7 +359,9 @@ ExperimentOutcome merge_shards(const std::vector<fs::path>& shard_dirs, const Ru
     merged.scored.window = window_info(spec, prepared[m].window);
     const bool records = std::all_of(units.begin(), units.end(), [](const FoundUnit* f) { return f->unit.unit_records; });
     for (FoundUnit* f : units) {
-      ScoredItems& s = f->unit.scored;
+      UnitResult full = read_unit_file(f->file);
+      if (full.unit_id != f->unit.unit_id) fail("{}: changed during the merge", f->file.string());
+      ScoredItems& s = full.scored;
       std::move(s.items.begin(), s.items.end(), std::back_inserter(merged.scored.items));
       if (records) {
         std::move(s.tokens.begin(), s.tokens.end(), std::back_inserter(merged.scored.tokens));

@@ -23,36 +23,6 @@ fs::path units_dir(const fs::path& shard_dir) { return shard_dir / "units"; }
 
 namespace {
 
-ojson run_json(const RunInfo& r) {
-  return {{"entroscope_version", r.entroscope_version},
-          {"git_hash", r.git_hash},
-          {"blas", r.blas},
-          {"gemm_kernel", r.gemm_kernel},
-          {"threads", r.threads},
-          {"device", r.device},
-          {"device_name", r.device_name},
-          {"batch_tokens", r.batch_tokens},
-          {"started_utc", r.started_utc},
-          {"finished_utc", r.finished_utc},
-          {"wall_seconds", r.wall_seconds}};
-}
-
-RunInfo run_from(const json& j) {
-  RunInfo r;
-  r.entroscope_version = j.at("entroscope_version").get<std::string>();
-  r.git_hash = j.at("git_hash").get<std::string>();
-  r.blas = j.at("blas").get<std::string>();
-  r.gemm_kernel = j.at("gemm_kernel").get<std::string>();
-  r.threads = json_integer<int>(j.at("threads"));
-  r.device = j.at("device").get<std::string>();
-  r.device_name = j.at("device_name").get<std::string>();
-  r.batch_tokens = json_integer<std::size_t>(j.at("batch_tokens"));
-  r.started_utc = j.at("started_utc").get<std::string>();
-  r.finished_utc = j.at("finished_utc").get<std::string>();
-  r.wall_seconds = j.at("wall_seconds").get<double>();
-  return r;
-}
-
 // Compact rows: a unit of 100 items with context holds thousands of token records.
 ojson span_json(const Span& s) { return ojson::array({s.begin, s.end}); }
 Span span_from(const json& j) { return {json_integer<std::size_t>(j.at(0)), json_integer<std::size_t>(j.at(1))}; }
@@ -181,7 +151,7 @@ ojson unit_to_json(const UnitResult& u) {
   doc["shard_count"] = u.shard_count;
   doc["experiment_file"] = u.experiment_file;
   doc["experiment_sha256"] = u.experiment_sha256;
-  doc["run"] = run_json(u.run);
+  doc["run"] = run_info_json(u.run);
   doc["status"] = u.failure.empty() ? "done" : "failed";
   if (!u.failure.empty()) doc["failure"] = u.failure;
   doc["unit_records"] = u.unit_records;
@@ -211,7 +181,7 @@ UnitResult unit_from_json(const json& doc, const std::string& label) {
     u.shard_count = json_integer<std::size_t>(doc.at("shard_count"));
     u.experiment_file = doc.at("experiment_file").get<std::string>();
     u.experiment_sha256 = doc.at("experiment_sha256").get<std::string>();
-    u.run = run_from(doc.at("run"));
+    u.run = run_info_from(doc.at("run"));
     const std::string status = doc.at("status").get<std::string>();
     if (status == "failed") {
       u.failure = doc.at("failure").get<std::string>();
