@@ -70,7 +70,7 @@ void run_plan(const PlanArgs& args) {
   // a no-op then, so that it also works when written on another machine.
   const std::vector<ex::PreparedModel> prepared = ex::prepare_models(spec, !args.offline);
   const ex::UnitPlan plan =
-      ex::plan_units(spec, items, prepared, kernels::Device::kCpu, args.unit_items, args.shards);
+      ex::plan_units(spec, items, prepared, kernels::Device::kCpu, args.unit_items, args.shards, /*no keys*/ 0);
 
   // Memory per task: the largest model's estimate at `cpus` threads, with a quarter on top.
   std::uint64_t largest = 0;

@@ -48,7 +48,8 @@ ShardOutcome run_shard(const fs::path& experiment_file, const RunSettings& setti
   const ItemSet items = load_items(spec.data_file, spec.id_field);
   check_items_for_spec(spec, items);
   const std::vector<PreparedModel> prepared = prepare_models(spec, settings.fetch);
-  const UnitPlan plan = plan_units(spec, items, prepared, settings.device, unit_items_per_unit, shard.count);
+  const UnitPlan plan =
+      plan_units(spec, items, prepared, settings.device, unit_items_per_unit, shard.count, shard.index);
 
   const auto lock = lock_output_folder(
       settings, fmt::format("entroscope run {} --shard {}/{}", experiment_file.string(), shard.index, shard.count));

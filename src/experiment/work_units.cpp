@@ -32,16 +32,14 @@ double UnitPlan::shard_cost(std::size_t shard) const {
 }
 
 UnitPlan plan_units(const ExperimentSpec& spec, const ItemSet& items, const std::vector<PreparedModel>& prepared,
-                    kernels::Device device, std::size_t unit_items, std::size_t shards) {
+                    kernels::Device device, std::size_t unit_items, std::size_t shards,
+                    std::optional<std::size_t> keyed_shard) {
   if (unit_items == 0) fail("--unit-items must be at least 1");
   UnitPlan plan;
   plan.unit_items = unit_items;
   plan.shards = shards;
   for (std::size_t m = 0; m < prepared.size(); ++m) {
     const PreparedModel& p = prepared[m];
-    const ModelDigests digests = digest_model_files(p.source.resolved.dir, p.tokenizer->source_files());
-    const std::string key = resume_key(spec, items, digests, device);
-    plan.resume_keys.push_back(key);
     const SequenceBuilder builder(spec, *p.tokenizer, p.source.config, p.source.name);
     const double parameters = static_cast<double>(p.source.config.parameter_count());
     for (std::size_t first = 0, chunk = 0; first < items.items.size(); first += unit_items, ++chunk) {
@@ -50,13 +48,9 @@ UnitPlan plan_units(const ExperimentSpec& spec, const ItemSet& items, const std:
       u.chunk = chunk;
       u.first_item = first;
       u.item_count = std::min(unit_items, items.items.size() - first);
-      std::string identity = key;
       std::size_t tokens = 0;
-      for (std::size_t i = first; i < first + u.item_count; ++i) {
-        identity += '\n' + items.items[i].id;
+      for (std::size_t i = first; i < first + u.item_count; ++i)
         for (const Condition& c : spec.conditions) tokens += builder.build(c, items.items[i]).ids.size();
-      }
-      u.id = io::hub::sha256_hex(identity).substr(0, 16);
       u.cost = parameters * static_cast<double>(tokens);
       plan.units.push_back(std::move(u));
     }
@@ -74,6 +68,24 @@ UnitPlan plan_units(const ExperimentSpec& spec, const ItemSet& items, const std:
     before += u.cost;
     const auto s = per_shard > 0 ? static_cast<std::size_t>(middle / per_shard) : 0;
     u.shard = std::min(s, shards - 1) + 1;
+  }
+  // Keys and ids: hashing a model's weight files reads all of them, so a shard does it only for
+  // the models it runs.
+  plan.resume_keys.assign(prepared.size(), std::string());
+  for (std::size_t m = 0; m < prepared.size(); ++m) {
+    const bool needed = !keyed_shard || std::any_of(plan.units.begin(), plan.units.end(), [&](const WorkUnit& u) {
+      return u.model == m && u.shard == *keyed_shard;
+    });
+    if (!needed) continue;
+    const PreparedModel& p = prepared[m];
+    const ModelDigests digests = digest_model_files(p.source.resolved.dir, p.tokenizer->source_files());
+    plan.resume_keys[m] = resume_key(spec, items, digests, device);
+    for (WorkUnit& u : plan.units) {
+      if (u.model != m) continue;
+      std::string identity = plan.resume_keys[m];
+      for (std::size_t i = u.first_item; i < u.first_item + u.item_count; ++i) identity += '\n' + items.items[i].id;
+      u.id = io::hub::sha256_hex(identity).substr(0, 16);
+    }
   }
   return plan;
 }

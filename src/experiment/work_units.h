@@ -4,6 +4,7 @@
 // Every process that plans the same spec, data and model files gets the same units and the same
 // assignment, so shards need not talk to each other.
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,7 @@ struct WorkUnit {
   std::size_t first_item = 0;  // index into the items
   std::size_t item_count = 0;
   std::string id;              // 16 hex digits: sha256 of the model's resume key and the chunk's item ids
+                               // (empty for models the plan did not key)
   double cost = 0;             // parameters x tokens of every condition's sequences
   std::size_t shard = 0;       // 1-based, for the plan's shard count
 };
@@ -39,17 +41,19 @@ struct WorkUnit {
 struct UnitPlan {
   std::size_t unit_items = kDefaultUnitItems;
   std::size_t shards = 1;
-  std::vector<std::string> resume_keys;  // per model: what decides its numbers (model_run.h)
+  std::vector<std::string> resume_keys;  // per model: what decides its numbers (model_run.h); empty: not keyed
   std::vector<WorkUnit> units;           // model by model, chunks in item order
   double shard_cost(std::size_t shard) const;
 };
 
-// Hashes the model files (remembered between runs), tokenizes every item under every condition
-// with each model's sequence builder for the costs, and assigns the units: in model and item order,
+// Tokenizes every item under every condition with each model's sequence builder for the costs, and assigns the units: in model and item order,
 // cut into consecutive stretches of equal cost, one per shard (so a shard loads few models), the
 // same wherever the plan is made.
+// keyed_shard: which models get their resume key and unit ids (hashing reads every weight file):
+// all (nullopt; the merge), only those with units in that shard (a shard), none (0; `plan`).
 UnitPlan plan_units(const ExperimentSpec& spec, const ItemSet& items, const std::vector<PreparedModel>& prepared,
-                    kernels::Device device, std::size_t unit_items, std::size_t shards);
+                    kernels::Device device, std::size_t unit_items, std::size_t shards,
+                    std::optional<std::size_t> keyed_shard = std::nullopt);
 
 // The items of one unit, as an ItemSet of their own (same file and digest).
 ItemSet unit_items(const ItemSet& items, const WorkUnit& unit);

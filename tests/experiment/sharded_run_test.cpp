@@ -151,6 +151,26 @@ TEST(WorkUnits, PlanCoversEveryItemOnceWithStableIdsAndBalancedCost) {
   EXPECT_NE(plan.units[0].cost, plan.units[8].cost);
 }
 
+TEST(WorkUnits, AShardHashesOnlyTheModelsItRuns) {
+  // Hashing reads every weight file; a shard of a 154-checkpoint series must not read them all.
+  // Two equal models over two shards: shard 1 runs the first only, so the second's weights, here
+  // unreadable, are never touched by it; shard 2 needs them and says so.
+  test_util::TempDir dir;
+  test_util::copy_model_dir(experiment_test::kModelsDir / "demo-gpt2-s", dir / "twin");
+  fs::remove(dir / "twin" / "model.safetensors");
+  fs::create_directory(dir / "twin" / "model.safetensors");
+  experiment_test::write_experiment(
+      dir.path(), "[" + (experiment_test::kModelsDir / "demo-gpt2-s").string() + ", " + (dir / "twin").string() + "]",
+      4, "");
+  const CommandResult first = run_shard_cli(dir.path(), 1, 2, dir / "s1", 2);
+  EXPECT_EQ(first.status, 0) << first.output;
+  EXPECT_NE(first.output.find("shard 1/2: 2 units (0 reused, 2 computed, 0 failed)"), std::string::npos)
+      << first.output;
+  const CommandResult second = run_shard_cli(dir.path(), 2, 2, dir / "s2", 2);
+  EXPECT_NE(second.status, 0);
+  EXPECT_NE(second.output.find("model.safetensors: not a regular file"), std::string::npos) << second.output;
+}
+
 struct Case {
   const char* name;
   std::string options;
