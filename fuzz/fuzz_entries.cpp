@@ -424,7 +424,9 @@ void report_folder(std::string_view input) {
   const auto parts = split(input, '\0');
   const char* names[] = {"scaling_summary.json", "results.json", "units.csv"};
   for (std::size_t i = 0; i < parts.size() && i < 3; ++i) write_file(scratch.dir() / names[i], parts[i]);
-  experiment::report_html(scratch.dir(), {5, 5});
+  // Limits below the seed's 3 items, so that choosing the embedded items (largest |Δ|, disagreement
+  // between models, the sample) runs on the fuzzed files too.
+  experiment::report_html(scratch.dir(), {1, 1, 1});
 }
 
 void unit_file(std::string_view input) {

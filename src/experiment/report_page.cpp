@@ -150,6 +150,45 @@ struct ModelData {
   std::string units_note;  // why there are no heat maps for it, when there are none
 };
 
+// Per item, the largest difference between two models at one unit, in entropy and in surprisal.
+// Only models whose units in a condition are the same tokens (same ids and texts) are compared:
+// a unit of one tokenization has no counterpart in another. The page's script computes the same
+// for the models a reader picks (largestGap); this one chooses which items the page embeds.
+struct UnitSpread {
+  double entropy = 0, surprisal = 0;
+};
+std::map<std::string, UnitSpread> unit_spreads(const std::vector<ModelData>& models,
+                                               const std::vector<std::string>& conditions) {
+  std::map<std::string, std::vector<const std::map<std::string, std::vector<MeasuredUnit>>*>> by_item;
+  for (const ModelData& d : models)
+    for (const auto& [item, per_condition] : d.units) by_item[item].push_back(&per_condition);
+  auto same_units = [](const std::vector<MeasuredUnit>& a, const std::vector<MeasuredUnit>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](const MeasuredUnit& x, const MeasuredUnit& y) { return x.id == y.id && x.text == y.text; });
+  };
+  std::map<std::string, UnitSpread> spreads;
+  for (const auto& [item, per_model] : by_item) {
+    UnitSpread& best = spreads[item];
+    for (const std::string& c : conditions) {
+      std::vector<const std::vector<MeasuredUnit>*> rows;
+      for (const auto* m : per_model)
+        if (auto it = m->find(c); it != m->end()) rows.push_back(&it->second);
+      for (std::size_t a = 0; a < rows.size(); ++a)
+        for (std::size_t b = a + 1; b < rows.size(); ++b) {
+          if (!same_units(*rows[a], *rows[b])) continue;
+          for (std::size_t k = 0; k < rows[a]->size(); ++k) {
+            const MeasuredUnit &x = (*rows[a])[k], &y = (*rows[b])[k];
+            if (std::isfinite(x.entropy) && std::isfinite(y.entropy))
+              best.entropy = std::max(best.entropy, std::fabs(x.entropy - y.entropy));
+            if (std::isfinite(x.surprisal) && std::isfinite(y.surprisal))
+              best.surprisal = std::max(best.surprisal, std::fabs(x.surprisal - y.surprisal));
+          }
+        }
+    }
+  }
+  return spreads;
+}
+
 std::string fixed3(double v) { return plot::typeset(signed_fixed(v, 3)); }
 std::string plain3(double v) { return fmt::format("{:.3f}", v); }
 std::string num_attr(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string(); }
@@ -168,7 +207,7 @@ td:first-child,th:first-child,td.text,th.text{text-align:left}
 figure{margin:10px 0;overflow-x:auto}figure svg{max-width:100%;height:auto}figcaption{color:#555;font-size:13px}
 .charts{display:flex;flex-wrap:wrap;gap:8px}.scroll{overflow-x:auto;max-width:100%}
 #heatmap-controls{display:flex;flex-wrap:wrap;gap:10px;align-items:center;margin:8px 0}
-#heatmap-controls select{max-width:460px}
+#heatmap-controls select{max-width:420px}
 button.metric-toggle{padding:4px 10px;border:1px solid #888;background:#fff;cursor:pointer}
 button.metric-toggle[aria-pressed=true]{background:#0072B2;color:#fff;border-color:#0072B2}
 .heatmap-row{display:flex;align-items:flex-start;margin:3px 0}
@@ -178,9 +217,13 @@ span.tok{font-family:'DejaVu Sans Mono',Menlo,monospace;font-size:13px;white-spa
 span.tok.disagree{outline:2px solid #D55E00;outline-offset:1px}
 #heatmap-legend{display:flex;align-items:center;gap:6px;font-size:12px}
 #legend-bar{width:220px;height:12px;border:1px solid #999}
-#disagreement{font-size:13px;color:#333}
+#disagreement,#item-heading{font-size:13px;color:#333;margin:4px 0}#item-heading{font-weight:bold}
 .warn{color:#b00020}
-@media print{#heatmap-controls input,#heatmap-controls select{display:none}th{position:static}}
+#heatmap-controls label{font-size:13px;color:#333}
+th .cond{font-weight:normal;color:#555}
+@media print{#heatmap-controls input,#heatmap-controls select,#heatmap-controls label,button.metric-toggle{display:none}
+th{position:static}th.sortable:after{content:none}table{font-size:10px}th,td{padding:2px 4px}body{max-width:none;padding:0}.scroll,figure{overflow:visible}
+figure,tr,.heatmap-row{break-inside:avoid}h2{break-after:avoid}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 )css";
 
 const char* kScript = R"js(
@@ -213,32 +256,69 @@ const char* kScript = R"js(
     return 'rgb(' + c[0] + ',' + c[1] + ',' + c[2] + ')';
   }
   function metric() { return document.body.dataset.metric; }
+  function metricIndex(m) { return m === 'entropy' ? 2 : 3; }  // a token is [text, id, entropy_bits, surprisal_bits]
+  function finite(v) { return typeof v === 'number' && isFinite(v); }  // NaN is null in the data
   function value(tok, m) { return parseFloat(m === 'entropy' ? tok.dataset.entropyBits : tok.dataset.surprisalBits); }
   var select = document.getElementById('item-select'), search = document.getElementById('item-search');
-  var rowsBox = document.getElementById('heatmap-rows');
+  var order = document.getElementById('item-order'), rowsBox = document.getElementById('heatmap-rows');
+  var compareA = document.getElementById('compare-a'), compareB = document.getElementById('compare-b');
+  [compareA, compareB].forEach(function (s) {
+    s.appendChild(new Option('all models', ''));
+    data.models.forEach(function (name) { s.appendChild(new Option(name, name)); });
+  });
   function visible(s) { return s.replace(/ /g, '\u00b7').replace(/\n/g, '\u21b5').replace(/\t/g, '\u2192'); }
-  // Per item and metric: the largest spread between models at one unit, among rows (same condition)
-  // with the same units (same tokenization).
-  function spreads(it) {
-    var out = {entropy: 0, surprisal: 0}, groups = {};
-    it.rows.forEach(function (r) {
+  // What is compared: two models (pair), one model against every other (anchor), or all models.
+  function compared() {
+    var a = compareA.value, b = compareB.value;
+    if (a && b && a !== b) return {pair: [a, b], anchor: null};
+    return {pair: null, anchor: a || b || null};
+  }
+  function shownRows(it) {
+    var c = compared();
+    return it.rows.filter(function (r) { return !c.pair || c.pair.indexOf(r.model) >= 0; });
+  }
+  // The largest difference between two compared models at one unit of an item, among the rows of one
+  // condition with the same units (same tokenization): {spread, k, hi, lo} (hi and lo are rows), or
+  // null. experiment/report_page.cpp's unit_spreads computes the same over all models.
+  function largestGap(it, m) {
+    var c = compared(), mi = metricIndex(m), groups = {}, best = null;
+    shownRows(it).forEach(function (r) {
       var key = r.condition + '|' + r.tokens.map(function (t) { return t[1] + ':' + t[0]; }).join(',');
       (groups[key] = groups[key] || []).push(r);
     });
     Object.keys(groups).forEach(function (key) {
       var g = groups[key];
-      if (g.length < 2) return;
-      ['entropy', 'surprisal'].forEach(function (m, mi) {
-        for (var k = 0; k < g[0].tokens.length; ++k) {
-          var vs = g.map(function (r) { return r.tokens[k][2 + mi]; }).filter(isFinite);
-          if (vs.length > 1) out[m] = Math.max(out[m], Math.max.apply(null, vs) - Math.min.apply(null, vs));
+      var anchor = c.anchor ? g.filter(function (r) { return r.model === c.anchor; })[0] : null;
+      if (g.length < 2 || (c.anchor && !anchor)) return;
+      for (var k = 0; k < g[0].tokens.length; ++k) {
+        var lo = null, hi = null;
+        if (anchor) {  // the anchor against the model farthest from it
+          var far = null;
+          g.forEach(function (r) {
+            if (r === anchor || !finite(r.tokens[k][mi]) || !finite(anchor.tokens[k][mi])) return;
+            if (!far || Math.abs(r.tokens[k][mi] - anchor.tokens[k][mi]) > Math.abs(far.tokens[k][mi] - anchor.tokens[k][mi])) far = r;
+          });
+          if (far) { hi = far.tokens[k][mi] >= anchor.tokens[k][mi] ? far : anchor; lo = hi === far ? anchor : far; }
+        } else {
+          g.forEach(function (r) {
+            if (!finite(r.tokens[k][mi])) return;
+            if (!lo || r.tokens[k][mi] < lo.tokens[k][mi]) lo = r;
+            if (!hi || r.tokens[k][mi] > hi.tokens[k][mi]) hi = r;
+          });
         }
-      });
+        if (!lo || lo === hi) continue;
+        var spread = hi.tokens[k][mi] - lo.tokens[k][mi];
+        if (!best || spread > best.spread) best = {spread: spread, k: k, hi: hi, lo: lo};
+      }
     });
-    return out;
+    return best;
   }
-  data.items.forEach(function (it) { it.spread = spreads(it); });
-  var order = document.getElementById('item-order');
+  function updateSpreads() {
+    data.items.forEach(function (it) {
+      it.spread = {};
+      ['entropy', 'surprisal'].forEach(function (m) { var g = largestGap(it, m); it.spread[m] = g ? g.spread : 0; });
+    });
+  }
   function fill(filter) {
     var keep = select.value, byDisagreement = order.value === 'disagreement', m = metric();
     var idx = data.items.map(function (it, i) { return i; });
@@ -257,13 +337,17 @@ const char* kScript = R"js(
   }
   function render() {
     rowsBox.innerHTML = '';
-    if (select.value === '') return;
+    var heading = document.getElementById('item-heading');
+    if (select.value === '') { heading.textContent = ''; disagreement(); return; }
     var it = data.items[+select.value];
-    it.rows.forEach(function (row) {
+    heading.textContent = 'Item ' + it.id + ': largest |\u0394 ' + heading.dataset.measure + '| over the models ' +
+                          it.delta.toFixed(3) + ' bits';
+    shownRows(it).forEach(function (row) {
       var div = document.createElement('div');
       div.className = 'heatmap-row';
       div.dataset.model = row.model;
       div.dataset.condition = row.condition;
+      div.row = row;
       var label = document.createElement('span');
       label.className = 'row-label';
       label.textContent = row.model + ' \u00b7 ' + row.condition;
@@ -299,36 +383,20 @@ const char* kScript = R"js(
     document.getElementById('legend-name').textContent = m + '_bits';
     disagreement();
   }
-  // Where models that share a tokenization disagree most on the current metric.
+  // Outlines and names the unit where the compared models disagree most on the current metric.
   function disagreement() {
-    var m = metric(), best = null;
+    var m = metric(), out = document.getElementById('disagreement');
     Array.prototype.forEach.call(rowsBox.querySelectorAll('span.tok.disagree'), function (t) { t.classList.remove('disagree'); });
-    var groups = {};
-    Array.prototype.forEach.call(rowsBox.querySelectorAll('.heatmap-row'), function (r) {
-      var toks = r.querySelectorAll('span.tok');
-      var key = r.dataset.condition + '|' + Array.prototype.map.call(toks, function (t) { return t.dataset.tokenId + ':' + t.textContent; }).join(',');
-      (groups[key] = groups[key] || []).push({row: r, toks: toks});
+    if (select.value === '') { out.textContent = 'No item matches the filter.'; return; }
+    var best = largestGap(data.items[+select.value], m);
+    if (!best) { out.textContent = 'No two compared models share a tokenization of this item.'; return; }
+    Array.prototype.forEach.call(rowsBox.querySelectorAll('.heatmap-row'), function (div) {
+      if (div.row === best.hi || div.row === best.lo) div.querySelectorAll('span.tok')[best.k].classList.add('disagree');
     });
-    Object.keys(groups).forEach(function (key) {
-      var g = groups[key];
-      if (g.length < 2) return;
-      for (var k = 0; k < g[0].toks.length; ++k) {
-        var lo = null, hi = null;
-        g.forEach(function (e) {
-          var v = value(e.toks[k], m);
-          if (!isFinite(v)) return;
-          if (!lo || v < lo.v) lo = {v: v, e: e};
-          if (!hi || v > hi.v) hi = {v: v, e: e};
-        });
-        if (lo && hi && (!best || hi.v - lo.v > best.spread)) best = {spread: hi.v - lo.v, k: k, lo: lo, hi: hi, group: g};
-      }
-    });
-    var out = document.getElementById('disagreement');
-    if (!best) { out.textContent = 'No two models with the same tokenization to compare for this item.'; return; }
-    best.group.forEach(function (e) { e.toks[best.k].classList.add('disagree'); });
-    out.textContent = 'Largest disagreement (' + m + '): unit ' + best.k + ' ' + JSON.stringify(best.hi.e.toks[best.k].textContent) + ' in ' +
-      best.hi.e.row.dataset.condition + ': ' + best.hi.e.row.dataset.model + ' ' + best.hi.v.toFixed(3) + ' bits vs ' +
-      best.lo.e.row.dataset.model + ' ' + best.lo.v.toFixed(3) + ' bits (outlined).';
+    var mi = metricIndex(m);
+    out.textContent = 'Largest disagreement (' + m + '): unit ' + best.k + ' ' + JSON.stringify(visible(best.hi.tokens[best.k][0])) +
+      ' in ' + best.hi.condition + ': ' + best.hi.model + ' ' + best.hi.tokens[best.k][mi].toFixed(3) + ' bits vs ' +
+      best.lo.model + ' ' + best.lo.tokens[best.k][mi].toFixed(3) + ' bits (outlined).';
   }
   function setMetric(m) {
     document.body.dataset.metric = m;
@@ -338,13 +406,22 @@ const char* kScript = R"js(
     });
     recolour();
   }
+  // A new order, or new models to compare under the disagreement order, shows the first item.
+  function reorder() { fill(search.value.trim().toLowerCase()); select.selectedIndex = 0; render(); }
   document.getElementById('metric-entropy').addEventListener('click', function () { setMetric('entropy'); });
   document.getElementById('metric-surprisal').addEventListener('click', function () { setMetric('surprisal'); });
   select.addEventListener('change', render);
-  order.addEventListener('change', function () { fill(search.value.trim().toLowerCase()); select.selectedIndex = 0; render(); });
+  order.addEventListener('change', reorder);
+  [compareA, compareB].forEach(function (s) {
+    s.addEventListener('change', function () {
+      updateSpreads();
+      if (order.value === 'disagreement') reorder(); else { fill(search.value.trim().toLowerCase()); render(); }
+    });
+  });
   search.addEventListener('input', function () { fill(search.value.trim().toLowerCase()); render(); });
   var bar = document.getElementById('legend-bar');
   bar.style.background = 'linear-gradient(to right,' + viridis.map(function (c) { return 'rgb(' + c.join(',') + ')'; }).join(',') + ')';
+  updateSpreads();
   fill('');
   render();
 })();
@@ -484,9 +561,10 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
   th("family", true);
   th("parameters");
   for (const std::string& c : conditions)
-    for (const std::string& m : measures) th(fmt::format("{} {}", xml(measure_name(m)), xml(c)));
+    for (const std::string& m : measures) th(fmt::format("{}<br><span class=\"cond\">{}</span>", xml(measure_name(m)), xml(c)));
   for (const ContrastInfo& c : contrasts)
-    for (const std::string& m : measures) th(fmt::format("Δ {} {}", xml(measure_name(m)), xml(c.name)));
+    for (const std::string& m : measures)
+      th(fmt::format("Δ {}<br><span class=\"cond\">{}</span>", xml(measure_name(m)), xml(c.name)));
   add("</tr></thead><tbody>\n");
   for (const ModelData& d : models) {
     const json& m = d.summary;
@@ -610,26 +688,46 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
       }
     }
   }
+  // The items the page embeds: all of them, or for a large run the largest |Δ| first, then where
+  // models disagree most on one unit (per metric), then a sample spread evenly over the rest.
   std::vector<std::string> ranked = item_order;
   std::stable_sort(ranked.begin(), ranked.end(),
                    [&](const std::string& a, const std::string& b) { return item_delta[a] > item_delta[b]; });
   std::vector<std::string> shown(ranked.begin(), ranked.begin() + std::min(ranked.size(), limits.top_items));
+  std::size_t disagreement_added = 0;
   if (ranked.size() > shown.size()) {
-    const std::set<std::string> top(shown.begin(), shown.end());
+    std::set<std::string> in_page(shown.begin(), shown.end());
+    const std::map<std::string, UnitSpread> spreads = unit_spreads(models, conditions);
+    for (double UnitSpread::*metric : {&UnitSpread::entropy, &UnitSpread::surprisal}) {
+      std::vector<std::string> by_spread;
+      for (const std::string& id : item_order)
+        if (auto it = spreads.find(id); it != spreads.end() && it->second.*metric > 0) by_spread.push_back(id);
+      std::stable_sort(by_spread.begin(), by_spread.end(), [&](const std::string& a, const std::string& b) {
+        return spreads.at(a).*metric > spreads.at(b).*metric;
+      });
+      by_spread.resize(std::min(by_spread.size(), limits.disagreement_items));
+      for (const std::string& id : by_spread)
+        if (in_page.insert(id).second) shown.push_back(id), ++disagreement_added;
+    }
     std::vector<std::string> rest;
     for (const std::string& id : item_order)
-      if (!top.count(id)) rest.push_back(id);
+      if (!in_page.count(id)) rest.push_back(id);
     const std::size_t n = std::min(rest.size(), limits.sample_items);
     for (std::size_t k = 0; k < n; ++k) shown.push_back(rest[k * rest.size() / n]);
   }
+  // One row per condition and model, conditions first, so that the models' rows of one condition
+  // stand under each other and compare unit by unit.
   json items = json::array();
+  json heatmap_models = json::array();
+  for (const ModelData& d : models)
+    if (!d.units.empty()) heatmap_models.push_back(text(d.summary, "model"));
   double max_entropy = 1, max_surprisal = 1;
   for (const std::string& id : shown) {
     json rows = json::array();
-    for (const ModelData& d : models) {
-      auto it = d.units.find(id);
-      if (it == d.units.end()) continue;
-      for (const std::string& c : conditions) {
+    for (const std::string& c : conditions)
+      for (const ModelData& d : models) {
+        auto it = d.units.find(id);
+        if (it == d.units.end()) continue;
         auto ct = it->second.find(c);
         if (ct == it->second.end()) continue;
         json toks = json::array();
@@ -640,34 +738,42 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
         }
         rows.push_back({{"model", text(d.summary, "model")}, {"condition", c}, {"tokens", toks}});
       }
-    }
     if (!rows.empty()) items.push_back({{"id", id}, {"delta", r4(item_delta[id])}, {"rows", rows}});
   }
   const json page_data = {{"items", items},
+                          {"models", heatmap_models},
                           {"metric_max", {{"entropy", std::ceil(max_entropy)}, {"surprisal", std::ceil(max_surprisal)}}}};
 
   const bool words = spec.contains("unit") && spec["unit"] == "word";
   add(fmt::format("<section id=\"heatmaps\">\n<h2>Per-{} heat maps</h2>\n", words ? "word" : "token"));
+  const std::size_t n_top = std::min(ranked.size(), limits.top_items);
   add(fmt::format(
-      "<p class=\"sub\">The measured units of one item, one row per model and condition, coloured by the chosen metric "
-      "(bits). Items are listed by their largest |Δ {}| over the models ({}){}. Hover a unit for its text, id and values; "
-      "the outlined unit is where models with the same tokenization disagree most.</p>\n",
+      "<p class=\"sub\">The measured units of one item, one row per condition and model, coloured by the chosen metric "
+      "(bits). Items are listed by their largest |Δ {}| over the models ({}), or by where the compared models disagree "
+      "most on one unit{}. Compare all models, one against the others, or two; the outlined unit is where the compared "
+      "models disagree most (only models with the same tokenization of the item compare). Hover a unit for its text, id "
+      "and values.</p>\n",
       contrasts.empty() ? std::string() : measure_name(measures.front()), contrasts.empty() ? "" : xml(contrasts.front().name),
       ranked.size() > shown.size()
-          ? fmt::format("; the page holds {} of the {} items: the {} with the largest |Δ| and {} spread evenly over the "
-                        "rest (all of them are in the per-token files)",
-                        shown.size(), ranked.size(), std::min(ranked.size(), limits.top_items),
-                        shown.size() - std::min(ranked.size(), limits.top_items))
+          ? fmt::format("; the page holds {} of the {} items: the {} with the largest |Δ|, {} more among the {} where "
+                        "models disagree most in entropy and the {} in surprisal, and {} spread evenly over the rest "
+                        "(all of them are in the per-token files)",
+                        shown.size(), ranked.size(), n_top, disagreement_added, limits.disagreement_items,
+                        limits.disagreement_items, shown.size() - n_top - disagreement_added)
           : std::string()));
   add("<div id=\"heatmap-controls\"><input id=\"item-search\" type=\"search\" placeholder=\"filter items by id\" "
       "aria-label=\"filter items\"><select id=\"item-order\" aria-label=\"order of the items\">"
-      "<option value=\"delta\">items by largest |Δ|</option><option value=\"disagreement\">items where models disagree "
-      "most</option></select><select id=\"item-select\" aria-label=\"item\"></select>"
+      "<option value=\"delta\">items by largest |Δ|</option><option value=\"disagreement\">items by disagreement"
+      "</option></select><select id=\"item-select\" aria-label=\"item\"></select>"
+      "<label>compare <select id=\"compare-a\" aria-label=\"compare this model\"></select></label>"
+      "<label>with <select id=\"compare-b\" aria-label=\"with this model\"></select></label>"
       "<button id=\"metric-entropy\" class=\"metric-toggle\" aria-pressed=\"true\">entropy</button>"
       "<button id=\"metric-surprisal\" class=\"metric-toggle\" aria-pressed=\"false\">surprisal</button>"
       "<span id=\"heatmap-legend\"><span id=\"legend-name\">entropy_bits</span> 0 <span id=\"legend-bar\"></span> "
       "<span id=\"legend-max\"></span></span></div>\n");
-  add("<p id=\"disagreement\"></p>\n<div id=\"heatmap-rows\"></div>\n</section>\n");
+  add(fmt::format("<p id=\"item-heading\" data-measure=\"{}\"></p><p id=\"disagreement\"></p>\n"
+                  "<div id=\"heatmap-rows\"></div>\n</section>\n",
+                  contrasts.empty() ? std::string() : measure_name(measures.front())));
 
   // Provenance and warnings.
   add("<section id=\"provenance\">\n<h2>Provenance</h2>\n<ul>\n");

@@ -4,16 +4,21 @@
 // recomputing a statistic: the header (experiment, spec hash, models with their provenance), the
 // summary table (sortable), the scaling plots (scaling_<contrast>.svg inlined), a forest plot of
 // every contrast per model, per-item distributions of the difference, per-token heat maps (from
-// the per-token files: a bounded set of items, the largest |difference| first) and the warnings.
+// the per-token files: a bounded set of items, the largest |difference| first; a reader picks the
+// two models to compare) and the warnings.
 #include <cstddef>
 #include <filesystem>
 #include <string>
 
 namespace entroscope::experiment {
 
+// Which items the heat maps embed when a run has more than these (the rest stay in the per-token
+// files): the largest |difference| first, then where models disagree most on one unit (in entropy
+// and in surprisal), then a sample spread evenly over the rest in data order.
 struct ReportLimits {
-  std::size_t top_items = 100;     // heat maps: the items with the largest |difference| ...
-  std::size_t sample_items = 100;  // ... plus this many spread evenly over the rest
+  std::size_t top_items = 100;           // the items with the largest |difference| ...
+  std::size_t sample_items = 100;        // ... plus this many spread evenly over the rest ...
+  std::size_t disagreement_items = 50;   // ... plus, per metric, the items where models disagree most
 };
 
 // The page for the output folder of `entroscope run` (its scaling_summary.json and the files it

@@ -2,7 +2,8 @@
 # ctest Browser.DemoReport: runs the demo experiment, then opens the report.html that `run` wrote in
 # headless Chromium (report_browser_test.py): no JavaScript error, every section, a Δ taken from
 # the results files in the summary table, one heat-map row per model and condition, the metric
-# toggle, another item, a non-blank screenshot. Then `entroscope report` writes the page again from
+# toggle, another item, the items ordered by where two chosen models disagree most, a non-blank
+# screenshot. Then `entroscope report` writes the page again from
 # the folder alone. Needs chromium and python3-websocket (scripts/setup.sh); fails if they are missing.
 # Usage: demo_report_test.sh ENTROSCOPE SOURCE_DIR WORK_DIR
 set -euo pipefail
@@ -14,17 +15,19 @@ if ! "$entroscope" run "$source/examples/demo.yaml" --out "$work/demo" --progres
   exit 1
 fi
 [ -f "$work/demo/report.html" ] || { echo "FAIL: run wrote no report.html"; exit 1; }
-# The first model's Δ entropy as the table shows it (sign and three decimals), and the rows to expect.
-read -r delta rows < <(/usr/bin/python3 - "$work/demo/scaling_summary.json" <<'PY'
+# The first model's Δ entropy as the table shows it (sign and three decimals), the rows to expect, and
+# two models of the first family to compare (the smallest and the largest).
+read -r delta rows first last < <(/usr/bin/python3 - "$work/demo/scaling_summary.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 ok = [m for m in s["models"] if m["status"] != "failed"]
 v = next(iter(ok[0]["contrasts"].values()))["entropy_bits"]["delta"]
-print(("+" if v >= 0 else "-") + "%.3f" % abs(v), len(ok) * len(ok[0]["conditions"]))
+family = [m["model"] for m in ok if m["family"] == ok[0]["family"]]
+print(("+" if v >= 0 else "-") + "%.3f" % abs(v), len(ok) * len(ok[0]["conditions"]), family[0], family[-1])
 PY
 )
 /usr/bin/python3 "$source/tests/browser/report_browser_test.py" --page "$work/demo/report.html" --heatmap-rows "$rows" \
-  --expect-text "$delta" --disagreement --screenshot "$work/report.png"
+  --expect-text "$delta" --disagreement --compare "$first" "$last" --screenshot "$work/report.png"
 "$entroscope" report "$work/demo" --out "$work/again.html" >/dev/null
 /usr/bin/python3 "$source/tests/browser/report_browser_test.py" --page "$work/again.html" --heatmap-rows "$rows" \
   --expect-text "$delta" --screenshot "$work/again.png"

@@ -551,6 +551,36 @@ def check_page(args, cdp, problems, notes):
         else:
             print("disagreement: " + st["text"])
 
+    # f3. two models picked in #compare-a / #compare-b: only their rows, the items ordered by where
+    # they disagree most, the unit outlined in one row of each and named with both models
+    if args.compare:
+        a, b = args.compare
+        st = cdp.eval("""
+(() => {
+  const set = (id, v) => { const s = document.getElementById(id); s.value = v;
+                           s.dispatchEvent(new Event('change', {bubbles: true})); return s.value === v; };
+  const ok = set('item-order', 'disagreement') && set('compare-a', %s) && set('compare-b', %s);
+  const rows = Array.from(document.querySelectorAll('.heatmap-row'));
+  const outlined = Array.from(document.querySelectorAll('#heatmap-rows span.tok.disagree'));
+  return {ok: ok, models: rows.map(r => r.dataset.model),
+          outlined: outlined.map(t => t.closest('.heatmap-row').dataset.model),
+          text: (document.getElementById('disagreement') || {}).innerText || '',
+          first: document.getElementById('item-select').selectedIndex};
+})()""" % (json.dumps(a), json.dumps(b)))
+        if not st["ok"]:
+            problems.append("--compare: #compare-a/#compare-b have no option %r or %r" % (a, b))
+        elif set(st["models"]) != {a, b}:
+            problems.append("--compare %s %s: heat-map rows are of %s" % (a, b, sorted(set(st["models"]))))
+        elif sorted(st["outlined"]) != sorted([a, b]) or a not in st["text"] or b not in st["text"] \
+                or st["first"] != 0:
+            problems.append("--compare %s %s: outlined units in rows of %s, item index %s, text %r"
+                            % (a, b, st["outlined"], st["first"], st["text"][:160]))
+        else:
+            print("compare: " + st["text"])
+        cdp.eval("""
+(() => { ['compare-a', 'compare-b'].forEach(id => { const s = document.getElementById(id); s.value = '';
+  s.dispatchEvent(new Event('change', {bubbles: true})); }); })()""")
+
     # g. screenshot of the top of the page, 1280x800 viewport
     cdp.eval("window.scrollTo(0, 0)")
     cdp.pump(0.1)
@@ -593,6 +623,8 @@ def main(argv=None):
     ap.add_argument("--max-load-seconds", type=float, default=2.0)
     ap.add_argument("--disagreement", action="store_true",
                     help="also order the items by #item-order = disagreement and check the outlined unit")
+    ap.add_argument("--compare", nargs=2, metavar=("MODEL_A", "MODEL_B"),
+                    help="also compare these two models (#compare-a, #compare-b) under the disagreement order")
     args = ap.parse_args(argv)
 
     if not os.path.isfile(args.page):

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fmt/format.h>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -99,10 +101,35 @@ TEST(Report, HeatMapsHoldTheLargestDifferencesFirstAndABoundedSample) {
   ASSERT_TRUE(fs::exists(dir / "out" / "report.html"));
   ASSERT_EQ(files_starting_with(dir / "out", "per_token_").size(), 2u);  // kept for the page, as CSV
 
-  const std::string html = experiment::report_html(dir / "out", {3, 2});
+  // Where the two models (one tokenizer) disagree most on one unit, per metric, from a page of all items.
+  const nlohmann::json all = page_data(experiment::report_html(dir / "out", {12, 0, 0}));
+  ASSERT_EQ(all["items"].size(), 12u);
+  std::string most_apart[2];
+  double widest[2] = {-1, -1};
+  for (const auto& item : all["items"]) {
+    const auto& rows = item["rows"];  // conditions first: [with s, with neox, no s, no neox]
+    ASSERT_EQ(rows.size(), 4u);
+    for (int c = 0; c < 2; ++c)
+      for (int metric = 0; metric < 2; ++metric)
+        for (std::size_t k = 0; k < rows[2 * c]["tokens"].size(); ++k) {
+          EXPECT_EQ(rows[2 * c]["condition"], rows[2 * c + 1]["condition"]);
+          const double gap = std::fabs(rows[2 * c]["tokens"][k][2 + metric].get<double>() -
+                                       rows[2 * c + 1]["tokens"][k][2 + metric].get<double>());
+          if (gap > widest[metric]) widest[metric] = gap, most_apart[metric] = item["id"];
+        }
+  }
+  const std::string html = experiment::report_html(dir / "out", {3, 2, 1});
   const nlohmann::json data = page_data(html);
-  ASSERT_EQ(data["items"].size(), 5u);
-  EXPECT_NE(html.find("the page holds 5 of the 12 items"), std::string::npos);
+  std::set<std::string> ids;
+  for (const auto& item : data["items"]) ids.insert(item["id"].get<std::string>());
+  EXPECT_TRUE(ids.count(most_apart[0]) && ids.count(most_apart[1])) << most_apart[0] << " " << most_apart[1];
+  const std::size_t added = data["items"].size() - 5;  // 3 by |Δ|, 2 sampled, the rest for disagreement
+  EXPECT_LE(added, 2u);
+  EXPECT_NE(html.find(fmt::format("the page holds {} of the 12 items: the 3 with the largest |Δ|, {} more among the 1 "
+                                  "where models disagree most in entropy and the 1 in surprisal, and 2 spread evenly",
+                                  5 + added, added)),
+            std::string::npos);
+  EXPECT_EQ(data["models"], nlohmann::json::array({"demo-gpt2-s", "demo-neox-m"}));
   // The first item is the one with the largest |Δ entropy| over the two models, from their results files.
   std::string top_item;
   double top = -1;
