@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "doctor/doctor.h"
 #include "entroscope_version.h"
+#include "experiment/checked_output.h"
 #include "experiment/experiment_runner.h"
 #include "experiment/score_table.h"
 #include "experiment/word_units.h"
@@ -315,7 +316,7 @@ PYBIND11_MODULE(_entroscope, m) {
              return released([&] {
                if (id < 0 || !p.tok().is_valid_id(static_cast<std::int32_t>(id)))
                  fail("{}: token id {} is not in the tokenizer's vocabulary", p.model().name, id);
-               return experiment::visible_token_text(p.tok().token_bytes(static_cast<std::int32_t>(id)));
+               return experiment::printable_bytes(p.tok().token_bytes(static_cast<std::int32_t>(id)));
              });
            },
            py::arg("id"));

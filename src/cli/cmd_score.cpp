@@ -25,13 +25,13 @@
 #include "cli/model_arg.h"
 #include "common/error.h"
 #include "common/json_file.h"
+#include "experiment/checked_output.h"
 #include "experiment/text_format.h"
 #include "experiment/score_table.h"
 #include "experiment/text_scoring.h"
 #include "experiment/word_units.h"
 #include "io/model_locator.h"
 #include "model/weights.h"
-#include "tokenizer/utf8.h"
 
 namespace entroscope::cli {
 namespace {
@@ -247,7 +247,7 @@ void run_score(const ScoreArgs& a) {
       std::string line = fmt::format("{} [{}]: ", spec, input.id.is_string() ? input.id.get<std::string>() : input.id.dump());
       for (std::size_t i = 0; i < s.ids.size(); ++i) {
         const double v = view->measure() == "entropy" ? s.rows.entropy_bits[i] : s.rows.surprisal_bits[i];
-        line += view->token(experiment::visible_token_text(tok.token_bytes(s.ids[i])), v);
+        line += view->token(experiment::printable_bytes(tok.token_bytes(s.ids[i])), v);
       }
       shown += line + "\n";
     };

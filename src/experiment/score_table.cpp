@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "experiment/checked_output.h"
 #include "tokenizer/utf8.h"
 
 namespace entroscope::experiment {
@@ -44,19 +45,6 @@ ScoreUnit parse_score_unit(const std::string& unit, const std::string& option) {
   if (unit == "token") return ScoreUnit::kToken;
   if (unit == "word") return ScoreUnit::kWord;
   fail("{} {}: use token or word", option, unit);
-}
-
-std::string visible_token_text(std::string_view bytes) {
-  if (tokenizer::is_valid_utf8(bytes)) return std::string(bytes);
-  std::string out;
-  for (unsigned char b : bytes) {
-    if (b < 0x80) {
-      out.push_back(static_cast<char>(b));
-    } else {
-      out += fmt::format("<0x{:02X}>", b);  // part of a character: the byte itself
-    }
-  }
-  return out;
 }
 
 std::vector<std::string> score_columns(const std::vector<ScoreInput>& inputs, ScoreUnit unit) {
@@ -131,7 +119,7 @@ void append_score_rows(ScoreTable& table, const std::vector<ScoreInput>& inputs,
           const Span span{byte, std::min(byte + bytes.size(), input.text.size())};
           const Span chars = char_span(char_index, span);
           std::vector<Cell> cells = prefix;
-          for (const Cell& c : std::vector<Cell>{i, visible_token_text(bytes), chars.begin, chars.end, span.begin,
+          for (const Cell& c : std::vector<Cell>{i, printable_bytes(bytes), chars.begin, chars.end, span.begin,
                                                  span.end, i, s.ids[i], s.rows.entropy_bits[i], s.rows.surprisal_bits[i]})
             cells.push_back(c);
           rows.push_back(std::move(cells));

@@ -49,7 +49,4 @@ struct ScoringModel {
 void append_score_rows(ScoreTable& table, const std::vector<ScoreInput>& inputs, ScoreUnit unit, const ScoringModel& m,
                        const std::function<void(const ScoreInput&, const TextScores&)>& on_text = {});
 
-// A token's bytes as text: itself when valid UTF-8, else each non-ASCII byte as <0xAB>.
-std::string visible_token_text(std::string_view bytes);
-
 }  // namespace entroscope::experiment

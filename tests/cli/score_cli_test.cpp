@@ -133,6 +133,16 @@ TEST(ScoreCli, TokenRowsAndTheWorkedExample) {
   EXPECT_EQ(i, (*golden)["token_ids"].size());
 }
 
+// A token that is part of a character shows its bytes as \xNN, as run's per-token files write it
+// (the demo tokenizer has no merge for "€": three byte tokens).
+TEST(ScoreCli, PartsOfACharacterShowTheirBytes) {
+  const RunResult r = run("score --model " + model_dir("demo-gpt2-s") + " --text 'a \xe2\x82\xac b' --format jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> units;
+  for (const nlohmann::json& row : jsonl(r.out)) units.push_back(row["unit"]);
+  EXPECT_EQ(units, (std::vector<std::string>{"a", " ", "\\xE2", "\\x82", "\\xAC", " b"}));
+}
+
 TEST(ScoreCli, SeveralModelsMakeOneLongTable) {
   const RunResult r = run("score --model " + model_dir("demo-gpt2-s") + " --model " + model_dir("demo-neox-m") +
                           " --text 'a b' --text 'c' --unit word --format csv");
