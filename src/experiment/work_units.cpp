@@ -4,12 +4,17 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <map>
 
 #include "common/error.h"
 #include "experiment/sequence_builder.h"
+#include "io/file_digest.h"
 #include "io/hub_hash.h"
 
 namespace entroscope::experiment {
+
+namespace fs = std::filesystem;
 
 ShardChoice parse_shard(std::string_view text, std::string_view option) {
   const auto slash = text.find('/');
@@ -38,9 +43,17 @@ UnitPlan plan_units(const ExperimentSpec& spec, const ItemSet& items, const std:
   UnitPlan plan;
   plan.unit_items = unit_items;
   plan.shards = shards;
+  // A chunk's token count depends on the tokenizer alone (a special segment is one token, whatever
+  // its id), so the models of a series that share one (checkpoints of one model) tokenize the
+  // items once: for 154 checkpoints, every shard and `plan` would otherwise tokenize them 154 times.
+  std::map<std::string, std::vector<std::size_t>> chunk_tokens_by_tokenizer;  // tokenizer files' sha256s
   for (std::size_t m = 0; m < prepared.size(); ++m) {
     const PreparedModel& p = prepared[m];
-    const SequenceBuilder builder(spec, *p.tokenizer, p.source.config, p.source.name);
+    const SequenceBuilder builder(spec, *p.tokenizer, p.source.config, p.source.name);  // checks the specials
+    std::string tokenizer_key;
+    for (const fs::path& f : p.tokenizer->source_files()) tokenizer_key += io::file_sha256(f) + '\n';
+    auto [counted, first_of_its_tokenizer] = chunk_tokens_by_tokenizer.try_emplace(tokenizer_key);
+    std::vector<std::size_t>& chunk_tokens = counted->second;
     const double parameters = static_cast<double>(p.source.config.parameter_count());
     for (std::size_t first = 0, chunk = 0; first < items.items.size(); first += unit_items, ++chunk) {
       WorkUnit u;
@@ -48,10 +61,13 @@ UnitPlan plan_units(const ExperimentSpec& spec, const ItemSet& items, const std:
       u.chunk = chunk;
       u.first_item = first;
       u.item_count = std::min(unit_items, items.items.size() - first);
-      std::size_t tokens = 0;
-      for (std::size_t i = first; i < first + u.item_count; ++i)
-        for (const Condition& c : spec.conditions) tokens += builder.build(c, items.items[i]).ids.size();
-      u.cost = parameters * static_cast<double>(tokens);
+      if (first_of_its_tokenizer) {
+        std::size_t tokens = 0;
+        for (std::size_t i = first; i < first + u.item_count; ++i)
+          for (const Condition& c : spec.conditions) tokens += builder.build(c, items.items[i]).ids.size();
+        chunk_tokens.push_back(tokens);
+      }
+      u.cost = parameters * static_cast<double>(chunk_tokens[chunk]);
       plan.units.push_back(std::move(u));
     }
   }

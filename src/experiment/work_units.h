@@ -46,8 +46,8 @@ struct UnitPlan {
   double shard_cost(std::size_t shard) const;
 };
 
-// Tokenizes every item under every condition with each model's sequence builder for the costs, and assigns the units: in model and item order,
-// cut into consecutive stretches of equal cost, one per shard (so a shard loads few models), the
+// Tokenizes every item under every condition for the costs (once per distinct tokenizer), and
+// assigns the units: in model and item order, cut into consecutive stretches of equal cost, one per shard (so a shard loads few models), the
 // same wherever the plan is made.
 // keyed_shard: which models get their resume key and unit ids (hashing reads every weight file):
 // all (nullopt; the merge), only those with units in that shard (a shard), none (0; `plan`).

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/json_file.h"
 #include "common/temp_dir.h"
+#include "experiment/sequence_builder.h"
 #include "experiment/spec_parser.h"
 #include "experiment/unit_file.h"
 #include "experiment/work_units.h"
@@ -149,6 +150,44 @@ TEST(WorkUnits, PlanCoversEveryItemOnceWithStableIdsAndBalancedCost) {
   }
   // The larger model's units cost more per token: the cost is parameters x tokens.
   EXPECT_NE(plan.units[0].cost, plan.units[8].cost);
+}
+
+TEST(WorkUnits, CostsCountEachModelsOwnTokens) {
+  // Token counts are shared between models with the same tokenizer files; a model with another
+  // tokenizer (here the demo's with most merges removed: more tokens per item) counts its own.
+  test_util::TempDir dir;
+  test_util::copy_model_dir(experiment_test::kModelsDir / "demo-gpt2-s", dir / "fewer-merges");
+  fs::remove(dir / "fewer-merges" / "tokenizer.json");  // vocab.json + merges.txt then
+  {
+    std::ifstream in(dir / "fewer-merges" / "merges.txt");
+    std::string kept;
+    std::string line;
+    for (int n = 0; n < 200 && std::getline(in, line); ++n) kept += line + "\n";
+    in.close();
+    test_util::write_file(dir / "fewer-merges" / "merges.txt", kept);
+  }
+  const fs::path models = experiment_test::kModelsDir;
+  experiment_test::write_experiment(dir.path(),
+                                    "[" + (models / "demo-gpt2-s").string() + ", " + (dir / "fewer-merges").string() +
+                                        ", " + (models / "demo-gpt2-m").string() + "]",
+                                    9, "");
+  const ExperimentSpec spec = parse_experiment_file(dir / "exp.yaml");
+  const ItemSet items = load_items(spec.data_file, spec.id_field);
+  const std::vector<PreparedModel> prepared = prepare_models(spec);
+  const UnitPlan plan = plan_units(spec, items, prepared, kernels::Device::kCpu, 4, 2, 0);
+  ASSERT_EQ(plan.units.size(), 3u * 3u);
+  for (const WorkUnit& u : plan.units) {
+    const PreparedModel& p = prepared[u.model];
+    const SequenceBuilder builder(spec, *p.tokenizer, p.source.config, p.source.name);
+    std::size_t tokens = 0;
+    for (std::size_t i = u.first_item; i < u.first_item + u.item_count; ++i)
+      for (const Condition& c : spec.conditions) tokens += builder.build(c, items.items[i]).ids.size();
+    EXPECT_EQ(u.cost, static_cast<double>(p.source.config.parameter_count()) * static_cast<double>(tokens))
+        << p.source.name << " chunk " << u.chunk;
+  }
+  // The altered tokenizer does make more tokens (else this test could not tell the models apart).
+  EXPECT_GT(plan.units[3].cost / static_cast<double>(prepared[1].source.config.parameter_count()),
+            plan.units[0].cost / static_cast<double>(prepared[0].source.config.parameter_count()));
 }
 
 TEST(WorkUnits, AShardHashesOnlyTheModelsItRuns) {
