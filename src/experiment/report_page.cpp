@@ -430,24 +430,49 @@ const char* kScript = R"js(
 }  // namespace
 
 namespace {
-std::string build_page(const fs::path& dir, const ReportLimits& limits) {
+
+struct ContrastInfo {
+  std::string name, plus, minus;
+};
+
+// A run folder as the page needs it: its summary, each model's results and per-unit values, and
+// what the first model with results says about the experiment.
+struct RunFolder {
+  fs::path dir;
+  json summary;  // scaling_summary.json
+  std::vector<ModelData> models;
+  std::vector<std::string> warnings;
+  json first;  // the first model's results file that exists (every model's names the same experiment)
+  json spec;
+  std::string experiment;
+  std::vector<std::string> conditions;
+  std::vector<ContrastInfo> contrasts;
+  std::vector<std::string> measures;  // "entropy_bits", "surprisal_bits" as reported
+  std::vector<std::string> families;  // in the order of the models with results: colour and marker index
+  int level_pct = 95;
+  std::size_t family_index(const std::string& family) const {
+    return static_cast<std::size_t>(std::find(families.begin(), families.end(), family) - families.begin());
+  }
+};
+
+RunFolder read_run_folder(const fs::path& dir) {
+  RunFolder run;
+  run.dir = dir;
   const fs::path summary_file = dir / "scaling_summary.json";
   if (!fs::exists(summary_file))
     fail("{}: no scaling_summary.json: not the output folder of `entroscope run` (or the run has not finished a model)",
          dir.string());
-  const json summary = read_json_file(summary_file);
+  run.summary = read_json_file(summary_file);
+  const json& summary = run.summary;
   if (!summary.is_object() || !summary.contains("models") || !summary["models"].is_array())
     fail("{}: not a scaling summary (no 'models' list)", summary_file.string());
 
-  std::vector<ModelData> models;
-  std::vector<std::string> warnings;
-  const json* first_result = nullptr;
   for (const json& m : summary["models"]) {
     ModelData d;
     d.summary = m;
     const std::string name = text(m, "model");
     if (text(m, "status") == "failed") {
-      warnings.push_back(fmt::format("Failed: {}", text(m, "failure")));
+      run.warnings.push_back(fmt::format("Failed: {}", text(m, "failure")));
     } else {
       const fs::path file = dir / text(m, "results_file");
       d.result = read_json_file(file);
@@ -461,56 +486,47 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
       } else {
         d.units = read_units(dir / units_file);
       }
-      if (!d.units_note.empty()) warnings.push_back(fmt::format("{}: no heat maps: {}", name, d.units_note));
+      if (!d.units_note.empty()) run.warnings.push_back(fmt::format("{}: no heat maps: {}", name, d.units_note));
       const std::size_t windowed =
           d.result.contains("window") ? static_cast<std::size_t>(number(d.result["window"], "sequences_windowed", 0)) : 0;
       if (windowed > 0)
-        warnings.push_back(fmt::format("{}: {} sequence(s) were longer than the model's context and scored in sliding "
-                                       "windows", name, windowed));
+        run.warnings.push_back(fmt::format("{}: {} sequence(s) were longer than the model's context and scored in "
+                                           "sliding windows", name, windowed));
+      if (run.first.is_null()) run.first = d.result;
+      const std::string family = text(m, "family");
+      if (std::find(run.families.begin(), run.families.end(), family) == run.families.end())
+        run.families.push_back(family);
     }
-    models.push_back(std::move(d));
+    run.models.push_back(std::move(d));
   }
-  for (const ModelData& d : models)
-    if (!d.result.is_null()) {
-      first_result = &d.result;
-      break;
-    }
-  if (!first_result) fail("{}: every model failed: nothing to report", dir.string());
+  if (run.first.is_null()) fail("{}: every model failed: nothing to report", dir.string());
 
-  const json& first = *first_result;
-  const json spec = first.at("experiment").at("spec");
-  const std::string experiment = summary.contains("experiment") ? text(summary, "experiment") : text(first.at("experiment"), "name");
-  std::vector<std::string> conditions;
-  for (const json& c : first.at("summary").at("conditions")) conditions.push_back(c.at("name").get<std::string>());
-  struct ContrastInfo {
-    std::string name, plus, minus;
-  };
-  std::vector<ContrastInfo> contrasts;
+  const json& first = run.first;
+  run.spec = first.at("experiment").at("spec");
+  run.experiment = summary.contains("experiment") ? text(summary, "experiment") : text(first.at("experiment"), "name");
+  for (const json& c : first.at("summary").at("conditions")) run.conditions.push_back(c.at("name").get<std::string>());
   for (const json& c : first.at("summary").at("contrasts"))
-    contrasts.push_back({c.at("name").get<std::string>(), c.at("plus").get<std::string>(), c.at("minus").get<std::string>()});
-  std::vector<std::string> measures;  // "entropy_bits", "surprisal_bits" as reported
+    run.contrasts.push_back(
+        {c.at("name").get<std::string>(), c.at("plus").get<std::string>(), c.at("minus").get<std::string>()});
   for (const json& m : summary["models"]) {  // the first model with results names them
     const json contrasts_of = m.value("contrasts", json::object());
     if (contrasts_of.empty()) continue;
-    for (const auto& [measure, v] : contrasts_of.begin()->items()) measures.push_back(measure);
+    for (const auto& [measure, v] : contrasts_of.begin()->items()) run.measures.push_back(measure);
     break;
   }
-  if (measures.empty()) measures = {"entropy_bits"};
-  std::vector<std::string> families;
-  auto family_index = [&](const std::string& f) {
-    auto it = std::find(families.begin(), families.end(), f);
-    if (it == families.end()) it = families.insert(families.end(), f);
-    return static_cast<std::size_t>(it - families.begin());
-  };
-  const double level = number(summary, "confidence_level", 0.95);
-  const int level_pct = static_cast<int>(std::lround(level * 100));
+  if (run.measures.empty()) run.measures = {"entropy_bits"};
+  run.level_pct = static_cast<int>(std::lround(number(summary, "confidence_level", 0.95) * 100));
+  return run;
+}
 
+// The experiment, when and by what the page was written, and each model's provenance.
+std::string header_html(const RunFolder& run) {
+  const json& first = run.first;
+  const json& spec = run.spec;
+  const std::string& experiment = run.experiment;
+  const std::vector<ModelData>& models = run.models;
   std::string h;
   auto add = [&](const std::string& s) { h += s; };
-  add("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-  add(fmt::format("<title>{} — entroscope report</title>\n<style>{}</style>\n</head>\n<body data-metric=\"entropy\">\n",
-                  xml(experiment), kStyle));
-
   // Header and models.
   const std::string spec_hash = io::hub::sha256_hex(spec.dump()).substr(0, 12);
   add("<header id=\"report-header\">\n");
@@ -547,6 +563,18 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
   }
   add("</tbody></table></div>\n</header>\n");
 
+  return h;
+}
+
+// Means per model and condition, and the contrasts with their intervals; sortable.
+std::string summary_html(const RunFolder& run) {
+  const std::vector<ModelData>& models = run.models;
+  const std::vector<std::string>& conditions = run.conditions;
+  const std::vector<std::string>& measures = run.measures;
+  const std::vector<ContrastInfo>& contrasts = run.contrasts;
+  const int level_pct = run.level_pct;
+  std::string h;
+  auto add = [&](const std::string& s) { h += s; };
   // Summary table.
   add("<section id=\"summary\">\n<h2>Summary</h2>\n");
   add(fmt::format("<p class=\"sub\">Means over items (bits); Δ = difference of the paired item means, with its {}% paired "
@@ -599,6 +627,15 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
   }
   add("</tbody></table></div>\n</section>\n");
 
+  return h;
+}
+
+std::string scaling_html(const RunFolder& run) {
+  const std::vector<ContrastInfo>& contrasts = run.contrasts;
+  const fs::path& dir = run.dir;
+  const int level_pct = run.level_pct;
+  std::string h;
+  auto add = [&](const std::string& s) { h += s; };
   // Scaling plots: the files run wrote.
   add("<section id=\"scaling\">\n<h2>Scaling</h2>\n");
   for (const ContrastInfo& c : contrasts) {
@@ -618,6 +655,16 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
   }
   add("</section>\n");
 
+  return h;
+}
+
+std::string forest_html(const RunFolder& run) {
+  const std::vector<ModelData>& models = run.models;
+  const std::vector<std::string>& measures = run.measures;
+  const std::vector<ContrastInfo>& contrasts = run.contrasts;
+  auto family_index = [&](const std::string& f) { return run.family_index(f); };
+  std::string h;
+  auto add = [&](const std::string& s) { h += s; };
   // Forest plots.
   add("<section id=\"forest\">\n<h2>Every contrast per model</h2>\n<div class=\"charts\">\n");
   for (const ContrastInfo& c : contrasts)
@@ -643,6 +690,16 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
     }
   add("</div>\n</section>\n");
 
+  return h;
+}
+
+std::string distributions_html(const RunFolder& run) {
+  const std::vector<ModelData>& models = run.models;
+  const std::vector<std::string>& measures = run.measures;
+  const std::vector<ContrastInfo>& contrasts = run.contrasts;
+  auto family_index = [&](const std::string& f) { return run.family_index(f); };
+  std::string h;
+  auto add = [&](const std::string& s) { h += s; };
   // Per-item distributions of the difference (from the item values in each results file).
   add("<section id=\"distributions\">\n<h2>Per-item differences</h2>\n");
   add("<p class=\"sub\">Each item's Δ (its mean over measured units in one condition minus the other); the black line is "
@@ -671,50 +728,72 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
     }
   add("</section>\n");
 
-  // Heat maps: items ranked by the largest |Δ| (first contrast, first measure) over the models.
-  std::map<std::string, double> item_delta;
+  return h;
+}
+
+// The items the heat maps embed: all of them, or for a large run the largest |Δ| (first contrast,
+// first measure, over the models) first, then where models disagree most on one unit (per metric),
+// then a sample spread evenly over the rest in data order.
+struct EmbeddedItems {
+  std::vector<std::string> ids;       // in the order above
+  std::map<std::string, double> delta;  // item -> largest |Δ| over the models
+  std::size_t total = 0, by_delta = 0, by_disagreement = 0;
+};
+EmbeddedItems embedded_items(const RunFolder& run, const ReportLimits& limits) {
+  EmbeddedItems e;
   std::vector<std::string> item_order;  // data order
-  if (!contrasts.empty()) {
-    const ContrastInfo& c = contrasts.front();
-    const std::string& ms = measures.front();
-    for (const ModelData& d : models) {
+  if (!run.contrasts.empty()) {
+    const ContrastInfo& c = run.contrasts.front();
+    const std::string& ms = run.measures.front();
+    for (const ModelData& d : run.models) {
       if (d.result.is_null()) continue;
       for (const json& item : d.result.at("items")) {
         const std::string id = text(item, "id");
-        if (!item_delta.count(id)) item_order.push_back(id);
-        double& best = item_delta[id];
+        if (!e.delta.count(id)) item_order.push_back(id);
+        double& best = e.delta[id];
         if (item.contains(c.plus) && item.contains(c.minus) && item[c.plus].contains(ms) && item[c.minus].contains(ms))
           best = std::max(best, std::fabs(item[c.plus][ms].get<double>() - item[c.minus][ms].get<double>()));
       }
     }
   }
-  // The items the page embeds: all of them, or for a large run the largest |Δ| first, then where
-  // models disagree most on one unit (per metric), then a sample spread evenly over the rest.
+  e.total = item_order.size();
   std::vector<std::string> ranked = item_order;
   std::stable_sort(ranked.begin(), ranked.end(),
-                   [&](const std::string& a, const std::string& b) { return item_delta[a] > item_delta[b]; });
-  std::vector<std::string> shown(ranked.begin(), ranked.begin() + std::min(ranked.size(), limits.top_items));
-  std::size_t disagreement_added = 0;
-  if (ranked.size() > shown.size()) {
-    std::set<std::string> in_page(shown.begin(), shown.end());
-    const std::map<std::string, UnitSpread> spreads = unit_spreads(models, conditions);
-    for (double UnitSpread::*metric : {&UnitSpread::entropy, &UnitSpread::surprisal}) {
-      std::vector<std::string> by_spread;
-      for (const std::string& id : item_order)
-        if (auto it = spreads.find(id); it != spreads.end() && it->second.*metric > 0) by_spread.push_back(id);
-      std::stable_sort(by_spread.begin(), by_spread.end(), [&](const std::string& a, const std::string& b) {
-        return spreads.at(a).*metric > spreads.at(b).*metric;
-      });
-      by_spread.resize(std::min(by_spread.size(), limits.disagreement_items));
-      for (const std::string& id : by_spread)
-        if (in_page.insert(id).second) shown.push_back(id), ++disagreement_added;
-    }
-    std::vector<std::string> rest;
+                   [&](const std::string& a, const std::string& b) { return e.delta[a] > e.delta[b]; });
+  e.by_delta = std::min(ranked.size(), limits.top_items);
+  e.ids.assign(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(e.by_delta));
+  if (ranked.size() == e.ids.size()) return e;
+  std::set<std::string> in_page(e.ids.begin(), e.ids.end());
+  const std::map<std::string, UnitSpread> spreads = unit_spreads(run.models, run.conditions);
+  for (double UnitSpread::*metric : {&UnitSpread::entropy, &UnitSpread::surprisal}) {
+    std::vector<std::string> by_spread;
     for (const std::string& id : item_order)
-      if (!in_page.count(id)) rest.push_back(id);
-    const std::size_t n = std::min(rest.size(), limits.sample_items);
-    for (std::size_t k = 0; k < n; ++k) shown.push_back(rest[k * rest.size() / n]);
+      if (auto it = spreads.find(id); it != spreads.end() && it->second.*metric > 0) by_spread.push_back(id);
+    std::stable_sort(by_spread.begin(), by_spread.end(), [&](const std::string& a, const std::string& b) {
+      return spreads.at(a).*metric > spreads.at(b).*metric;
+    });
+    by_spread.resize(std::min(by_spread.size(), limits.disagreement_items));
+    for (const std::string& id : by_spread)
+      if (in_page.insert(id).second) e.ids.push_back(id), ++e.by_disagreement;
   }
+  std::vector<std::string> rest;
+  for (const std::string& id : item_order)
+    if (!in_page.count(id)) rest.push_back(id);
+  const std::size_t n = std::min(rest.size(), limits.sample_items);
+  for (std::size_t k = 0; k < n; ++k) e.ids.push_back(rest[k * rest.size() / n]);
+  return e;
+}
+
+// The heat maps' controls; their data (the embedded items) goes to page_data.
+std::string heatmaps_html(const RunFolder& run, const ReportLimits& limits, json& page_data) {
+  const std::vector<ModelData>& models = run.models;
+  const std::vector<std::string>& conditions = run.conditions;
+  const std::vector<std::string>& measures = run.measures;
+  const std::vector<ContrastInfo>& contrasts = run.contrasts;
+  const json& spec = run.spec;
+  std::string h;
+  auto add = [&](const std::string& s) { h += s; };
+  const EmbeddedItems embedded = embedded_items(run, limits);
   // One row per condition and model, conditions first, so that the models' rows of one condition
   // stand under each other and compare unit by unit.
   json items = json::array();
@@ -722,7 +801,7 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
   for (const ModelData& d : models)
     if (!d.units.empty()) heatmap_models.push_back(text(d.summary, "model"));
   double max_entropy = 1, max_surprisal = 1;
-  for (const std::string& id : shown) {
+  for (const std::string& id : embedded.ids) {
     json rows = json::array();
     for (const std::string& c : conditions)
       for (const ModelData& d : models) {
@@ -738,15 +817,14 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
         }
         rows.push_back({{"model", text(d.summary, "model")}, {"condition", c}, {"tokens", toks}});
       }
-    if (!rows.empty()) items.push_back({{"id", id}, {"delta", r4(item_delta[id])}, {"rows", rows}});
+    if (!rows.empty()) items.push_back({{"id", id}, {"delta", r4(embedded.delta.at(id))}, {"rows", rows}});
   }
-  const json page_data = {{"items", items},
+  page_data = {{"items", items},
                           {"models", heatmap_models},
                           {"metric_max", {{"entropy", std::ceil(max_entropy)}, {"surprisal", std::ceil(max_surprisal)}}}};
 
   const bool words = spec.contains("unit") && spec["unit"] == "word";
   add(fmt::format("<section id=\"heatmaps\">\n<h2>Per-{} heat maps</h2>\n", words ? "word" : "token"));
-  const std::size_t n_top = std::min(ranked.size(), limits.top_items);
   add(fmt::format(
       "<p class=\"sub\">The measured units of one item, one row per condition and model, coloured by the chosen metric "
       "(bits). Items are listed by their largest |Δ {}| over the models ({}), or by where the compared models disagree "
@@ -754,12 +832,13 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
       "models disagree most (only models with the same tokenization of the item compare). Hover a unit for its text, id "
       "and values.</p>\n",
       contrasts.empty() ? std::string() : measure_name(measures.front()), contrasts.empty() ? "" : xml(contrasts.front().name),
-      ranked.size() > shown.size()
+      embedded.total > embedded.ids.size()
           ? fmt::format("; the page holds {} of the {} items: the {} with the largest |Δ|, {} more among the {} where "
                         "models disagree most in entropy and the {} in surprisal, and {} spread evenly over the rest "
                         "(all of them are in the per-token files)",
-                        shown.size(), ranked.size(), n_top, disagreement_added, limits.disagreement_items,
-                        limits.disagreement_items, shown.size() - n_top - disagreement_added)
+                        embedded.ids.size(), embedded.total, embedded.by_delta, embedded.by_disagreement,
+                        limits.disagreement_items, limits.disagreement_items,
+                        embedded.ids.size() - embedded.by_delta - embedded.by_disagreement)
           : std::string()));
   add("<div id=\"heatmap-controls\"><input id=\"item-search\" type=\"search\" placeholder=\"filter items by id\" "
       "aria-label=\"filter items\"><select id=\"item-order\" aria-label=\"order of the items\">"
@@ -775,6 +854,16 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
                   "<div id=\"heatmap-rows\"></div>\n</section>\n",
                   contrasts.empty() ? std::string() : measure_name(measures.front())));
 
+  return h;
+}
+
+std::string provenance_html(const RunFolder& run) {
+  const json& summary = run.summary;
+  const fs::path& dir = run.dir;
+  const json& spec = run.spec;
+  const std::vector<std::string>& warnings = run.warnings;
+  std::string h;
+  auto add = [&](const std::string& s) { h += s; };
   // Provenance and warnings.
   add("<section id=\"provenance\">\n<h2>Provenance</h2>\n<ul>\n");
   add(fmt::format("<li>Intervals: {} ({} resamples, seed {}).</li>\n", xml(text(summary, "interval_method")),
@@ -794,6 +883,25 @@ std::string build_page(const fs::path& dir, const ReportLimits& limits) {
   }
   add("</section>\n");
 
+  return h;
+}
+
+std::string build_page(const fs::path& dir, const ReportLimits& limits) {
+  const RunFolder run = read_run_folder(dir);
+  json page_data;
+  const std::string heatmaps = heatmaps_html(run, limits, page_data);
+  std::string h;
+  auto add = [&](const std::string& s) { h += s; };
+  add("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+  add(fmt::format("<title>{} — entroscope report</title>\n<style>{}</style>\n</head>\n<body data-metric=\"entropy\">\n",
+                  xml(run.experiment), kStyle));
+  add(header_html(run));
+  add(summary_html(run));
+  add(scaling_html(run));
+  add(forest_html(run));
+  add(distributions_html(run));
+  add(heatmaps);
+  add(provenance_html(run));
   // The heat maps' data ('<' escaped so that no string can close the script element).
   std::string data_text = page_data.dump(-1, ' ', false, json::error_handler_t::replace);
   std::string safe;
