@@ -189,6 +189,16 @@ std::map<std::string, UnitSpread> unit_spreads(const std::vector<ModelData>& mod
   return spreads;
 }
 
+// 150000 -> "150,000".
+std::string thousands(std::size_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 std::string fixed3(double v) { return plot::typeset(signed_fixed(v, 3)); }
 std::string plain3(double v) { return fmt::format("{:.3f}", v); }
 std::string num_attr(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string(); }
@@ -738,9 +748,13 @@ struct EmbeddedItems {
   std::vector<std::string> ids;       // in the order above
   std::map<std::string, double> delta;  // item -> largest |Δ| over the models
   std::size_t total = 0, by_delta = 0, by_disagreement = 0;
+  ReportLimits limits;            // as applied: scaled down to the unit-value budget when needed
+  bool budget_limited = false;
 };
-EmbeddedItems embedded_items(const RunFolder& run, const ReportLimits& limits) {
+EmbeddedItems embedded_items(const RunFolder& run, const ReportLimits& requested) {
   EmbeddedItems e;
+  e.limits = requested;
+  ReportLimits& limits = e.limits;
   std::vector<std::string> item_order;  // data order
   if (!run.contrasts.empty()) {
     const ContrastInfo& c = run.contrasts.front();
@@ -757,6 +771,24 @@ EmbeddedItems embedded_items(const RunFolder& run, const ReportLimits& limits) {
     }
   }
   e.total = item_order.size();
+  // The page grows with items x models x conditions x units: a series of 160 checkpoints would put
+  // 30 MB of unit values on the page for 200 items. Past the budget every category shrinks alike.
+  std::size_t unit_values = 0;
+  for (const ModelData& d : run.models)
+    for (const auto& [item, per_condition] : d.units)
+      for (const auto& [condition, units] : per_condition) unit_values += units.size();
+  const double per_item = e.total > 0 ? static_cast<double>(unit_values) / static_cast<double>(e.total) : 0;
+  const std::size_t planned =
+      std::min(e.total, limits.top_items + 2 * limits.disagreement_items + limits.sample_items);
+  if (per_item > 0 && static_cast<double>(planned) * per_item > static_cast<double>(limits.max_unit_values)) {
+    const double fit = static_cast<double>(limits.max_unit_values) / per_item /
+                       static_cast<double>(limits.top_items + 2 * limits.disagreement_items + limits.sample_items);
+    auto shrink = [&](std::size_t n) { return static_cast<std::size_t>(std::floor(static_cast<double>(n) * fit)); };
+    limits.top_items = std::max<std::size_t>(1, shrink(limits.top_items));
+    limits.disagreement_items = shrink(limits.disagreement_items);
+    limits.sample_items = shrink(limits.sample_items);
+    e.budget_limited = true;
+  }
   std::vector<std::string> ranked = item_order;
   std::stable_sort(ranked.begin(), ranked.end(),
                    [&](const std::string& a, const std::string& b) { return e.delta[a] > e.delta[b]; });
@@ -820,8 +852,8 @@ std::string heatmaps_html(const RunFolder& run, const ReportLimits& limits, json
     if (!rows.empty()) items.push_back({{"id", id}, {"delta", r4(embedded.delta.at(id))}, {"rows", rows}});
   }
   page_data = {{"items", items},
-                          {"models", heatmap_models},
-                          {"metric_max", {{"entropy", std::ceil(max_entropy)}, {"surprisal", std::ceil(max_surprisal)}}}};
+               {"models", heatmap_models},
+               {"metric_max", {{"entropy", std::ceil(max_entropy)}, {"surprisal", std::ceil(max_surprisal)}}}};
 
   const bool words = spec.contains("unit") && spec["unit"] == "word";
   add(fmt::format("<section id=\"heatmaps\">\n<h2>Per-{} heat maps</h2>\n", words ? "word" : "token"));
@@ -837,8 +869,12 @@ std::string heatmaps_html(const RunFolder& run, const ReportLimits& limits, json
                         "models disagree most in entropy and the {} in surprisal, and {} spread evenly over the rest "
                         "(all of them are in the per-token files)",
                         embedded.ids.size(), embedded.total, embedded.by_delta, embedded.by_disagreement,
-                        limits.disagreement_items, limits.disagreement_items,
-                        embedded.ids.size() - embedded.by_delta - embedded.by_disagreement)
+                        embedded.limits.disagreement_items, embedded.limits.disagreement_items,
+                        embedded.ids.size() - embedded.by_delta - embedded.by_disagreement) +
+                (embedded.budget_limited
+                     ? fmt::format("; with {} models, fewer items keep the page near {} unit values",
+                                   run.models.size(), thousands(embedded.limits.max_unit_values))
+                     : std::string())
           : std::string()));
   add("<div id=\"heatmap-controls\"><input id=\"item-search\" type=\"search\" placeholder=\"filter items by id\" "
       "aria-label=\"filter items\"><select id=\"item-order\" aria-label=\"order of the items\">"

@@ -14,11 +14,14 @@ namespace entroscope::experiment {
 
 // Which items the heat maps embed when a run has more than these (the rest stay in the per-token
 // files): the largest |difference| first, then where models disagree most on one unit (in entropy
-// and in surprisal), then a sample spread evenly over the rest in data order.
+// and in surprisal), then a sample spread evenly over the rest in data order; fewer of each when
+// many models would make the page large.
 struct ReportLimits {
   std::size_t top_items = 100;           // the items with the largest |difference| ...
   std::size_t sample_items = 100;        // ... plus this many spread evenly over the rest ...
-  std::size_t disagreement_items = 50;   // ... plus, per metric, the items where models disagree most
+  std::size_t disagreement_items = 50;   // ... plus, per metric, the items where models disagree most;
+  std::size_t max_unit_values = 150000;  // all four shrink alike when the items' unit values (one per
+                                         // unit, model and condition) would pass this (many models)
 };
 
 // The page for the output folder of `entroscope run` (its scaling_summary.json and the files it

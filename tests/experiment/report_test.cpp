@@ -130,6 +130,22 @@ TEST(Report, HeatMapsHoldTheLargestDifferencesFirstAndABoundedSample) {
                                   5 + added, added)),
             std::string::npos);
   EXPECT_EQ(data["models"], nlohmann::json::array({"demo-gpt2-s", "demo-neox-m"}));
+
+  // Many models: the unit values on the page stay near the budget, every category shrinking alike.
+  std::size_t values = 0;
+  for (const auto& item : all["items"])
+    for (const auto& row : item["rows"]) values += row["tokens"].size();
+  const std::size_t budget = values / 4;  // about 3 of the 12 items
+  const std::string small = experiment::report_html(dir / "out", {4, 4, 0, budget});
+  const nlohmann::json kept = page_data(small);
+  std::size_t kept_values = 0;
+  for (const auto& item : kept["items"])
+    for (const auto& row : item["rows"]) kept_values += row["tokens"].size();
+  // 3 items' worth over 8 planned (4 by |Δ|, 4 sampled): each category 4 x 3/8, rounded down.
+  EXPECT_EQ(kept["items"].size(), 2u);
+  EXPECT_LE(kept_values, budget * 2);  // the budget is met on the mean item's size
+  EXPECT_NE(small.find("the page holds 2 of the 12 items: the 1 with the largest |Δ|"), std::string::npos);
+  EXPECT_NE(small.find("with 2 models, fewer items keep the page near "), std::string::npos);
   // The first item is the one with the largest |Δ entropy| over the two models, from their results files.
   std::string top_item;
   double top = -1;
