@@ -664,30 +664,25 @@ std::string scaling_html(const RunFolder& run) {
                     xml(c.name), level_pct));
   }
   add("</section>\n");
-
   return h;
 }
 
+// A forest plot per contrast and measure: every model's Δ with its interval.
 std::string forest_html(const RunFolder& run) {
-  const std::vector<ModelData>& models = run.models;
-  const std::vector<std::string>& measures = run.measures;
-  const std::vector<ContrastInfo>& contrasts = run.contrasts;
-  auto family_index = [&](const std::string& f) { return run.family_index(f); };
   std::string h;
   auto add = [&](const std::string& s) { h += s; };
-  // Forest plots.
   add("<section id=\"forest\">\n<h2>Every contrast per model</h2>\n<div class=\"charts\">\n");
-  for (const ContrastInfo& c : contrasts)
-    for (const std::string& ms : measures) {
+  for (const ContrastInfo& c : run.contrasts)
+    for (const std::string& ms : run.measures) {
       std::vector<plot::ForestRow> rows;
-      for (const ModelData& d : models) {
+      for (const ModelData& d : run.models) {
         const json& m = d.summary;
         const json cons = m.value("contrasts", json::object());
         if (!cons.contains(c.name) || !cons[c.name].contains(ms)) continue;
         const json& v = cons[c.name][ms];
         const std::string name = text(m, "model");
         rows.push_back({name, number(v, "delta"), number(v, "ci_low"), number(v, "ci_high"),
-                        family_index(text(m, "family")),
+                        run.family_index(text(m, "family")),
                         fmt::format("{} ({}): Δ {} {} [{}, {}] bits, {} items", name, text(m, "family"),
                                     measure_name(ms), signed_fixed(number(v, "delta"), 3),
                                     signed_fixed(number(v, "ci_low"), 3), signed_fixed(number(v, "ci_high"), 3),
@@ -699,25 +694,20 @@ std::string forest_html(const RunFolder& run) {
           "</figure>\n");
     }
   add("</div>\n</section>\n");
-
   return h;
 }
 
+// Per model, a histogram of the items' Δ (from the item values in its results file).
 std::string distributions_html(const RunFolder& run) {
-  const std::vector<ModelData>& models = run.models;
-  const std::vector<std::string>& measures = run.measures;
-  const std::vector<ContrastInfo>& contrasts = run.contrasts;
-  auto family_index = [&](const std::string& f) { return run.family_index(f); };
   std::string h;
   auto add = [&](const std::string& s) { h += s; };
-  // Per-item distributions of the difference (from the item values in each results file).
   add("<section id=\"distributions\">\n<h2>Per-item differences</h2>\n");
   add("<p class=\"sub\">Each item's Δ (its mean over measured units in one condition minus the other); the black line is "
       "the mean over items.</p>\n");
-  for (const ContrastInfo& c : contrasts)
-    for (const std::string& ms : measures) {
+  for (const ContrastInfo& c : run.contrasts)
+    for (const std::string& ms : run.measures) {
       add("<div class=\"charts\">\n");
-      for (const ModelData& d : models) {
+      for (const ModelData& d : run.models) {
         if (d.result.is_null()) continue;
         std::vector<double> deltas;
         for (const json& item : d.result.at("items")) {
@@ -731,13 +721,12 @@ std::string distributions_html(const RunFolder& run) {
         add("<figure class=\"item-histogram\">" +
             plot::histogram_svg(fmt::format("{}: Δ {} ({} items)", name, measure_name(ms), deltas.size()),
                                 fmt::format("Δ {} per item (bits), {}", measure_name(ms), c.name), deltas, 24,
-                                family_index(text(d.summary, "family"))) +
+                                run.family_index(text(d.summary, "family"))) +
             "</figure>\n");
       }
       add("</div>\n");
     }
   add("</section>\n");
-
   return h;
 }
 
@@ -918,7 +907,6 @@ std::string provenance_html(const RunFolder& run) {
     add("</ul>\n");
   }
   add("</section>\n");
-
   return h;
 }
 
