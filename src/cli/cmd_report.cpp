@@ -23,9 +23,10 @@ void add_report_command(CLI::App& app) {
       "report",
       "Write one self-contained HTML page for a `run` output folder: the models and their provenance, the summary\n"
       "  table (sortable), the scaling plots, every contrast per model, per-item distributions and per-token heat maps\n"
-      "  (entropy or surprisal, one row per model, the items with the largest difference first). It reads the\n"
-      "  folder's files and recomputes nothing; it opens from file:// with no network. `run` writes it as\n"
-      "  report.html unless given --no-report.\n"
+      "  (entropy or surprisal, one row per model and condition, the items with the largest difference first, or\n"
+      "  where two models you pick disagree most, with that token outlined). It reads the folder's files and\n"
+      "  recomputes nothing; it opens from file:// with no network. `run` writes it as report.html unless given\n"
+      "  --no-report.\n"
       "  Example: entroscope report results/demo --out /tmp/demo.html");
   cmd->add_option("results", args->dir, "Output folder of `entroscope run`")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--out", args->out, "The page to write (default: RESULTS/report.html)")->type_name("FILE.html");
