@@ -562,13 +562,18 @@ std::string header_html(const RunFolder& run) {
     if (revision.empty()) revision = text(model, "source");
     std::string device = text(run, "device").empty() ? std::string("cpu") : text(run, "device");
     if (!text(run, "device_name").empty()) device += " (" + text(run, "device_name") + ")";
+    // A failed model has no run block: its cells say so rather than show zeros.
+    const std::string threads = run.contains("threads") ? fmt::format("{}", number(run, "threads", 0)) : "–";
+    const std::string version = text(run, "entroscope_version").empty()
+                                    ? std::string("–")
+                                    : fmt::format("{} ({})", text(run, "entroscope_version"), text(run, "git_hash"));
+    const std::string finished = text(run, "finished_utc").empty() ? std::string("–") : text(run, "finished_utc");
     add(fmt::format("<tr><td>{}</td><td class=\"text\">{}</td><td>{}</td><td class=\"text mono\">{}</td><td class=\"text\">{}</td>"
-                    "<td class=\"text\">{}</td><td>{}</td><td class=\"text\">{} ({})</td><td class=\"text\">{}</td>"
+                    "<td class=\"text\">{}</td><td>{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td>"
                     "<td class=\"text{}\">{}</td></tr>\n",
                     xml(text(m, "model")), xml(text(m, "family")),
                     short_count(number(m, "params_total", 0)), xml(revision), xml(text(model, "storage_dtype")),
-                    xml(device), number(run, "threads", 0), xml(text(run, "entroscope_version")),
-                    xml(text(run, "git_hash")), xml(text(run, "finished_utc")),
+                    xml(device), threads, xml(version), xml(finished),
                     text(m, "status") == "failed" ? " warn" : "", xml(text(m, "status"))));
   }
   add("</tbody></table></div>\n</header>\n");

@@ -85,7 +85,11 @@ statistics: {bootstrap: {samples: 200}}
   EXPECT_FALSE(files_starting_with(dir / "out", "experiment_results_demo-gpt2-s").empty());
   EXPECT_TRUE(fs::exists(dir / "out" / "scaling_summary.csv"));
   // The page lists the failure; the model that finished has its per-token file for the heat maps.
-  EXPECT_NE(test_util::read_file(dir / "out" / "report.html").find("Failed: broken-gpt2: non-finite value"),
+  const std::string page = test_util::read_file(dir / "out" / "report.html");
+  EXPECT_NE(page.find("Failed: broken-gpt2: non-finite value"), std::string::npos);
+  // Its row in the models table: no run, so dashes (not 0 threads and an empty version).
+  EXPECT_NE(page.find("<td class=\"text\">cpu</td><td>–</td><td class=\"text\">–</td><td class=\"text\">–</td>"
+                      "<td class=\"text warn\">failed</td>"),
             std::string::npos);
   EXPECT_EQ(files_starting_with(dir / "out", "per_token_demo-gpt2-s_").size(), 1u);
 
