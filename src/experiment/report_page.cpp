@@ -1,6 +1,7 @@
 #include "experiment/report_page.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -576,7 +577,15 @@ std::string header_html(const RunFolder& run) {
                     xml(device), threads, xml(version), xml(finished),
                     text(m, "status") == "failed" ? " warn" : "", xml(text(m, "status"))));
   }
-  add("</tbody></table></div>\n</header>\n");
+  add("</tbody></table></div>\n");
+  std::vector<std::string> failed;
+  for (const ModelData& d : models)
+    if (d.result.is_null()) failed.push_back(xml(text(d.summary, "model")));
+  if (!failed.empty())  // said at the top too: a reader may never scroll to the warnings
+    add(fmt::format("<p class=\"warn\" id=\"failed-models\">{} of {} models failed and have no numbers: {} (see "
+                    "<a href=\"#warnings\">Warnings</a>).</p>\n",
+                    failed.size(), models.size(), fmt::join(failed, ", ")));
+  add("</header>\n");
 
   return h;
 }

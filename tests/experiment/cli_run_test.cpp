@@ -87,6 +87,7 @@ statistics: {bootstrap: {samples: 200}}
   // The page lists the failure; the model that finished has its per-token file for the heat maps.
   const std::string page = test_util::read_file(dir / "out" / "report.html");
   EXPECT_NE(page.find("Failed: broken-gpt2: non-finite value"), std::string::npos);
+  EXPECT_NE(page.find("1 of 2 models failed and have no numbers: broken-gpt2 (see"), std::string::npos);
   // Its row in the models table: no run, so dashes (not 0 threads and an empty version).
   EXPECT_NE(page.find("<td class=\"text\">cpu</td><td>–</td><td class=\"text\">–</td><td class=\"text\">–</td>"
                       "<td class=\"text warn\">failed</td>"),
