@@ -278,6 +278,10 @@ const char* kScript = R"js(
     data.models.forEach(function (name) { s.appendChild(new Option(name, name)); });
   });
   function visible(s) { return s.replace(/ /g, '\u00b7').replace(/\n/g, '\u21b5').replace(/\t/g, '\u2192'); }
+  // A unit's text in quotes for hover and captions: line breaks and tabs escaped, the rest as the
+  // per-token file writes it (bytes outside UTF-8 are already \xNN there; JSON.stringify would double
+  // their backslash).
+  function quoted(s) { return '"' + s.replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r') + '"'; }
   // What is compared: two models (pair), one model against every other (anchor), or all models.
   function compared() {
     var a = compareA.value, b = compareB.value;
@@ -373,7 +377,7 @@ const char* kScript = R"js(
         s.dataset.tokenId = String(t[1]);
         s.dataset.entropyBits = String(t[2]);
         s.dataset.surprisalBits = String(t[3]);
-        s.title = JSON.stringify(t[0]) + (t[1] >= 0 ? '  id ' + t[1] : '') + '\nentropy_bits ' + Number(t[2]).toFixed(4) +
+        s.title = quoted(t[0]) + (t[1] >= 0 ? '  id ' + t[1] : '') + '\nentropy_bits ' + Number(t[2]).toFixed(4) +
                   '\nsurprisal_bits ' + Number(t[3]).toFixed(4) + '\n' + row.model + ', ' + row.condition + ', unit ' + k;
         toks.appendChild(s);
       });
@@ -405,7 +409,7 @@ const char* kScript = R"js(
       if (div.row === best.hi || div.row === best.lo) div.querySelectorAll('span.tok')[best.k].classList.add('disagree');
     });
     var mi = metricIndex(m);
-    out.textContent = 'Largest disagreement (' + m + '): unit ' + best.k + ' ' + JSON.stringify(visible(best.hi.tokens[best.k][0])) +
+    out.textContent = 'Largest disagreement (' + m + '): unit ' + best.k + ' ' + quoted(visible(best.hi.tokens[best.k][0])) +
       ' in ' + best.hi.condition + ': ' + best.hi.model + ' ' + best.hi.tokens[best.k][mi].toFixed(3) + ' bits vs ' +
       best.lo.model + ' ' + best.lo.tokens[best.k][mi].toFixed(3) + ' bits (outlined).';
   }
