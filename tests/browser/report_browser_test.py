@@ -534,6 +534,24 @@ def check_page(args, cdp, problems, notes):
         notes["items"] = "item select skipped (%d option)" % n_opts
         print("note: #item-select has %d option(s); item-selection check skipped" % n_opts)
 
+    # f1. hover texts: every --expect-token-title is the start of some unit's title (all items looked at)
+    if args.expect_token_title:
+        titles = cdp.eval("""
+(() => {
+  const s = document.getElementById('item-select'), keep = s.value, seen = [];
+  for (const o of Array.from(s.options).slice(0, 200)) {
+    s.value = o.value;
+    s.dispatchEvent(new Event('change', {bubbles: true}));
+    document.querySelectorAll('#heatmap-rows span.tok').forEach(t => seen.push(t.title));
+  }
+  s.value = keep;
+  s.dispatchEvent(new Event('change', {bubbles: true}));
+  return seen;
+})()""")
+        for want in args.expect_token_title:
+            if not any(t.startswith(want) for t in titles):
+                problems.append("no unit's hover text starts with %r (%d titles seen)" % (want, len(titles)))
+
     # f2. "where do models disagree most": ordering the items by it outlines the unit and names it
     if args.disagreement:
         cdp.eval("""
@@ -623,6 +641,8 @@ def main(argv=None):
     ap.add_argument("--max-load-seconds", type=float, default=2.0)
     ap.add_argument("--disagreement", action="store_true",
                     help="also order the items by #item-order = disagreement and check the outlined unit")
+    ap.add_argument("--expect-token-title", action="append", default=[],
+                    help="the start of some unit's hover text, e.g. '\"\\xE2\"' (repeatable)")
     ap.add_argument("--compare", nargs=2, metavar=("MODEL_A", "MODEL_B"),
                     help="also compare these two models (#compare-a, #compare-b) under the disagreement order")
     args = ap.parse_args(argv)
