@@ -31,7 +31,7 @@ if "ENTROSCOPE_MODELS_DIR" not in _os.environ:
 from . import _entroscope as _core  # noqa: E402
 
 __version__ = _core.__version__
-__all__ = ["load", "Model", "Tokenizer", "run", "doctor", "Error", "InputError", "NotFoundError", "NumericError",
+__all__ = ["load", "Model", "Tokenizer", "run", "report", "doctor", "Error", "InputError", "NotFoundError", "NumericError",
            "NonFiniteError"]
 
 
@@ -248,6 +248,19 @@ def run(spec, out=None, force=False, offline=False, report=True):
     import pandas as pd
     csv = [f for f in files if f.endswith("scaling_summary.csv")]
     return pd.read_csv(csv[0]) if csv else pd.DataFrame()
+
+
+def report(results, out=None):
+    """Write the experiment's page for a `run` output folder, as `entroscope report` does, and
+    return its path (default results/report.html). The page reads the folder's files only.
+
+    Example:
+        >>> entroscope.report("results/demo", out="/tmp/demo.html")
+    """
+    results = _os.fspath(results)
+    if not _os.path.isdir(results):
+        raise NotFoundError(f"{results}: no such folder")
+    return _core.report(results, _os.fspath(out) if out is not None else "")
 
 
 def doctor(model, text=None, max_tokens=128):

@@ -21,6 +21,7 @@
 #include "entroscope_version.h"
 #include "experiment/checked_output.h"
 #include "experiment/experiment_runner.h"
+#include "experiment/report_page.h"
 #include "experiment/score_table.h"
 #include "experiment/word_units.h"
 #include "io/model_locator.h"
@@ -342,6 +343,19 @@ PYBIND11_MODULE(_entroscope, m) {
       },
       py::arg("spec_path"), py::arg("out"), py::arg("force") = false, py::arg("offline") = false,
       py::arg("report") = true);
+
+  m.def(
+      "report",
+      [](const std::string& results_dir, const std::string& out) {
+        const std::filesystem::path page =
+            out.empty() ? std::filesystem::path(results_dir) / "report.html" : std::filesystem::path(out);
+        released([&] {
+          experiment::write_report(results_dir, page);
+          return 0;
+        });
+        return page.string();
+      },
+      py::arg("results_dir"), py::arg("out") = "");
 
   m.def(
       "doctor",

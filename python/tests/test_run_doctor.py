@@ -44,6 +44,15 @@ def test_run_gives_the_cli_summary(entroscope, tmp_path):
     assert (tmp_path / "py" / "report.html").is_file() and (tmp_path / "cli" / "report.html").is_file()
     entroscope.run(spec, out=tmp_path / "quiet", report=False)
     assert not (tmp_path / "quiet" / "report.html").exists()
+    # report() writes the page for a finished folder, as `entroscope report` does
+    page = entroscope.report(tmp_path / "py", out=tmp_path / "again.html")
+    assert page == str(tmp_path / "again.html")
+    assert 'id="summary-table"' in (tmp_path / "again.html").read_text()
+    assert "no heat maps: no per-token file" in open(entroscope.report(tmp_path / "quiet")).read()
+    with pytest.raises(entroscope.Error, match="not the output folder"):
+        entroscope.report(tmp_path)
+    with pytest.raises(entroscope.NotFoundError):
+        entroscope.report(tmp_path / "nowhere")
     # a spec file works the same, and a finished model is reused
     again = entroscope.run(path, out=tmp_path / "py")
     pd.testing.assert_frame_equal(again[numeric], summary[numeric], check_exact=True)
