@@ -347,13 +347,7 @@ PYBIND11_MODULE(_entroscope, m) {
   m.def(
       "report",
       [](const std::string& results_dir, const std::string& out) {
-        const std::filesystem::path page =
-            out.empty() ? std::filesystem::path(results_dir) / "report.html" : std::filesystem::path(out);
-        released([&] {
-          experiment::write_report(results_dir, page);
-          return 0;
-        });
-        return page.string();
+        return released([&] { return experiment::write_report(results_dir, out).string(); });
       },
       py::arg("results_dir"), py::arg("out") = "");
 

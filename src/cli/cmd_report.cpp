@@ -31,10 +31,7 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("results", args->dir, "Output folder of `entroscope run`")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--out", args->out, "The page to write (default: RESULTS/report.html)")->type_name("FILE.html");
   cmd->callback([args] {
-    const std::filesystem::path out =
-        args->out.empty() ? std::filesystem::path(args->dir) / "report.html" : std::filesystem::path(args->out);
-    experiment::write_report(args->dir, out);
-    fmt::print("{}\n", out.string());
+    fmt::print("{}\n", experiment::write_report(args->dir, args->out).string());
   });
 }
 

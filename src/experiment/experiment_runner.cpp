@@ -130,8 +130,7 @@ void write_across_models(ExperimentOutcome& out, const RunSettings& settings) {
   out.summary_files = write_summary_files(out.spec, out.models, out.fits, settings.out_dir);
   if (settings.report && fs::exists(settings.out_dir / "scaling_summary.json") &&
       std::any_of(out.models.begin(), out.models.end(), [](const ModelOutcome& o) { return o.result.has_value(); })) {
-    write_report(settings.out_dir, settings.out_dir / "report.html");
-    out.summary_files.push_back(settings.out_dir / "report.html");
+    out.summary_files.push_back(write_report(settings.out_dir));
   }
 }
 

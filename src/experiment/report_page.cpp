@@ -966,8 +966,10 @@ std::string report_html(const fs::path& dir, const ReportLimits& limits) {
   }
 }
 
-void write_report(const fs::path& results_dir, const fs::path& out_file, const ReportLimits& limits) {
-  write_file_atomic(out_file, report_html(results_dir, limits));
+fs::path write_report(const fs::path& results_dir, const fs::path& out_file, const ReportLimits& limits) {
+  const fs::path page = out_file.empty() ? results_dir / "report.html" : out_file;
+  write_file_atomic(page, report_html(results_dir, limits));
+  return page;
 }
 
 }  // namespace entroscope::experiment

@@ -28,8 +28,9 @@ struct ReportLimits {
 // names). Throws Error naming the file when one is missing or malformed.
 std::string report_html(const std::filesystem::path& results_dir, const ReportLimits& limits = {});
 
-// Writes report_html(results_dir) atomically to out_file.
-void write_report(const std::filesystem::path& results_dir, const std::filesystem::path& out_file,
-                  const ReportLimits& limits = {});
+// Writes report_html(results_dir) atomically to out_file (empty: results_dir/report.html, where
+// `run` writes it) and returns the path written.
+std::filesystem::path write_report(const std::filesystem::path& results_dir, const std::filesystem::path& out_file = {},
+                                   const ReportLimits& limits = {});
 
 }  // namespace entroscope::experiment

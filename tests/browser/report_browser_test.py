@@ -528,6 +528,11 @@ def check_page(args, cdp, problems, notes):
                             % (after["rows"], args.heatmap_rows))
         if after["titles"] == before["titles"]:
             problems.append("selecting the second #item-select option did not change the token titles")
+        heading = cdp.eval("""
+(() => { const s = document.getElementById('item-select'), h = document.getElementById('item-heading');
+         return {id: s.options[s.selectedIndex].textContent.split(' \u2014 ')[0], text: h ? h.innerText : null}; })()""")
+        if heading["text"] is not None and not heading["text"].startswith("Item " + heading["id"] + ":"):
+            problems.append("#item-heading says %r for item %r" % (heading["text"], heading["id"]))
         notes["items"] = "item select ok (%d items)" % n_opts if (
             after["rows"] == args.heatmap_rows and after["titles"] != before["titles"]) else "item select FAILED"
     else:

@@ -44,7 +44,9 @@ TEST(Plot, HistogramBinsCountEveryValueAndKeepZeroInView) {
   std::size_t total = 0;
   for (std::size_t b = 0; b < bins.size(); ++b) {
     total += bins[b].count;
-    if (b > 0) EXPECT_DOUBLE_EQ(bins[b].low, bins[b - 1].high);
+    if (b > 0) {
+      EXPECT_DOUBLE_EQ(bins[b].low, bins[b - 1].high);
+    }
   }
   EXPECT_EQ(total, 5u);
   EXPECT_DOUBLE_EQ(bins.front().low, 0.0);  // all positive: the range still starts at zero
