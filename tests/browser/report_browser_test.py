@@ -600,6 +600,21 @@ def check_page(args, cdp, problems, notes):
                             % (a, b, st["outlined"], st["first"], st["text"][:160]))
         else:
             print("compare: " + st["text"])
+        # one model against all the others: every row back, the gap is between A and another model
+        st = cdp.eval("""
+(() => {
+  const s = document.getElementById('compare-b'); s.value = '';
+  s.dispatchEvent(new Event('change', {bubbles: true}));
+  const outlined = Array.from(document.querySelectorAll('#heatmap-rows span.tok.disagree'));
+  return {rows: document.querySelectorAll('.heatmap-row').length,
+          outlined: outlined.map(t => t.closest('.heatmap-row').dataset.model),
+          text: (document.getElementById('disagreement') || {}).innerText || ''};
+})()""")
+        if st["rows"] != args.heatmap_rows or len(st["outlined"]) != 2 or a not in st["outlined"] or a not in st["text"]:
+            problems.append("--compare %s against all others: %d rows, outlined in rows of %s, text %r"
+                            % (a, st["rows"], st["outlined"], st["text"][:160]))
+        else:
+            print("compare against all: " + st["text"])
         cdp.eval("""
 (() => { ['compare-a', 'compare-b'].forEach(id => { const s = document.getElementById(id); s.value = '';
   s.dispatchEvent(new Event('change', {bubbles: true})); }); })()""")
